@@ -1,0 +1,1 @@
+//! `trtfx-exec`: the reference/fallback executor, running any IR graph on CPU with ATen semantics.

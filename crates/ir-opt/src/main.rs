@@ -1,0 +1,2 @@
+//! `ir-opt`: the trtfx command-line tool.
+fn main() {}

@@ -1,0 +1,1 @@
+//! `trtfx-ir`: the typed FX-like IR.

@@ -1,0 +1,1 @@
+//! `trtfx-passes`: the pass manager, text pipelines, instrumentation, analyses and all passes.

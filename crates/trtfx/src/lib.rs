@@ -1,0 +1,1 @@
+//! `trtfx`: the library facade: `compile`, `CompiledProgram::{save, load, run}` and settings.
