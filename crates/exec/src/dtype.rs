@@ -1,0 +1,577 @@
+//! Element types: the [`DType`] enum, the [`Element`] trait that ties each Rust element type to
+//! its `DType` and storage variant, and the dispatch macros that turn a runtime dtype into a
+//! monomorphized code path (so inner loops never dispatch per element).
+
+use half::{bf16, f16};
+use std::fmt;
+
+/// Element type of a [`crate::Tensor`]. Mirrors the subset of `torch.dtype` the executor supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    /// `torch.float64`
+    F64,
+    /// `torch.float32`
+    F32,
+    /// `torch.float16`
+    F16,
+    /// `torch.bfloat16`
+    BF16,
+    /// `torch.int64`
+    I64,
+    /// `torch.int32`
+    I32,
+    /// `torch.int16`
+    I16,
+    /// `torch.int8`
+    I8,
+    /// `torch.uint8`
+    U8,
+    /// `torch.bool`
+    Bool,
+}
+
+/// Type-promotion category (`bool < int < float`), as used by `torch.result_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    /// `torch.bool`
+    Bool,
+    /// Signed or unsigned integers.
+    Int,
+    /// Floating point types.
+    Float,
+}
+
+impl DType {
+    /// All dtypes, handy for tests.
+    pub const ALL: [DType; 10] = [
+        DType::F64,
+        DType::F32,
+        DType::F16,
+        DType::BF16,
+        DType::I64,
+        DType::I32,
+        DType::I16,
+        DType::I8,
+        DType::U8,
+        DType::Bool,
+    ];
+
+    /// Size of one element in bytes (bool is stored as one byte, like PyTorch).
+    pub fn size(self) -> usize {
+        match self {
+            DType::F64 | DType::I64 => 8,
+            DType::F32 | DType::I32 => 4,
+            DType::F16 | DType::BF16 | DType::I16 => 2,
+            DType::I8 | DType::U8 | DType::Bool => 1,
+        }
+    }
+
+    /// True for floating point dtypes.
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F64 | DType::F32 | DType::F16 | DType::BF16)
+    }
+
+    /// True for integer dtypes (not bool).
+    pub fn is_int(self) -> bool {
+        matches!(
+            self,
+            DType::I64 | DType::I32 | DType::I16 | DType::I8 | DType::U8
+        )
+    }
+
+    /// Promotion category of this dtype.
+    pub fn category(self) -> Category {
+        if self.is_float() {
+            Category::Float
+        } else if self == DType::Bool {
+            Category::Bool
+        } else {
+            Category::Int
+        }
+    }
+
+    /// The PyTorch name, e.g. `"float32"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F64 => "float64",
+            DType::F32 => "float32",
+            DType::F16 => "float16",
+            DType::BF16 => "bfloat16",
+            DType::I64 => "int64",
+            DType::I32 => "int32",
+            DType::I16 => "int16",
+            DType::I8 => "int8",
+            DType::U8 => "uint8",
+            DType::Bool => "bool",
+        }
+    }
+
+    /// The float dtype PyTorch computes this dtype's float math in: f64 for f64, f32 otherwise
+    /// (f16/bf16 are upcast on CPU; ints/bools are promoted to the default dtype f32).
+    pub fn compute_float(self) -> DType {
+        if self == DType::F64 {
+            DType::F64
+        } else {
+            DType::F32
+        }
+    }
+
+    /// `self` if it is a float dtype, else the default float dtype (f32), which is what ops like
+    /// `exp`, `sqrt` or true division produce for integer inputs.
+    pub fn to_float_or_default(self) -> DType {
+        if self.is_float() {
+            self
+        } else {
+            DType::F32
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Typed contiguous storage of a tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Storage {
+    /// f64 data
+    F64(Vec<f64>),
+    /// f32 data
+    F32(Vec<f32>),
+    /// f16 data
+    F16(Vec<f16>),
+    /// bf16 data
+    BF16(Vec<bf16>),
+    /// i64 data
+    I64(Vec<i64>),
+    /// i32 data
+    I32(Vec<i32>),
+    /// i16 data
+    I16(Vec<i16>),
+    /// i8 data
+    I8(Vec<i8>),
+    /// u8 data
+    U8(Vec<u8>),
+    /// bool data
+    Bool(Vec<bool>),
+}
+
+impl Storage {
+    /// The dtype of the stored elements.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::F64(_) => DType::F64,
+            Storage::F32(_) => DType::F32,
+            Storage::F16(_) => DType::F16,
+            Storage::BF16(_) => DType::BF16,
+            Storage::I64(_) => DType::I64,
+            Storage::I32(_) => DType::I32,
+            Storage::I16(_) => DType::I16,
+            Storage::I8(_) => DType::I8,
+            Storage::U8(_) => DType::U8,
+            Storage::Bool(_) => DType::Bool,
+        }
+    }
+
+    /// Number of stored elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Storage::F64(v) => v.len(),
+            Storage::F32(v) => v.len(),
+            Storage::F16(v) => v.len(),
+            Storage::BF16(v) => v.len(),
+            Storage::I64(v) => v.len(),
+            Storage::I32(v) => v.len(),
+            Storage::I16(v) => v.len(),
+            Storage::I8(v) => v.len(),
+            Storage::U8(v) => v.len(),
+            Storage::Bool(v) => v.len(),
+        }
+    }
+
+    /// True when no elements are stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A Rust type that can be a tensor element. Conversions follow PyTorch's `static_cast`-like
+/// casting: float → int truncates toward zero (saturating here instead of C++ UB), int → narrower
+/// int wraps, anything → bool is `!= 0`.
+pub trait Element:
+    Copy + Send + Sync + PartialEq + PartialOrd + Default + fmt::Debug + 'static
+{
+    /// The dtype of this element type.
+    const DTYPE: DType;
+    /// Borrow the storage's data if it holds this type.
+    fn slice(s: &Storage) -> Option<&[Self]>;
+    /// Wrap a vector into storage.
+    fn into_storage(v: Vec<Self>) -> Storage;
+    /// Cast to f64 (exact for everything but huge i64).
+    fn to_f64(self) -> f64;
+    /// Cast from f64 with PyTorch semantics.
+    fn from_f64(v: f64) -> Self;
+    /// Cast to f32; for f16/bf16 this is the exact upcast used for computation.
+    fn to_f32(self) -> f32;
+    /// Cast from f32 (rounds for f16/bf16).
+    fn from_f32(v: f32) -> Self;
+    /// Cast to i64 (floats truncate toward zero).
+    fn to_i64(self) -> i64;
+    /// Cast from i64 (narrower ints wrap).
+    fn from_i64(v: i64) -> Self;
+    /// `self != 0`.
+    fn to_bool(self) -> bool;
+    /// `0` or `1`.
+    fn from_bool(b: bool) -> Self;
+    /// Little-endian bytes of one element.
+    fn write_le(self, out: &mut Vec<u8>);
+    /// Read one element from exactly `size()` little-endian bytes.
+    fn read_le(b: &[u8]) -> Self;
+}
+
+macro_rules! impl_int_element {
+    ($t:ty, $dt:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn slice(s: &Storage) -> Option<&[Self]> {
+                match s {
+                    Storage::$dt(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_storage(v: Vec<Self>) -> Storage {
+                Storage::$dt(v)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                // Truncate toward zero first (like C++), then wrap into the narrow type like
+                // PyTorch does via int64 for out-of-range values.
+                (v as i64) as $t
+            }
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
+            #[inline(always)]
+            fn from_f32(v: f32) -> Self {
+                (v as i64) as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_bool(self) -> bool {
+                self != 0
+            }
+            #[inline(always)]
+            fn from_bool(b: bool) -> Self {
+                b as $t
+            }
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn read_le(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
+            }
+        }
+    };
+}
+impl_int_element!(i64, I64);
+impl_int_element!(i32, I32);
+impl_int_element!(i16, I16);
+impl_int_element!(i8, I8);
+impl_int_element!(u8, U8);
+
+macro_rules! impl_float_element {
+    ($t:ty, $dt:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn slice(s: &Storage) -> Option<&[Self]> {
+                match s {
+                    Storage::$dt(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_storage(v: Vec<Self>) -> Storage {
+                Storage::$dt(v)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
+            #[inline(always)]
+            fn from_f32(v: f32) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_bool(self) -> bool {
+                self != 0.0
+            }
+            #[inline(always)]
+            fn from_bool(b: bool) -> Self {
+                if b {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn read_le(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
+            }
+        }
+    };
+}
+impl_float_element!(f64, F64);
+impl_float_element!(f32, F32);
+
+macro_rules! impl_half_element {
+    ($t:ty, $dt:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn slice(s: &Storage) -> Option<&[Self]> {
+                match s {
+                    Storage::$dt(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_storage(v: Vec<Self>) -> Storage {
+                Storage::$dt(v)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                <$t>::to_f64(self)
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                <$t>::from_f64(v)
+            }
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                <$t>::to_f32(self)
+            }
+            #[inline(always)]
+            fn from_f32(v: f32) -> Self {
+                <$t>::from_f32(v)
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                <$t>::to_f32(self) as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                <$t>::from_f64(v as f64)
+            }
+            #[inline(always)]
+            fn to_bool(self) -> bool {
+                <$t>::to_f32(self) != 0.0
+            }
+            #[inline(always)]
+            fn from_bool(b: bool) -> Self {
+                if b {
+                    <$t>::ONE
+                } else {
+                    <$t>::ZERO
+                }
+            }
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn read_le(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
+            }
+        }
+    };
+}
+impl_half_element!(f16, F16);
+impl_half_element!(bf16, BF16);
+
+impl Element for bool {
+    const DTYPE: DType = DType::Bool;
+    fn slice(s: &Storage) -> Option<&[Self]> {
+        match s {
+            Storage::Bool(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn into_storage(v: Vec<Self>) -> Storage {
+        Storage::Bool(v)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as u8 as f64
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as u8 as f32
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v != 0.0
+    }
+    #[inline(always)]
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+    #[inline(always)]
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+    #[inline(always)]
+    fn to_bool(self) -> bool {
+        self
+    }
+    #[inline(always)]
+    fn from_bool(b: bool) -> Self {
+        b
+    }
+    fn write_le(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn read_le(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+}
+
+/// Float type used for computation (f32 or f64): f16/bf16 are upcast to f32 like PyTorch CPU.
+pub trait Real:
+    Element
+    + num_traits::Float
+    + num_traits::FloatConst
+    + std::iter::Sum
+    + std::ops::AddAssign
+    + std::ops::MulAssign
+    + std::ops::SubAssign
+    + std::ops::DivAssign
+{
+    /// Convert from f64 (rounding for f32).
+    fn lit(v: f64) -> Self {
+        <Self as Element>::from_f64(v)
+    }
+    /// The error function (std has none).
+    fn erf(self) -> Self;
+}
+impl Real for f32 {
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+}
+impl Real for f64 {
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+}
+
+/// Run `$body` with `$T` bound to the Rust element type of `$dt` (any of the 10 dtypes).
+#[macro_export]
+macro_rules! with_dtype {
+    ($dt:expr, $T:ident => $body:expr) => {{
+        use $crate::dtype::DType as __D;
+        match $dt {
+            __D::F64 => {
+                type $T = f64;
+                $body
+            }
+            __D::F32 => {
+                type $T = f32;
+                $body
+            }
+            __D::F16 => {
+                type $T = ::half::f16;
+                $body
+            }
+            __D::BF16 => {
+                type $T = ::half::bf16;
+                $body
+            }
+            __D::I64 => {
+                type $T = i64;
+                $body
+            }
+            __D::I32 => {
+                type $T = i32;
+                $body
+            }
+            __D::I16 => {
+                type $T = i16;
+                $body
+            }
+            __D::I8 => {
+                type $T = i8;
+                $body
+            }
+            __D::U8 => {
+                type $T = u8;
+                $body
+            }
+            __D::Bool => {
+                type $T = bool;
+                $body
+            }
+        }
+    }};
+}
+
+/// Run `$body` with `$F` bound to the compute float type (f32 or f64) for dtype `$dt`.
+#[macro_export]
+macro_rules! with_real {
+    ($dt:expr, $F:ident => $body:expr) => {{
+        if $dt == $crate::dtype::DType::F64 {
+            type $F = f64;
+            $body
+        } else {
+            type $F = f32;
+            $body
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_follow_torch() {
+        assert_eq!(<i32 as Element>::from_f64(-2.7), -2);
+        assert_eq!(<i64 as Element>::from_f64(2.7), 2);
+        assert_eq!(<u8 as Element>::from_i64(300), 44);
+        assert!(<bool as Element>::from_f64(0.1));
+        assert!(!<bool as Element>::from_f64(0.0));
+        assert_eq!(<f16 as Element>::from_f32(1.0).to_f32(), 1.0);
+        assert_eq!(DType::F16.compute_float(), DType::F32);
+        assert_eq!(DType::I8.category(), Category::Int);
+    }
+}

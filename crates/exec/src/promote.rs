@@ -1,0 +1,171 @@
+//! Type promotion: `torch.promote_types` and `torch.result_type`.
+//!
+//! `result_type` follows c10's `ResultTypeState`: operands are split into three tiers — tensors
+//! with at least one dim, 0-dim tensors, and Python scalars ("wrapped numbers"). Each tier is
+//! promoted on its own, then a lower tier only matters when its category is higher than the
+//! tiers above it (`combine_categories`). A float Python scalar counts as the default dtype (f32).
+
+use crate::dtype::{Category, DType};
+use crate::tensor::{Scalar, Tensor};
+
+/// One argument of an op, for [`result_type`].
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    /// A tensor (0-dim tensors participate only by category).
+    Tensor(&'a Tensor),
+    /// A Python scalar (participates only by category).
+    Scalar(Scalar),
+}
+
+impl<'a> From<&'a Tensor> for Operand<'a> {
+    fn from(t: &'a Tensor) -> Self {
+        Operand::Tensor(t)
+    }
+}
+impl From<Scalar> for Operand<'_> {
+    fn from(s: Scalar) -> Self {
+        Operand::Scalar(s)
+    }
+}
+
+fn int_rank(d: DType) -> u8 {
+    match d {
+        DType::U8 | DType::I8 => 1,
+        DType::I16 => 2,
+        DType::I32 => 3,
+        _ => 4,
+    }
+}
+
+/// `torch.promote_types(a, b)`: the smallest dtype both can be cast to safely.
+pub fn promote_types(a: DType, b: DType) -> DType {
+    use DType::*;
+    if a == b {
+        return a;
+    }
+    match (a.category(), b.category()) {
+        (Category::Bool, _) => b,
+        (_, Category::Bool) => a,
+        (Category::Float, Category::Float) => match (a, b) {
+            (F64, _) | (_, F64) => F64,
+            (F32, _) | (_, F32) => F32,
+            // f16 with bf16 (a != b here).
+            _ => F32,
+        },
+        (Category::Float, Category::Int) => a,
+        (Category::Int, Category::Float) => b,
+        (Category::Int, Category::Int) => {
+            // Mixed uint8/int8 needs int16; otherwise the wider type wins (uint8 loses to any
+            // wider signed type).
+            if (a == U8 && b == I8) || (a == I8 && b == U8) {
+                I16
+            } else if a == U8 {
+                b
+            } else if b == U8 {
+                a
+            } else if int_rank(a) >= int_rank(b) {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
+
+fn promote_opt(a: Option<DType>, b: DType) -> Option<DType> {
+    Some(match a {
+        None => b,
+        Some(a) => promote_types(a, b),
+    })
+}
+
+/// c10's `combine_categories(higher, lower)`.
+fn combine_categories(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
+    match (higher, lower) {
+        (Some(h), _) if h.is_float() => Some(h),
+        (Some(h), Some(l)) if h == DType::Bool || l.is_float() => Some(promote_types(h, l)),
+        (Some(h), _) => Some(h),
+        (None, l) => l,
+    }
+}
+
+/// The dtype a Python scalar contributes to promotion (float → default dtype f32).
+pub fn scalar_dtype(s: Scalar) -> DType {
+    match s {
+        Scalar::Bool(_) => DType::Bool,
+        Scalar::Int(_) => DType::I64,
+        Scalar::Float(_) => DType::F32,
+    }
+}
+
+/// `torch.result_type` over any mix of tensors and scalars. With no operands, returns f32.
+pub fn result_type(ops: &[Operand<'_>]) -> DType {
+    let (mut dim, mut zero, mut wrapped) = (None, None, None);
+    for op in ops {
+        match op {
+            Operand::Tensor(t) if t.ndim() > 0 => dim = promote_opt(dim, t.dtype()),
+            Operand::Tensor(t) => zero = promote_opt(zero, t.dtype()),
+            Operand::Scalar(s) => wrapped = promote_opt(wrapped, scalar_dtype(*s)),
+        }
+    }
+    combine_categories(dim, combine_categories(zero, wrapped)).unwrap_or(DType::F32)
+}
+
+/// `result_type` of two tensors.
+pub fn result_type_tt(a: &Tensor, b: &Tensor) -> DType {
+    result_type(&[a.into(), b.into()])
+}
+
+/// `result_type` of a tensor and a scalar.
+pub fn result_type_ts(a: &Tensor, b: Scalar) -> DType {
+    result_type(&[a.into(), b.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DType::*;
+
+    fn t(dt: DType) -> Tensor {
+        Tensor::zeros(&[2], dt)
+    }
+    fn z(dt: DType) -> Tensor {
+        Tensor::zeros(&[], dt)
+    }
+
+    #[test]
+    fn promote_table() {
+        assert_eq!(promote_types(U8, I8), I16);
+        assert_eq!(promote_types(U8, I32), I32);
+        assert_eq!(promote_types(I16, I32), I32);
+        assert_eq!(promote_types(Bool, U8), U8);
+        assert_eq!(promote_types(F16, BF16), F32);
+        assert_eq!(promote_types(I64, F16), F16);
+        assert_eq!(promote_types(F32, F64), F64);
+        for a in DType::ALL {
+            for b in DType::ALL {
+                assert_eq!(promote_types(a, b), promote_types(b, a));
+            }
+        }
+    }
+
+    #[test]
+    fn result_type_rules() {
+        // int64 tensor with a Python float → default dtype float32.
+        assert_eq!(result_type_ts(&t(I64), Scalar::Float(2.5)), F32);
+        // Python int does not widen an int8 tensor.
+        assert_eq!(result_type_ts(&t(I8), Scalar::Int(1000)), I8);
+        assert_eq!(result_type_ts(&t(F16), Scalar::Float(2.5)), F16);
+        assert_eq!(result_type_ts(&t(Bool), Scalar::Int(1)), I64);
+        assert_eq!(result_type_ts(&t(Bool), Scalar::Float(1.0)), F32);
+        // 0-dim tensors: same category does not widen, higher category takes its own type.
+        assert_eq!(result_type_tt(&t(I32), &z(I64)), I32);
+        assert_eq!(result_type_tt(&t(I32), &z(F64)), F64);
+        assert_eq!(result_type_tt(&t(F16), &z(F64)), F16);
+        assert_eq!(result_type_tt(&z(I32), &z(I64)), I64);
+        assert_eq!(result_type_tt(&t(U8), &t(I8)), I16);
+        // A 0-dim int tensor and a float scalar → default float.
+        assert_eq!(result_type(&[(&z(I64)).into(), Scalar::Float(1.0).into()]), F32);
+        assert_eq!(result_type(&[(&z(F64)).into(), Scalar::Float(1.0).into()]), F64);
+    }
+}

@@ -1,0 +1,915 @@
+//! Graphs: arena storage of nodes and values with an explicit node order and use lists.
+//!
+//! As in Cranelift's data-flow graph, nodes and values live in [`PrimaryMap`]s indexed by typed
+//! `u32` ids, and the program order is a separate doubly linked list, so inserting or removing a
+//! node anywhere is O(1). Removing a node tombstones it; [`Graph::compact`] renumbers between
+//! passes. Each value keeps the list of nodes that use it, maintained by every mutation method,
+//! so replace-all-uses and dead-code checks are O(uses).
+
+use crate::dtype::DType;
+use crate::types::Type;
+use cranelift_entity::{entity_impl, packed_option::PackedOption, PrimaryMap, SecondaryMap};
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+use std::fmt;
+
+/// A node in a graph (arena index, unique within its graph).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct NodeId(u32);
+entity_impl!(NodeId, "n");
+
+/// A value produced by a node (arena index, unique within its graph).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct ValueId(u32);
+entity_impl!(ValueId, "v");
+
+/// A graph of a program (main graph or subgraph).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct GraphId(u32);
+entity_impl!(GraphId, "g");
+
+/// An `f64` compared and hashed by bit pattern, so `NaN == NaN` and `-0.0 != 0.0`: what a
+/// round-trip test of literals needs.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct F64(pub f64);
+
+impl PartialEq for F64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+impl Eq for F64 {}
+impl std::hash::Hash for F64 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state)
+    }
+}
+
+/// What a node does: the FX opcodes plus `call_graph`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Op {
+    /// A graph input. In the main graph it pairs by position with a signature input.
+    Placeholder,
+    /// Reads a weight from the program's weight store by name.
+    GetAttr {
+        /// Weight name (fully qualified, e.g. `conv.weight`).
+        target: String,
+    },
+    /// Calls an operator by its registry name (`aten.add.Tensor`, `mylib.op.default`,
+    /// `higher_order.cond`, `_operator.add`).
+    Call {
+        /// Operator name.
+        target: String,
+    },
+    /// Calls another graph of the program (outlined partitions).
+    CallGraph {
+        /// The callee.
+        graph: GraphId,
+    },
+    /// The graph's results; its positional args are the outputs. Always the last node.
+    Output,
+}
+
+impl Op {
+    /// The FX opcode name.
+    pub fn opcode(&self) -> &'static str {
+        match self {
+            Op::Placeholder => "placeholder",
+            Op::GetAttr { .. } => "get_attr",
+            Op::Call { .. } => "call_function",
+            Op::CallGraph { .. } => "call_graph",
+            Op::Output => "output",
+        }
+    }
+
+    /// The operator name of a `Call`.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Op::Call { target } => Some(target),
+            _ => None,
+        }
+    }
+}
+
+/// An argument of a node: a reference to a value, or a literal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Arg {
+    /// A value of the same graph.
+    Value(ValueId),
+    /// `None`
+    None,
+    /// A bool literal.
+    Bool(bool),
+    /// An int literal.
+    Int(i64),
+    /// A float literal.
+    Float(F64),
+    /// A string literal.
+    Str(String),
+    /// A list (ints, tensors, mixed SymInt lists, optional tensors...).
+    List(Vec<Arg>),
+    /// A `torch.dtype`.
+    DType(DType),
+    /// A device such as `cpu` or `cuda:0`.
+    Device(String),
+    /// A `torch.layout` by name (`strided`).
+    Layout(String),
+    /// A `torch.memory_format` by name (`contiguous_format`).
+    MemoryFormat(String),
+    /// A subgraph of the program (higher-order op operands).
+    Graph(GraphId),
+    /// An operator passed as a value (`auto_functionalized`'s op).
+    OpRef(String),
+    /// A complex literal `(real, imag)`.
+    Complex(F64, F64),
+    /// A dict of named arguments.
+    Dict(Vec<(String, Arg)>),
+}
+
+impl Arg {
+    /// Calls `f` on every value this argument references, recursively.
+    pub fn for_each_value(&self, f: &mut impl FnMut(ValueId)) {
+        match self {
+            Arg::Value(v) => f(*v),
+            Arg::List(items) => items.iter().for_each(|a| a.for_each_value(f)),
+            Arg::Dict(items) => items.iter().for_each(|(_, a)| a.for_each_value(f)),
+            _ => {}
+        }
+    }
+
+    /// Rewrites every value reference in place.
+    pub fn map_values(&mut self, f: &mut impl FnMut(ValueId) -> ValueId) {
+        match self {
+            Arg::Value(v) => *v = f(*v),
+            Arg::List(items) => items.iter_mut().for_each(|a| a.map_values(f)),
+            Arg::Dict(items) => items.iter_mut().for_each(|(_, a)| a.map_values(f)),
+            _ => {}
+        }
+    }
+
+    /// The value, if this is a plain value reference.
+    pub fn as_value(&self) -> Option<ValueId> {
+        match self {
+            Arg::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The int, if this is an int literal.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Arg::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The float value of an int or float literal.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Arg::Int(v) => Some(*v as f64),
+            Arg::Float(v) => Some(v.0),
+            _ => None,
+        }
+    }
+
+    /// The list of ints, if this is a list of int literals (or a single int, which ATen
+    /// broadcasts for `int[2]` arguments).
+    pub fn as_int_list(&self) -> Option<Vec<i64>> {
+        match self {
+            Arg::List(items) => items.iter().map(Arg::as_int).collect(),
+            Arg::Int(v) => Some(vec![*v]),
+            _ => None,
+        }
+    }
+}
+
+/// Side information on a node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct NodeMeta {
+    /// The result types came from the export (not from inference): set for opaque custom ops.
+    pub recorded_types: bool,
+}
+
+/// A node: opcode, arguments and result values.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeData {
+    /// What the node does.
+    pub op: Op,
+    /// Positional arguments.
+    pub args: Vec<Arg>,
+    /// Keyword arguments, in their original order.
+    pub kwargs: Vec<(String, Arg)>,
+    /// Result values, in order (multi-output nodes have several).
+    pub results: SmallVec<[ValueId; 1]>,
+    /// FX node name, unique in the graph.
+    pub name: String,
+    /// Side information.
+    pub meta: NodeMeta,
+    dead: bool,
+    prev: PackedOption<NodeId>,
+    next: PackedOption<NodeId>,
+}
+
+impl NodeData {
+    /// Calls `f` on every value the node uses (args then kwargs, with repetition).
+    pub fn for_each_input(&self, mut f: impl FnMut(ValueId)) {
+        for a in &self.args {
+            a.for_each_value(&mut f);
+        }
+        for (_, a) in &self.kwargs {
+            a.for_each_value(&mut f);
+        }
+    }
+
+    /// The values the node uses, with repetition.
+    pub fn inputs(&self) -> Vec<ValueId> {
+        let mut v = Vec::new();
+        self.for_each_input(|x| v.push(x));
+        v
+    }
+
+    /// A keyword argument by name.
+    pub fn kwarg(&self, name: &str) -> Option<&Arg> {
+        self.kwargs.iter().find(|(k, _)| k == name).map(|(_, a)| a)
+    }
+
+    /// True once the node was removed (until compaction).
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+}
+
+/// A value: its type, its defining node and the nodes that use it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ValueData {
+    /// The value's type.
+    pub ty: Type,
+    /// Name (from the export, or generated); printing may rename.
+    pub name: String,
+    /// The node that defines it.
+    pub def: NodeId,
+    /// Which result of `def` it is.
+    pub index: u32,
+    uses: Vec<NodeId>,
+}
+
+impl ValueData {
+    /// Nodes using this value, one entry per use (a node using it twice appears twice).
+    pub fn uses(&self) -> &[NodeId] {
+        &self.uses
+    }
+}
+
+/// Errors from graph mutation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    /// A node was removed while its results are still used.
+    #[error("cannot remove node `{node}`: its result `{value}` still has {uses} use(s)")]
+    StillUsed {
+        /// Node name.
+        node: String,
+        /// Value name.
+        value: String,
+        /// Number of remaining uses.
+        uses: usize,
+    },
+    /// An id that does not belong to this graph or refers to a removed node.
+    #[error("invalid or removed {0}")]
+    Invalid(String),
+}
+
+/// A graph: nodes in program order, values, use lists.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Graph {
+    /// Name (`main`, or the subgraph's name such as `true_graph_0`).
+    pub name: String,
+    nodes: PrimaryMap<NodeId, NodeData>,
+    values: PrimaryMap<ValueId, ValueData>,
+    first: PackedOption<NodeId>,
+    last: PackedOption<NodeId>,
+    live: usize,
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new(name: impl Into<String>) -> Self {
+        Graph {
+            name: name.into(),
+            nodes: PrimaryMap::new(),
+            values: PrimaryMap::new(),
+            first: None.into(),
+            last: None.into(),
+            live: 0,
+        }
+    }
+
+    /// Number of live nodes.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True if there is no live node.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// A node's data. Panics on an id from another graph, like indexing a slice.
+    pub fn node(&self, n: NodeId) -> &NodeData {
+        &self.nodes[n]
+    }
+
+    /// A node's data, if the id is valid and the node is live.
+    pub fn get_node(&self, n: NodeId) -> Option<&NodeData> {
+        self.nodes.get(n).filter(|d| !d.dead)
+    }
+
+    /// A value's data.
+    pub fn value(&self, v: ValueId) -> &ValueData {
+        &self.values[v]
+    }
+
+    /// A value's data, if the id is valid.
+    pub fn get_value(&self, v: ValueId) -> Option<&ValueData> {
+        self.values.get(v)
+    }
+
+    /// A value's type.
+    pub fn ty(&self, v: ValueId) -> &Type {
+        &self.values[v].ty
+    }
+
+    /// Sets a value's type (type inference).
+    pub fn set_ty(&mut self, v: ValueId, ty: Type) {
+        self.values[v].ty = ty;
+    }
+
+    /// Renames a value.
+    pub fn set_value_name(&mut self, v: ValueId, name: impl Into<String>) {
+        self.values[v].name = name.into();
+    }
+
+    /// Mutable access to a node's name and meta. Arguments change only through [`Graph::set_args`]
+    /// so use lists stay right.
+    pub fn set_node_name(&mut self, n: NodeId, name: impl Into<String>) {
+        self.nodes[n].name = name.into();
+    }
+
+    /// Mutable node metadata.
+    pub fn node_meta_mut(&mut self, n: NodeId) -> &mut NodeMeta {
+        &mut self.nodes[n].meta
+    }
+
+    /// Changes a node's opcode (e.g. retargeting `aten.conv2d` to `aten.convolution`).
+    pub fn set_op(&mut self, n: NodeId, op: Op) {
+        self.nodes[n].op = op;
+    }
+
+    /// Total node slots, dead ones included (the size for side tables).
+    pub fn node_capacity(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Total value slots (the size for side tables).
+    pub fn value_capacity(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Every value id ever allocated (values of removed nodes included until compaction).
+    pub fn value_ids(&self) -> impl Iterator<Item = ValueId> + '_ {
+        self.values.keys()
+    }
+
+    /// Live nodes in program order.
+    pub fn nodes(&self) -> NodeIter<'_> {
+        NodeIter {
+            graph: self,
+            cur: self.first.expand(),
+        }
+    }
+
+    /// Live nodes in program order, collected (for loops that mutate the graph).
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        self.nodes().collect()
+    }
+
+    /// The first live node.
+    pub fn first_node(&self) -> Option<NodeId> {
+        self.first.expand()
+    }
+
+    /// The last live node.
+    pub fn last_node(&self) -> Option<NodeId> {
+        self.last.expand()
+    }
+
+    /// The node after `n` in program order.
+    pub fn next_node(&self, n: NodeId) -> Option<NodeId> {
+        self.nodes[n].next.expand()
+    }
+
+    /// The node before `n` in program order.
+    pub fn prev_node(&self, n: NodeId) -> Option<NodeId> {
+        self.nodes[n].prev.expand()
+    }
+
+    /// Placeholder nodes in order.
+    pub fn placeholders(&self) -> Vec<NodeId> {
+        self.nodes()
+            .filter(|&n| self.nodes[n].op == Op::Placeholder)
+            .collect()
+    }
+
+    /// The values of the placeholders, in order.
+    pub fn input_values(&self) -> Vec<ValueId> {
+        self.placeholders()
+            .into_iter()
+            .map(|n| self.nodes[n].results[0])
+            .collect()
+    }
+
+    /// The output node, if any.
+    pub fn output_node(&self) -> Option<NodeId> {
+        self.last
+            .expand()
+            .filter(|&n| self.nodes[n].op == Op::Output)
+            .or_else(|| self.nodes().find(|&n| self.nodes[n].op == Op::Output))
+    }
+
+    /// The output node's arguments.
+    pub fn outputs(&self) -> &[Arg] {
+        match self.output_node() {
+            Some(n) => &self.nodes[n].args,
+            None => &[],
+        }
+    }
+
+    fn alloc(
+        &mut self,
+        op: Op,
+        args: Vec<Arg>,
+        kwargs: Vec<(String, Arg)>,
+        results: &[(String, Type)],
+        name: String,
+    ) -> NodeId {
+        let n = self.nodes.next_key();
+        let mut ids = SmallVec::new();
+        for (i, (rname, ty)) in results.iter().enumerate() {
+            ids.push(self.values.push(ValueData {
+                ty: ty.clone(),
+                name: rname.clone(),
+                def: n,
+                index: i as u32,
+                uses: Vec::new(),
+            }));
+        }
+        let data = NodeData {
+            op,
+            args,
+            kwargs,
+            results: ids,
+            name,
+            meta: NodeMeta::default(),
+            dead: false,
+            prev: None.into(),
+            next: None.into(),
+        };
+        let id = self.nodes.push(data);
+        let mut inputs = Vec::new();
+        self.nodes[id].for_each_input(|v| inputs.push(v));
+        for v in inputs {
+            if let Some(vd) = self.values.get_mut(v) {
+                vd.uses.push(id);
+            }
+        }
+        self.live += 1;
+        id
+    }
+
+    /// Appends a node at the end of the graph (before nothing). Results are `(name, type)`.
+    /// The node name is the first result's name, or `name_hint` when there is none.
+    pub fn append(&mut self, b: NodeBuilder) -> NodeId {
+        let id = self.build(b);
+        self.link_after(id, self.last.expand());
+        id
+    }
+
+    /// Inserts a node right before `before`.
+    pub fn insert_before(&mut self, before: NodeId, b: NodeBuilder) -> NodeId {
+        let id = self.build(b);
+        let prev = self.nodes[before].prev.expand();
+        self.link_after(id, prev);
+        id
+    }
+
+    /// Inserts a node right after `after`.
+    pub fn insert_after(&mut self, after: NodeId, b: NodeBuilder) -> NodeId {
+        let id = self.build(b);
+        self.link_after(id, Some(after));
+        id
+    }
+
+    fn build(&mut self, b: NodeBuilder) -> NodeId {
+        let name = b
+            .name
+            .or_else(|| b.results.first().map(|(n, _)| n.clone()))
+            .unwrap_or_else(|| b.op.opcode().to_string());
+        self.alloc(b.op, b.args, b.kwargs, &b.results, name)
+    }
+
+    fn link_after(&mut self, id: NodeId, prev: Option<NodeId>) {
+        let next = match prev {
+            Some(p) => self.nodes[p].next.expand(),
+            None => self.first.expand(),
+        };
+        self.nodes[id].prev = prev.into();
+        self.nodes[id].next = next.into();
+        match prev {
+            Some(p) => self.nodes[p].next = id.into(),
+            None => self.first = id.into(),
+        }
+        match next {
+            Some(nx) => self.nodes[nx].prev = id.into(),
+            None => self.last = id.into(),
+        }
+    }
+
+    fn unlink(&mut self, id: NodeId) {
+        let prev = self.nodes[id].prev.expand();
+        let next = self.nodes[id].next.expand();
+        match prev {
+            Some(p) => self.nodes[p].next = next.into(),
+            None => self.first = next.into(),
+        }
+        match next {
+            Some(nx) => self.nodes[nx].prev = prev.into(),
+            None => self.last = prev.into(),
+        }
+        self.nodes[id].prev = None.into();
+        self.nodes[id].next = None.into();
+    }
+
+    /// Moves a live node to right before `before` (keeps ids and uses).
+    pub fn move_before(&mut self, node: NodeId, before: NodeId) {
+        if node == before {
+            return;
+        }
+        self.unlink(node);
+        let prev = self.nodes[before].prev.expand();
+        self.link_after(node, prev);
+    }
+
+    /// Moves a live node to the end of the graph.
+    pub fn move_to_end(&mut self, node: NodeId) {
+        self.unlink(node);
+        self.link_after(node, self.last.expand());
+    }
+
+    fn drop_uses_of(&mut self, node: NodeId) {
+        let inputs = self.nodes[node].inputs();
+        for v in inputs {
+            if let Some(vd) = self.values.get_mut(v) {
+                if let Some(pos) = vd.uses.iter().position(|&u| u == node) {
+                    vd.uses.swap_remove(pos);
+                }
+            }
+        }
+    }
+
+    fn add_uses_of(&mut self, node: NodeId) {
+        let inputs = self.nodes[node].inputs();
+        for v in inputs {
+            if let Some(vd) = self.values.get_mut(v) {
+                vd.uses.push(node);
+            }
+        }
+    }
+
+    /// Replaces a node's arguments, keeping use lists right.
+    pub fn set_args(&mut self, node: NodeId, args: Vec<Arg>, kwargs: Vec<(String, Arg)>) {
+        self.drop_uses_of(node);
+        self.nodes[node].args = args;
+        self.nodes[node].kwargs = kwargs;
+        self.add_uses_of(node);
+    }
+
+    /// Replaces every use of `old` by `new`. Returns the number of rewritten nodes.
+    pub fn replace_all_uses(&mut self, old: ValueId, new: ValueId) -> usize {
+        if old == new {
+            return 0;
+        }
+        let mut users = std::mem::take(&mut self.values[old].uses);
+        users.sort();
+        users.dedup();
+        for &u in &users {
+            let node = &mut self.nodes[u];
+            let mut count = 0usize;
+            let mut f = |v: ValueId| {
+                if v == old {
+                    count += 1;
+                    new
+                } else {
+                    v
+                }
+            };
+            for a in node.args.iter_mut() {
+                a.map_values(&mut f);
+            }
+            for (_, a) in node.kwargs.iter_mut() {
+                a.map_values(&mut f);
+            }
+            for _ in 0..count {
+                self.values[new].uses.push(u);
+            }
+        }
+        users.len()
+    }
+
+    /// Removes a node whose results are unused (tombstone until [`Graph::compact`]).
+    pub fn remove_node(&mut self, node: NodeId) -> Result<(), GraphError> {
+        let nd = self
+            .get_node(node)
+            .ok_or_else(|| GraphError::Invalid(node.to_string()))?;
+        for &r in &nd.results {
+            let vd = &self.values[r];
+            if !vd.uses.is_empty() {
+                return Err(GraphError::StillUsed {
+                    node: nd.name.clone(),
+                    value: vd.name.clone(),
+                    uses: vd.uses.len(),
+                });
+            }
+        }
+        self.drop_uses_of(node);
+        self.unlink(node);
+        self.nodes[node].dead = true;
+        self.live -= 1;
+        Ok(())
+    }
+
+    /// True if some node was removed since the last compaction.
+    pub fn has_tombstones(&self) -> bool {
+        self.live != self.nodes.len()
+    }
+
+    /// Renumbers nodes and values densely in program order, dropping removed nodes and their
+    /// values. Returns the value renumbering (old → new), for callers holding value ids.
+    pub fn compact(&mut self) -> SecondaryMap<ValueId, PackedOption<ValueId>> {
+        let order = self.node_ids();
+        let mut vmap: SecondaryMap<ValueId, PackedOption<ValueId>> = SecondaryMap::new();
+        let mut next_v = 0usize;
+        for &n in &order {
+            for &r in &self.nodes[n].results {
+                vmap[r] = ValueId::from_u32(next_v as u32).into();
+                next_v += 1;
+            }
+        }
+        let mut new = Graph::new(self.name.clone());
+        let old_nodes = std::mem::take(&mut self.nodes);
+        let mut old_values = std::mem::take(&mut self.values);
+        let remap = |v: ValueId| vmap[v].expand().unwrap_or(v);
+        let mut old_nodes: Vec<Option<NodeData>> =
+            old_nodes.into_iter().map(|(_, d)| Some(d)).collect();
+        for n in order {
+            let Some(mut d) = old_nodes[n.as_u32() as usize].take() else {
+                continue;
+            };
+            for a in d.args.iter_mut() {
+                a.map_values(&mut |v| remap(v));
+            }
+            for (_, a) in d.kwargs.iter_mut() {
+                a.map_values(&mut |v| remap(v));
+            }
+            let results: Vec<(String, Type)> = d
+                .results
+                .iter()
+                .map(|&r| {
+                    let vd = &mut old_values[r];
+                    (
+                        std::mem::take(&mut vd.name),
+                        std::mem::replace(&mut vd.ty, Type::None),
+                    )
+                })
+                .collect();
+            let id = new.alloc(d.op, d.args, d.kwargs, &results, d.name);
+            new.nodes[id].meta = d.meta;
+            new.link_after(id, new.last.expand());
+        }
+        *self = new;
+        vmap
+    }
+
+    /// A petgraph view of the data dependencies between live nodes (edge = value flow), for
+    /// toposort, SCC and dominator algorithms. Node weights are the [`NodeId`]s.
+    pub fn to_petgraph(&self) -> petgraph::graph::DiGraph<NodeId, ValueId> {
+        let mut g = petgraph::graph::DiGraph::with_capacity(self.live, self.live);
+        // Dense map NodeId -> petgraph index; u32::MAX marks "not a live node".
+        let mut idx: SecondaryMap<NodeId, u32> = SecondaryMap::with_default(u32::MAX);
+        for n in self.nodes() {
+            idx[n] = g.add_node(n).index() as u32;
+        }
+        for n in self.nodes() {
+            let to = petgraph::graph::NodeIndex::new(idx[n] as usize);
+            self.nodes[n].for_each_input(|v| {
+                if let Some(vd) = self.values.get(v) {
+                    let from = idx[vd.def];
+                    if from != u32::MAX {
+                        g.add_edge(petgraph::graph::NodeIndex::new(from as usize), to, v);
+                    }
+                }
+            });
+        }
+        g
+    }
+}
+
+/// Structural equality: same live nodes in the same order with the same opcodes, arguments
+/// (value references compared by position), result names and types. Arena ids and tombstones
+/// do not matter, so a graph equals its compacted or re-parsed self.
+impl PartialEq for Graph {
+    fn eq(&self, other: &Self) -> bool {
+        if self.name != other.name || self.live != other.live {
+            return false;
+        }
+        let mut vmap: SecondaryMap<ValueId, PackedOption<ValueId>> = SecondaryMap::new();
+        let mut ok = true;
+        let same_arg = |a: &Arg, b: &Arg, vmap: &SecondaryMap<ValueId, PackedOption<ValueId>>| {
+            let mut a = a.clone();
+            a.map_values(&mut |v| vmap[v].expand().unwrap_or(ValueId::from_u32(u32::MAX - 1)));
+            a == *b
+        };
+        for (n, m) in self.nodes().zip(other.nodes()) {
+            let (a, b) = (&self.nodes[n], &other.nodes[m]);
+            if a.op != b.op
+                || a.name != b.name
+                || a.meta != b.meta
+                || a.args.len() != b.args.len()
+                || a.kwargs.len() != b.kwargs.len()
+                || a.results.len() != b.results.len()
+            {
+                ok = false;
+                break;
+            }
+            if !a
+                .args
+                .iter()
+                .zip(&b.args)
+                .all(|(x, y)| same_arg(x, y, &vmap))
+                || !a
+                    .kwargs
+                    .iter()
+                    .zip(&b.kwargs)
+                    .all(|((k1, x), (k2, y))| k1 == k2 && same_arg(x, y, &vmap))
+            {
+                ok = false;
+                break;
+            }
+            for (&r, &s) in a.results.iter().zip(&b.results) {
+                let (vr, vs) = (&self.values[r], &other.values[s]);
+                if vr.name != vs.name || vr.ty != vs.ty {
+                    return false;
+                }
+                vmap[r] = s.into();
+            }
+        }
+        ok
+    }
+}
+
+/// Iterator over live nodes in program order.
+pub struct NodeIter<'a> {
+    graph: &'a Graph,
+    cur: Option<NodeId>,
+}
+
+impl Iterator for NodeIter<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        let n = self.cur?;
+        self.cur = self.graph.nodes[n].next.expand();
+        Some(n)
+    }
+}
+
+/// Describes a node to insert.
+#[derive(Clone, Debug)]
+pub struct NodeBuilder {
+    /// Opcode.
+    pub op: Op,
+    /// Positional arguments.
+    pub args: Vec<Arg>,
+    /// Keyword arguments.
+    pub kwargs: Vec<(String, Arg)>,
+    /// Results as `(name, type)`.
+    pub results: Vec<(String, Type)>,
+    /// Node name; defaults to the first result's name.
+    pub name: Option<String>,
+}
+
+impl NodeBuilder {
+    /// A builder for `op` with no arguments and no results.
+    pub fn new(op: Op) -> Self {
+        NodeBuilder {
+            op,
+            args: Vec::new(),
+            kwargs: Vec::new(),
+            results: Vec::new(),
+            name: None,
+        }
+    }
+
+    /// A `call_function` builder.
+    pub fn call(target: impl Into<String>) -> Self {
+        Self::new(Op::Call {
+            target: target.into(),
+        })
+    }
+
+    /// Sets positional args.
+    pub fn args(mut self, args: Vec<Arg>) -> Self {
+        self.args = args;
+        self
+    }
+
+    /// Adds a keyword argument.
+    pub fn kwarg(mut self, name: impl Into<String>, a: Arg) -> Self {
+        self.kwargs.push((name.into(), a));
+        self
+    }
+
+    /// Adds a result.
+    pub fn result(mut self, name: impl Into<String>, ty: Type) -> Self {
+        self.results.push((name.into(), ty));
+        self
+    }
+
+    /// Sets the node name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::static_shape;
+
+    fn t() -> Type {
+        Type::tensor(DType::F32, static_shape(&[2]))
+    }
+
+    #[test]
+    fn build_mutate_compact() {
+        let mut g = Graph::new("main");
+        let x = g.append(NodeBuilder::new(Op::Placeholder).result("x", t()));
+        let xv = g.node(x).results[0];
+        let a = g.append(
+            NodeBuilder::call("aten.relu.default")
+                .args(vec![Arg::Value(xv)])
+                .result("a", t()),
+        );
+        let av = g.node(a).results[0];
+        let b = g.append(
+            NodeBuilder::call("aten.add.Tensor")
+                .args(vec![Arg::Value(av), Arg::Value(av)])
+                .result("b", t()),
+        );
+        let bv = g.node(b).results[0];
+        g.append(NodeBuilder::new(Op::Output).args(vec![Arg::Value(bv)]));
+        assert_eq!(g.value(av).uses(), &[b, b]);
+        // Cannot remove a used node.
+        assert!(matches!(
+            g.remove_node(a),
+            Err(GraphError::StillUsed { .. })
+        ));
+        // Replace relu by x, then remove relu.
+        assert_eq!(g.replace_all_uses(av, xv), 1);
+        assert_eq!(g.value(xv).uses().len(), 3);
+        g.remove_node(a).unwrap();
+        assert_eq!(g.len(), 3);
+        assert!(g.has_tombstones());
+        let map = g.compact();
+        assert!(!g.has_tombstones());
+        let names: Vec<_> = g.nodes().map(|n| g.node(n).name.clone()).collect();
+        assert_eq!(names, ["x", "b", "output"]);
+        let nb = map[bv].expand().unwrap();
+        assert_eq!(g.value(nb).name, "b");
+        assert_eq!(g.outputs(), &[Arg::Value(nb)]);
+        // Insert before the output.
+        let out = g.output_node().unwrap();
+        let c = g.insert_before(
+            out,
+            NodeBuilder::call("aten.neg.default")
+                .args(vec![Arg::Value(nb)])
+                .result("c", t()),
+        );
+        assert_eq!(g.prev_node(out), Some(c));
+        assert_eq!(g.to_petgraph().edge_count(), 4);
+    }
+}
