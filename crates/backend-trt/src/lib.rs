@@ -15,6 +15,8 @@
 //! libclang (for the `trtx` binding); `scripts/fetch-tensorrt-rtx.sh` installs that and fetches
 //! the TensorRT-RTX wheel from PyPI into `target/tensorrt-rtx/`.
 
+#![warn(missing_docs)]
+
 pub mod network;
 pub mod recorded;
 pub mod settings;

@@ -178,9 +178,10 @@ impl TensorDesc {
 
     /// Number of elements, when every extent is known.
     pub fn volume(&self) -> Option<i64> {
-        self.dims
-            .iter()
-            .try_fold(1i64, |acc, &d| if d < 0 { None } else { acc.checked_mul(d) })
+        self.dims.iter().try_fold(
+            1i64,
+            |acc, &d| if d < 0 { None } else { acc.checked_mul(d) },
+        )
     }
 }
 
@@ -216,7 +217,10 @@ pub struct Weights {
 
 impl Weights {
     /// Weights from raw bytes; checks that `bytes` holds a whole number of elements.
-    pub fn from_bytes(dtype: TrtDataType, bytes: impl Into<Arc<[u8]>>) -> Result<Self, NetworkError> {
+    pub fn from_bytes(
+        dtype: TrtDataType,
+        bytes: impl Into<Arc<[u8]>>,
+    ) -> Result<Self, NetworkError> {
         let bytes: Arc<[u8]> = bytes.into();
         let bits = bytes.len() as u64 * 8;
         let elem = dtype.size_bits() as u64;
@@ -1084,8 +1088,11 @@ pub trait NetworkBuilder {
     ) -> Result<TensorId, NetworkError>;
 
     /// `addSlice` with static or tensor start/size/stride and a sample mode.
-    fn add_slice(&mut self, input: TensorId, params: &SliceParams)
-        -> Result<TensorId, NetworkError>;
+    fn add_slice(
+        &mut self,
+        input: TensorId,
+        params: &SliceParams,
+    ) -> Result<TensorId, NetworkError>;
 
     /// `addConcatenation` + `setAxis`: all inputs of one type and rank, equal except on `axis`.
     fn add_concatenation(
@@ -1127,9 +1134,11 @@ pub trait NetworkBuilder {
         params: &PoolingParams,
     ) -> Result<TensorId, NetworkError>;
 
-    /// `addNormalization(input, scale, bias, axes)` + `setEpsilon` + `setNbGroups`:
-    /// `(x - mean) / sqrt(var + eps) * scale + bias` over the `axes` bitmask (layer norm:
-    /// the trailing dims; group norm: `num_groups` > 1 with axes over the spatial dims).
+    /// `addNormalizationV2(input, scale, bias, axes)` + `setEpsilon` + `setNbGroups`:
+    /// `(x - mean) / sqrt(var + eps) * scale + bias` with mean/variance over the `axes` bitmask.
+    /// Layer norm: trailing dims, scale/bias shaped like them (with leading 1s). Instance/group
+    /// norm: `num_groups` groups of the channel dim 1, axes = every dim after the channel,
+    /// scale/bias `[1, C, 1, ...]` (per channel, as PyTorch; TensorRT 10.15's V2 semantics).
     fn add_normalization(
         &mut self,
         input: TensorId,

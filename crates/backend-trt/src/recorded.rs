@@ -380,12 +380,9 @@ impl RecordedNetwork {
                     kernel.clone(),
                     bias.clone(),
                 )?],
-                LayerOp::MatrixMultiply { a, op_a, b, op_b } => vec![target.add_matrix_multiply(
-                    m(&map, *a)?,
-                    *op_a,
-                    m(&map, *b)?,
-                    *op_b,
-                )?],
+                LayerOp::MatrixMultiply { a, op_a, b, op_b } => {
+                    vec![target.add_matrix_multiply(m(&map, *a)?, *op_a, m(&map, *b)?, *op_b)?]
+                }
                 LayerOp::ElementWise { a, b, op } => {
                     vec![target.add_elementwise(m(&map, *a)?, m(&map, *b)?, *op)?]
                 }
@@ -581,6 +578,7 @@ impl RecordedNetwork {
         self.push(op, vec![(desc, None)])[0]
     }
 
+    #[allow(dead_code)]
     fn check_inputs(&self, op: &LayerOp) -> Result<(), NetworkError> {
         for t in op.inputs() {
             self.desc(t)?;
@@ -633,7 +631,13 @@ fn broadcast(layer: &str, descs: &[&TensorDesc]) -> Result<Vec<i64>, NetworkErro
             }
             acc = e;
         }
-        out.push(if acc != 1 { acc } else if unknown { -1 } else { 1 });
+        out.push(if acc != 1 {
+            acc
+        } else if unknown {
+            -1
+        } else {
+            1
+        });
     }
     Ok(out)
 }
@@ -736,13 +740,17 @@ fn shape_arg_values(net: &RecordedNetwork, a: &ShapeArg) -> Option<Vec<Option<i6
     }
 }
 
-/// Resolves reshape dims with TensorRT's placeholders (`0` copies, one `-1` inferred).
+/// Resolves reshape dims with TensorRT's placeholders (`0` copies, one `-1` inferred). An
+/// unknown input extent copied by a `0` placeholder cancels out, so `[0, -1]` on `[?, 4, 8]`
+/// gives `[?, 32]` as in TensorRT.
 fn reshape_dims(
     input: &[i64],
     target: &[Option<i64>],
     zero_is_placeholder: bool,
 ) -> Result<Vec<i64>, NetworkError> {
     let mut out = Vec::with_capacity(target.len());
+    let mut copied = vec![false; input.len()];
+    let mut is_copy = vec![false; target.len()];
     let mut infer_at = None;
     for (i, t) in target.iter().enumerate() {
         match *t {
@@ -751,9 +759,14 @@ fn reshape_dims(
                 let Some(&e) = input.get(i) else {
                     return err(
                         "shuffle",
-                        format!("reshape placeholder 0 at dim {i} but the input has rank {}", input.len()),
+                        format!(
+                            "reshape placeholder 0 at dim {i} but the input has rank {}",
+                            input.len()
+                        ),
                     );
                 };
+                copied[i] = true;
+                is_copy[i] = true;
                 out.push(e);
             }
             Some(-1) => {
@@ -767,35 +780,43 @@ fn reshape_dims(
             Some(e) => out.push(e),
         }
     }
-    let in_vol = input
-        .iter()
-        .try_fold(1i64, |a, &d| if d < 0 { None } else { Some(a * d) });
-    if let Some(i) = infer_at {
-        let rest = out
+    fn known(it: impl Iterator<Item = i64>) -> Option<i64> {
+        it.fold(
+            Some(1i64),
+            |a, d| if d < 0 { None } else { a.map(|a| a * d) },
+        )
+    }
+    // Volumes without the extents that a placeholder copies unchanged.
+    let in_rest = known(
+        input
             .iter()
             .enumerate()
-            .filter(|(j, _)| *j != i)
-            .try_fold(1i64, |a, (_, &d)| if d < 0 { None } else { Some(a * d) });
-        if let (Some(v), Some(r)) = (in_vol, rest) {
+            .filter(|(i, _)| !copied[*i])
+            .map(|(_, &d)| d),
+    );
+    let out_rest = known(
+        out.iter()
+            .enumerate()
+            .filter(|(i, _)| !is_copy[*i] && Some(*i) != infer_at)
+            .map(|(_, &d)| d),
+    );
+    match (infer_at, in_rest, out_rest) {
+        (Some(i), Some(v), Some(r)) => {
             if r == 0 || v % r != 0 {
                 return err(
                     "shuffle",
-                    format!("cannot reshape {input:?} (volume {v}) to {target:?}"),
+                    format!("cannot reshape {input:?} to {target:?}: volumes do not divide"),
                 );
             }
             out[i] = v / r;
         }
-    } else if let (Some(v), Some(o)) = (
-        in_vol,
-        out.iter()
-            .try_fold(1i64, |a, &d| if d < 0 { None } else { Some(a * d) }),
-    ) {
-        if v != o {
+        (None, Some(v), Some(r)) if v != r => {
             return err(
                 "shuffle",
-                format!("reshape changes the volume: {input:?} ({v}) to {out:?} ({o})"),
+                format!("reshape changes the volume: {input:?} to {out:?}"),
             );
         }
+        _ => {}
     }
     Ok(out)
 }
@@ -877,7 +898,11 @@ impl RecordedNetwork {
         check_weights(layer, "kernel", &kernel)?;
         if c >= 0 {
             let kvol: i64 = params.kernel_size.iter().product();
-            let want = if deconv { c * (k / g) * kvol } else { k * (c / g) * kvol };
+            let want = if deconv {
+                c * (k / g) * kvol
+            } else {
+                k * (c / g) * kvol
+            };
             if kernel.count != want {
                 return err(
                     layer,
@@ -888,7 +913,10 @@ impl RecordedNetwork {
         if let Some(b) = &bias {
             check_weights(layer, "bias", b)?;
             if b.count != k {
-                return err(layer, format!("bias has {} elements, expected {k}", b.count));
+                return err(
+                    layer,
+                    format!("bias has {} elements, expected {k}", b.count),
+                );
             }
         }
         let mut dims = d.dims.clone();
@@ -900,7 +928,8 @@ impl RecordedNetwork {
                 if x < 0 {
                     -1
                 } else {
-                    (x - 1) * params.stride[i] + params.dilation[i] * (params.kernel_size[i] - 1)
+                    (x - 1) * params.stride[i]
+                        + params.dilation[i] * (params.kernel_size[i] - 1)
                         + 1
                         - params.pre_padding[i]
                         - params.post_padding[i]
@@ -917,7 +946,10 @@ impl RecordedNetwork {
                 )
             };
             if dims[r - n + i] == 0 || dims[r - n + i] < -1 {
-                return err(layer, format!("output extent {} <= 0 for input {d}", dims[r - n + i]));
+                return err(
+                    layer,
+                    format!("output extent {} <= 0 for input {d}", dims[r - n + i]),
+                );
             }
         }
         let op = if deconv {
@@ -983,7 +1015,10 @@ impl NetworkBuilder for RecordedNetwork {
 
     fn add_constant(&mut self, dims: &[i64], weights: Weights) -> Result<TensorId, NetworkError> {
         if dims.iter().any(|&d| d < 0) || dims.len() > 8 {
-            return err("constant", format!("dims {dims:?} must be static, rank <= 8"));
+            return err(
+                "constant",
+                format!("dims {dims:?} must be static, rank <= 8"),
+            );
         }
         if weights.dtype == TrtDataType::Uint8 {
             return err("constant", "Uint8 constants are not allowed; use a cast");
@@ -993,7 +1028,10 @@ impl NetworkBuilder for RecordedNetwork {
         if vol != weights.count {
             return err(
                 "constant",
-                format!("dims {dims:?} hold {vol} elements, weights have {}", weights.count),
+                format!(
+                    "dims {dims:?} hold {vol} elements, weights have {}",
+                    weights.count
+                ),
             );
         }
         let value = if dims.len() <= 1 && vol <= 8 {
@@ -1047,30 +1085,38 @@ impl NetworkBuilder for RecordedNetwork {
             return err(l, format!("input types differ: {da} x {db}"));
         }
         // (batch dims, rows, cols) of each operand; a vector is (batch, None, len).
-        let split = |d: &TensorDesc, op: MatrixOp| -> Result<(Vec<i64>, Option<i64>, i64), NetworkError> {
-            match op {
-                MatrixOp::Vector => {
-                    if d.rank() < 1 {
-                        return err(l, format!("vector operand {d} needs rank >= 1"));
+        let split =
+            |d: &TensorDesc, op: MatrixOp| -> Result<(Vec<i64>, Option<i64>, i64), NetworkError> {
+                match op {
+                    MatrixOp::Vector => {
+                        if d.rank() < 1 {
+                            return err(l, format!("vector operand {d} needs rank >= 1"));
+                        }
+                        Ok((d.dims[..d.rank() - 1].to_vec(), None, d.dims[d.rank() - 1]))
                     }
-                    Ok((d.dims[..d.rank() - 1].to_vec(), None, d.dims[d.rank() - 1]))
-                }
-                _ => {
-                    if d.rank() < 2 {
-                        return err(l, format!("matrix operand {d} needs rank >= 2"));
+                    _ => {
+                        if d.rank() < 2 {
+                            return err(l, format!("matrix operand {d} needs rank >= 2"));
+                        }
+                        let (r, c) = (d.dims[d.rank() - 2], d.dims[d.rank() - 1]);
+                        let (r, c) = if op == MatrixOp::Transpose {
+                            (c, r)
+                        } else {
+                            (r, c)
+                        };
+                        Ok((d.dims[..d.rank() - 2].to_vec(), Some(r), c))
                     }
-                    let (r, c) = (d.dims[d.rank() - 2], d.dims[d.rank() - 1]);
-                    let (r, c) = if op == MatrixOp::Transpose { (c, r) } else { (r, c) };
-                    Ok((d.dims[..d.rank() - 2].to_vec(), Some(r), c))
                 }
-            }
-        };
+            };
         let (ba, ra, ca) = split(&da, op_a)?;
         let (bb, rb, cb) = split(&db, op_b)?;
         // Inner dims: a's columns against b's rows (a vector b is a column).
         let (ka, kb) = (ca, rb.unwrap_or(cb));
         if ka >= 0 && kb >= 0 && ka != kb {
-            return err(l, format!("inner dims differ: {da} ({op_a:?}) x {db} ({op_b:?})"));
+            return err(
+                l,
+                format!("inner dims differ: {da} ({op_a:?}) x {db} ({op_b:?})"),
+            );
         }
         let batch = broadcast(
             l,
@@ -1188,7 +1234,11 @@ impl NetworkBuilder for RecordedNetwork {
         if !ok {
             return err(
                 "activation",
-                format!("{} is not defined for {} inputs", activation.name(), d.dtype),
+                format!(
+                    "{} is not defined for {} inputs",
+                    activation.name(),
+                    d.dtype
+                ),
             );
         }
         Ok(self.push1(LayerOp::Activation { input, activation }, d))
@@ -1247,8 +1297,7 @@ impl NetworkBuilder for RecordedNetwork {
         }
         if let Some(r) = &params.reshape {
             let len = shape_arg_len(self, "shuffle", r)?.unwrap_or(0);
-            let target =
-                shape_arg_values(self, r).unwrap_or_else(|| vec![None; len]);
+            let target = shape_arg_values(self, r).unwrap_or_else(|| vec![None; len]);
             dims = reshape_dims(&dims, &target, params.zero_is_placeholder)?;
         }
         if let Some(p) = &params.second_transpose {
@@ -1280,7 +1329,10 @@ impl NetworkBuilder for RecordedNetwork {
         for a in [&params.start, &params.size, &params.stride] {
             if let Some(n) = shape_arg_len(self, l, a)? {
                 if n != d.rank() {
-                    return err(l, format!("start/size/stride must have rank {} entries", d.rank()));
+                    return err(
+                        l,
+                        format!("start/size/stride must have rank {} entries", d.rank()),
+                    );
                 }
             }
         }
@@ -1289,19 +1341,22 @@ impl NetworkBuilder for RecordedNetwork {
             if params.mode != SliceMode::Fill || fd.dtype != d.dtype || fd.rank() != 0 {
                 return err(
                     l,
-                    format!("fill value {f} must be a 0-D {} tensor with SliceMode::Fill", d.dtype),
+                    format!(
+                        "fill value {f} must be a 0-D {} tensor with SliceMode::Fill",
+                        d.dtype
+                    ),
                 );
             }
         }
-        let size = shape_arg_values(self, &params.size)
-            .unwrap_or_else(|| vec![None; d.rank()]);
+        let size = shape_arg_values(self, &params.size).unwrap_or_else(|| vec![None; d.rank()]);
         if let (Some(start), Some(stride), true) = (
             shape_arg_values(self, &params.start),
             shape_arg_values(self, &params.stride),
             params.mode == SliceMode::StrictBounds,
         ) {
             for i in 0..d.rank() {
-                if let (Some(s0), Some(n), Some(st), e) = (start[i], size[i], stride[i], d.dims[i]) {
+                if let (Some(s0), Some(n), Some(st), e) = (start[i], size[i], stride[i], d.dims[i])
+                {
                     if e >= 0 && n > 0 {
                         let last = s0 + (n - 1) * st;
                         if s0 < 0 || s0 >= e || last < 0 || last >= e {
@@ -1427,7 +1482,10 @@ impl NetworkBuilder for RecordedNetwork {
                     return err(l, "nd mode needs indices of rank >= 1");
                 };
                 if last < 0 || last as usize > d.rank() {
-                    return err(l, format!("nd mode: last indices dim of {ix} must index {d}"));
+                    return err(
+                        l,
+                        format!("nd mode: last indices dim of {ix} must index {d}"),
+                    );
                 }
                 let mut v = ix.dims[..q - 1].to_vec();
                 v.extend(&d.dims[last as usize..]);
@@ -1543,7 +1601,9 @@ impl NetworkBuilder for RecordedNetwork {
             return err(l, format!("input {d} has rank < {}", n + 1));
         }
         for i in 0..n {
-            if params.pre_padding[i] >= params.window[i] || params.post_padding[i] >= params.window[i] {
+            if params.pre_padding[i] >= params.window[i]
+                || params.post_padding[i] >= params.window[i]
+            {
                 return err(l, "padding must be smaller than the window");
             }
         }
@@ -1586,11 +1646,37 @@ impl NetworkBuilder for RecordedNetwork {
         if s.rank() != d.rank() || b.rank() != d.rank() {
             return err(
                 l,
-                format!("scale {s} and bias {b} must have the input's rank {}", d.rank()),
+                format!(
+                    "scale {s} and bias {b} must have the input's rank {}",
+                    d.rank()
+                ),
             );
         }
         if num_groups < 1 {
             return err(l, "num_groups must be >= 1");
+        }
+        if s.dims != b.dims || broadcast(l, &[&d, &s]).ok().as_ref() != Some(&d.dims) {
+            return err(
+                l,
+                format!("scale {s} and bias {b} must be equal and broadcast to the input {d}"),
+            );
+        }
+        if num_groups > 1 {
+            let c = d.dims.get(1).copied().unwrap_or(-1);
+            let after_channel = if d.rank() >= 2 {
+                ((1u32 << d.rank()) - 1) & !0b11
+            } else {
+                0
+            };
+            if (c >= 0 && c % num_groups != 0) || axes != after_channel {
+                return err(
+                    l,
+                    format!(
+                        "{num_groups} groups need channels {c} divisible by them and axes = every \
+                         dim after the channel ({after_channel:#b}), got {axes:#b}"
+                    ),
+                );
+            }
         }
         Ok(self.push1(
             LayerOp::Normalization {
@@ -1660,7 +1746,13 @@ impl NetworkBuilder for RecordedNetwork {
                 d.dims
                     .iter()
                     .zip(s)
-                    .map(|(&e, &f)| if e < 0 { -1 } else { (e as f64 * f as f64).floor() as i64 })
+                    .map(|(&e, &f)| {
+                        if e < 0 {
+                            -1
+                        } else {
+                            (e as f64 * f as f64).floor() as i64
+                        }
+                    })
                     .collect()
             }
             ResizeOutput::Shape(t) => {
@@ -1671,7 +1763,10 @@ impl NetworkBuilder for RecordedNetwork {
             }
         };
         if dims.len() != d.rank() {
-            return err(l, format!("output dims {dims:?} must have rank {}", d.rank()));
+            return err(
+                l,
+                format!("output dims {dims:?} must have rank {}", d.rank()),
+            );
         }
         Ok(self.push1(
             LayerOp::Resize {
@@ -1692,7 +1787,10 @@ impl NetworkBuilder for RecordedNetwork {
             _ => matches!(params.dtype, TrtDataType::Float | TrtDataType::Half),
         };
         if !ok {
-            return err(l, format!("{:?} cannot produce {}", params.op, params.dtype));
+            return err(
+                l,
+                format!("{:?} cannot produce {}", params.op, params.dtype),
+            );
         }
         let len = shape_arg_len(self, l, &params.dims)?.unwrap_or(0);
         let dims: Vec<i64> = shape_arg_values(self, &params.dims)
@@ -1702,14 +1800,20 @@ impl NetworkBuilder for RecordedNetwork {
             .collect();
         if let FillArg::PerDim(v) = &params.beta {
             if v.len() != dims.len() {
-                return err(l, format!("beta has {} entries for rank {}", v.len(), dims.len()));
+                return err(
+                    l,
+                    format!("beta has {} entries for rank {}", v.len(), dims.len()),
+                );
             }
         }
         for a in [&params.alpha, &params.beta] {
             if let FillArg::Tensor(t) = a {
                 let td = self.desc(*t)?;
                 if td.dtype != params.dtype {
-                    return err(l, format!("alpha/beta tensor {t} must be {}, got {td}", params.dtype));
+                    return err(
+                        l,
+                        format!("alpha/beta tensor {t} must be {}, got {td}", params.dtype),
+                    );
                 }
             }
         }
@@ -1785,8 +1889,7 @@ impl NetworkBuilder for RecordedNetwork {
             self.desc(values)?.clone(),
             self.desc(depth)?.clone(),
         );
-        if !ix.dtype.is_int() || v.dims != [2] || dp.rank() != 0 || dp.dtype != TrtDataType::Int32
-        {
+        if !ix.dtype.is_int() || v.dims != [2] || dp.rank() != 0 || dp.dtype != TrtDataType::Int32 {
             return err(
                 l,
                 format!("needs int indices, values [2] and a 0-D i32 depth; got {ix}, {v}, {dp}"),
@@ -2067,7 +2170,10 @@ impl LayerOp {
                     s,
                     "{k}({input}, {out}, mode={:?}, coord={:?}, round={:?}, cubic={}, \
                      exclude_outside={})",
-                    p.mode, p.coordinate_transformation, p.nearest_rounding, p.cubic_coeff,
+                    p.mode,
+                    p.coordinate_transformation,
+                    p.nearest_rounding,
+                    p.cubic_coeff,
                     p.exclude_outside
                 )
             }
@@ -2085,7 +2191,10 @@ impl LayerOp {
                 updates,
                 mode,
                 axis,
-            } => write!(s, "{k}({data}, {indices}, {updates}, mode={mode:?}, axis={axis})"),
+            } => write!(
+                s,
+                "{k}({data}, {indices}, {updates}, mode={mode:?}, axis={axis})"
+            ),
             Self::OneHot {
                 indices,
                 values,

@@ -500,6 +500,8 @@ impl Real for f64 {
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {{
         use $crate::dtype::DType as __D;
+        #[allow(unused_imports)]
+        use $crate::dtype::Element as _;
         match $dt {
             __D::F64 => {
                 type $T = f64;
@@ -549,6 +551,10 @@ macro_rules! with_dtype {
 #[macro_export]
 macro_rules! with_real {
     ($dt:expr, $F:ident => $body:expr) => {{
+        #[allow(unused_imports)]
+        use ::num_traits::{Float as _, One as _, Zero as _};
+        #[allow(unused_imports)]
+        use $crate::dtype::{Element as _, Real as _};
         if $dt == $crate::dtype::DType::F64 {
             type $F = f64;
             $body

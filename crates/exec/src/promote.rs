@@ -59,11 +59,7 @@ pub fn promote_types(a: DType, b: DType) -> DType {
             // wider signed type).
             if (a == U8 && b == I8) || (a == I8 && b == U8) {
                 I16
-            } else if a == U8 {
-                b
-            } else if b == U8 {
-                a
-            } else if int_rank(a) >= int_rank(b) {
+            } else if a != U8 && (b == U8 || int_rank(a) >= int_rank(b)) {
                 a
             } else {
                 b
@@ -165,7 +161,13 @@ mod tests {
         assert_eq!(result_type_tt(&z(I32), &z(I64)), I64);
         assert_eq!(result_type_tt(&t(U8), &t(I8)), I16);
         // A 0-dim int tensor and a float scalar → default float.
-        assert_eq!(result_type(&[(&z(I64)).into(), Scalar::Float(1.0).into()]), F32);
-        assert_eq!(result_type(&[(&z(F64)).into(), Scalar::Float(1.0).into()]), F64);
+        assert_eq!(
+            result_type(&[(&z(I64)).into(), Scalar::Float(1.0).into()]),
+            F32
+        );
+        assert_eq!(
+            result_type(&[(&z(F64)).into(), Scalar::Float(1.0).into()]),
+            F64
+        );
     }
 }

@@ -131,8 +131,16 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -218,7 +226,11 @@ impl Tensor {
         if numel(&shape) != data.len() {
             return shape_err(
                 "Tensor::new",
-                format!("shape {shape:?} needs {} elements, got {}", numel(&shape), data.len()),
+                format!(
+                    "shape {shape:?} needs {} elements, got {}",
+                    numel(&shape),
+                    data.len()
+                ),
             );
         }
         Ok(Tensor {
@@ -299,7 +311,13 @@ impl Tensor {
 
     /// Size of a (possibly negative) dim.
     pub fn size(&self, dim: i64) -> Result<usize> {
-        Ok(self.shape[wrap_dim("size", dim, self.ndim())?.min(self.ndim().saturating_sub(1))])
+        if self.ndim() == 0 {
+            return index_err(
+                "size",
+                "dimension specified as 0 but tensor has no dimensions",
+            );
+        }
+        Ok(self.shape[wrap_dim("size", dim, self.ndim())?])
     }
 
     /// Contiguous strides of this tensor.
@@ -326,7 +344,10 @@ impl Tensor {
         if numel(&shape) != self.numel() {
             return shape_err(
                 "view",
-                format!("shape {shape:?} is invalid for input of size {}", self.numel()),
+                format!(
+                    "shape {shape:?} is invalid for input of size {}",
+                    self.numel()
+                ),
             );
         }
         Ok(Tensor {
@@ -375,7 +396,10 @@ impl Tensor {
         if self.numel() != 1 {
             return invalid(
                 "item",
-                format!("a tensor with {} elements cannot be converted to a scalar", self.numel()),
+                format!(
+                    "a tensor with {} elements cannot be converted to a scalar",
+                    self.numel()
+                ),
             );
         }
         Ok(match self.dtype().category() {
@@ -397,7 +421,11 @@ impl Tensor {
     }
 
     /// Build from raw little-endian bytes (the safetensors layout).
-    pub fn from_le_bytes(bytes: &[u8], dtype: DType, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
+    pub fn from_le_bytes(
+        bytes: &[u8],
+        dtype: DType,
+        shape: impl Into<Vec<usize>>,
+    ) -> Result<Tensor> {
         let shape = shape.into();
         let es = dtype.size();
         if bytes.len() != numel(&shape) * es {
@@ -471,8 +499,14 @@ mod tests {
     fn construct_and_cast() {
         let t = Tensor::from_vec(vec![-1.5f32, 2.7, 0.0, 3.0], vec![2, 2]).unwrap();
         assert_eq!(t.to_dtype(DType::I32).to_i64_vec(), vec![-1, 2, 0, 3]);
-        assert_eq!(t.to_dtype(DType::Bool).to_bool_vec(), vec![true, true, false, true]);
-        assert_eq!(t.to_dtype(DType::F16).to_f64_vec(), vec![-1.5, 2.69921875, 0.0, 3.0]);
+        assert_eq!(
+            t.to_dtype(DType::Bool).to_bool_vec(),
+            vec![true, true, false, true]
+        );
+        assert_eq!(
+            t.to_dtype(DType::F16).to_f64_vec(),
+            vec![-1.5, 2.69921875, 0.0, 3.0]
+        );
         assert!(Tensor::from_vec(vec![1i64, 2], vec![3]).is_err());
         let s = Tensor::scalar(5i64);
         assert_eq!(s.shape(), &[] as &[usize]);
@@ -488,12 +522,20 @@ mod tests {
             assert_eq!(Tensor::from_le_bytes(&b, dt, vec![2, 3]).unwrap(), t);
         }
         let b = 1.0f32.to_le_bytes();
-        assert_eq!(Tensor::from_le_bytes(&b, DType::F32, vec![]).unwrap().to_f64_vec(), vec![1.0]);
+        assert_eq!(
+            Tensor::from_le_bytes(&b, DType::F32, vec![])
+                .unwrap()
+                .to_f64_vec(),
+            vec![1.0]
+        );
     }
 
     #[test]
     fn broadcast_rules() {
-        assert_eq!(broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
+        assert_eq!(
+            broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(),
+            vec![2, 4, 3]
+        );
         assert_eq!(broadcast_shapes("t", &[0, 1], &[1, 5]).unwrap(), vec![0, 5]);
         assert_eq!(broadcast_shapes("t", &[1], &[0]).unwrap(), vec![0]);
         assert!(broadcast_shapes("t", &[2], &[3]).is_err());

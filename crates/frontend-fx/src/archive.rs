@@ -218,7 +218,8 @@ impl Pt2Archive {
         let reason = if let Some(c) = candidates.first() {
             format!("member `{c}` does not say `pt2`")
         } else if zip.file_names().any(|n| n.ends_with("/data.pkl")) {
-            "no `<prefix>/archive_format` member; this looks like a torch.save / TorchScript zip"
+            "no `<prefix>/archive_format` member; this looks like a torch.save / TorchScript zip \
+             (or a truncated .pt2 whose last readable directory is an embedded zip)"
                 .into()
         } else {
             "no `<prefix>/archive_format` member".into()
@@ -249,7 +250,10 @@ impl Pt2Archive {
                 other => {
                     return Err(ImportError::Corrupt {
                         archive: self.display.clone(),
-                        reason: format!("member `{}/byteorder` is {other:?}, expected `little` or `big`", self.prefix),
+                        reason: format!(
+                            "member `{}/byteorder` is {other:?}, expected `little` or `big`",
+                            self.prefix
+                        ),
                     })
                 }
             };
@@ -264,7 +268,11 @@ impl Pt2Archive {
         // `model` first (what torch.export.save writes), then the rest in name order.
         models.sort_by(|a, b| (a != "model", a).cmp(&(b != "model", b)));
         if models.is_empty() {
-            let hint = if self.members.keys().any(|k| k.starts_with("data/aotinductor/")) {
+            let hint = if self
+                .members
+                .keys()
+                .any(|k| k.starts_with("data/aotinductor/"))
+            {
                 "this is an AOTInductor package, not an exported program"
             } else {
                 "a torch.export.save that failed part-way leaves no model"
@@ -300,7 +308,11 @@ impl Pt2Archive {
                         member: format!("{}/{pickled}", self.prefix),
                         what: format!(
                             "pickled {} (torch 2.8 layout); re-export with torch >= 2.9",
-                            if kind == PayloadKind::Weights { "weights" } else { "constants" }
+                            if kind == PayloadKind::Weights {
+                                "weights"
+                            } else {
+                                "constants"
+                            }
                         ),
                     });
                 }

@@ -18,3 +18,6 @@ pub mod sympy;
 
 pub use archive::{parse_exported_program, Pt2Archive};
 pub use error::ImportError;
+pub mod convert;
+
+pub use convert::{import_archive, import_pt2, import_pt2_bytes, ImportOptions, Imported};

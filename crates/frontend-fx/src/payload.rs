@@ -28,7 +28,10 @@ impl ViewSpec {
             v.iter()
                 .map(|s| match s {
                     SymInt::Int(i) => Ok(*i),
-                    SymInt::Expr(e) => Err(format!("symbolic {what} `{}` in a stored tensor", e.expr_str)),
+                    SymInt::Expr(e) => Err(format!(
+                        "symbolic {what} `{}` in a stored tensor",
+                        e.expr_str
+                    )),
                 })
                 .collect()
         }
@@ -84,7 +87,11 @@ pub struct TensorData {
 /// Applies `view` to the raw `storage` bytes. `big_endian` is the archive's `byteorder`.
 ///
 /// Errors are plain reasons; the caller adds the archive path and FQN.
-pub fn materialize(storage: &[u8], view: &ViewSpec, big_endian: bool) -> Result<TensorData, String> {
+pub fn materialize(
+    storage: &[u8],
+    view: &ViewSpec,
+    big_endian: bool,
+) -> Result<TensorData, String> {
     let elem = view
         .dtype
         .size_bytes()
@@ -139,7 +146,11 @@ pub fn materialize(storage: &[u8], view: &ViewSpec, big_endian: bool) -> Result<
         let mut idx = vec![0i64; nd];
         for _ in 0..numel {
             let e: i64 = view.storage_offset
-                + idx.iter().zip(&view.strides).map(|(i, s)| i * s).sum::<i64>();
+                + idx
+                    .iter()
+                    .zip(&view.strides)
+                    .map(|(i, s)| i * s)
+                    .sum::<i64>();
             let p = e as usize * elem;
             bytes.extend_from_slice(&storage[p..p + elem]);
             for d in (0..nd).rev() {

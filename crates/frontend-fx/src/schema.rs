@@ -306,10 +306,8 @@ int_enum!(
     Keyword = 2,
 });
 
-impl Default for Layout {
-    fn default() -> Self {
-        Layout::Strided
-    }
+fn default_layout() -> Layout {
+    Layout::Strided
 }
 
 /// `{major, minor}`.
@@ -494,7 +492,7 @@ pub struct TensorMeta<'a> {
     #[serde(borrow, default)]
     pub storage_offset: SymInt<'a>,
     /// Layout.
-    #[serde(default)]
+    #[serde(default = "default_layout")]
     pub layout: Layout,
 }
 
@@ -825,58 +823,70 @@ fn default_true() -> bool {
 #[derive(Debug, Deserialize)]
 pub enum InputSpec<'a> {
     /// Runtime input (tensor, sym value or custom object).
-    #[serde(rename = "user_input", borrow)]
+    #[serde(rename = "user_input")]
     UserInput {
         /// The graph input.
+        #[serde(borrow)]
         arg: Argument<'a>,
     },
     /// Parameter, stored in the weights config.
-    #[serde(rename = "parameter", borrow)]
+    #[serde(rename = "parameter")]
     Parameter {
         /// The graph input.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// FQN (weights config key).
+        #[serde(borrow)]
         parameter_name: Str<'a>,
     },
     /// Buffer: weights if persistent, constants otherwise.
-    #[serde(rename = "buffer", borrow)]
+    #[serde(rename = "buffer")]
     Buffer {
         /// The graph input.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// FQN.
+        #[serde(borrow)]
         buffer_name: Str<'a>,
         /// Persistent (in the state dict).
         #[serde(default = "default_true")]
         persistent: bool,
     },
     /// Lifted tensor constant, stored in the constants config.
-    #[serde(rename = "tensor_constant", borrow)]
+    #[serde(rename = "tensor_constant")]
     TensorConstant {
         /// The graph input.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// FQN.
+        #[serde(borrow)]
         tensor_constant_name: Str<'a>,
     },
     /// Script object.
-    #[serde(rename = "custom_obj", borrow)]
+    #[serde(rename = "custom_obj")]
     CustomObj {
         /// The graph input.
+        #[serde(borrow)]
         arg: CustomObjArgument<'a>,
         /// FQN.
+        #[serde(borrow)]
         custom_obj_name: Str<'a>,
     },
     /// Effect token.
-    #[serde(rename = "token", borrow)]
+    #[serde(rename = "token")]
     Token {
         /// The graph input.
+        #[serde(borrow)]
         arg: TokenArgument<'a>,
     },
     /// Specialised constant input; the graph input is the literal.
-    #[serde(rename = "constant_input", borrow)]
+    #[serde(rename = "constant_input")]
     ConstantInput {
         /// Input name.
+        #[serde(borrow)]
         name: Str<'a>,
         /// Value.
+        #[serde(borrow)]
         value: ConstantValue<'a>,
     },
 }
@@ -885,61 +895,74 @@ pub enum InputSpec<'a> {
 #[derive(Debug, Deserialize)]
 pub enum OutputSpec<'a> {
     /// Returned to the user.
-    #[serde(rename = "user_output", borrow)]
+    #[serde(rename = "user_output")]
     UserOutput {
         /// Tensor, sym value or literal.
+        #[serde(borrow)]
         arg: Argument<'a>,
     },
     /// Loss.
-    #[serde(rename = "loss_output", borrow)]
+    #[serde(rename = "loss_output")]
     LossOutput {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
     },
     /// New value of a buffer.
-    #[serde(rename = "buffer_mutation", borrow)]
+    #[serde(rename = "buffer_mutation")]
     BufferMutation {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// Buffer FQN.
+        #[serde(borrow)]
         buffer_name: Str<'a>,
     },
     /// New value of a parameter (8.14+).
-    #[serde(rename = "parameter_mutation", borrow)]
+    #[serde(rename = "parameter_mutation")]
     ParameterMutation {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// Parameter FQN.
+        #[serde(borrow)]
         parameter_name: Str<'a>,
     },
     /// Gradient of a parameter.
-    #[serde(rename = "gradient_to_parameter", borrow)]
+    #[serde(rename = "gradient_to_parameter")]
     GradientToParameter {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// Parameter FQN.
+        #[serde(borrow)]
         parameter_name: Str<'a>,
     },
     /// Gradient of a user input.
-    #[serde(rename = "gradient_to_user_input", borrow)]
+    #[serde(rename = "gradient_to_user_input")]
     GradientToUserInput {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// Graph-input name.
+        #[serde(borrow)]
         user_input_name: Str<'a>,
     },
     /// New value of a user input.
-    #[serde(rename = "user_input_mutation", borrow)]
+    #[serde(rename = "user_input_mutation")]
     UserInputMutation {
         /// The value.
+        #[serde(borrow)]
         arg: TensorArgument<'a>,
         /// Graph-input name.
+        #[serde(borrow)]
         user_input_name: Str<'a>,
     },
     /// Effect token.
-    #[serde(rename = "token", borrow)]
+    #[serde(rename = "token")]
     Token {
         /// The value.
+        #[serde(borrow)]
         arg: TokenArgument<'a>,
     },
 }

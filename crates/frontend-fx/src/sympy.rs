@@ -430,7 +430,9 @@ impl Lexer<'_> {
                 let mut i = self.pos + 1;
                 while i < b.len() && b[i] != q {
                     if b[i] == b'\\' {
-                        return Err(self.make_err(i, "escape sequences in strings are not supported"));
+                        return Err(
+                            self.make_err(i, "escape sequences in strings are not supported")
+                        );
                     }
                     i += 1;
                 }
@@ -619,7 +621,10 @@ impl Parser<'_> {
                     let rhs = self.unary()?;
                     lhs = SymAst::Call(
                         SymFunc::Mul,
-                        vec![lhs, SymAst::Call(SymFunc::Pow, vec![rhs, SymAst::Integer(-1)])],
+                        vec![
+                            lhs,
+                            SymAst::Call(SymFunc::Pow, vec![rhs, SymAst::Integer(-1)]),
+                        ],
                     );
                 }
                 Tok::SlashSlash => {
@@ -671,9 +676,10 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<SymAst, SymParseError> {
         let pos = self.tok_pos;
         match self.bump()? {
-            Tok::Int(v) => int_of(v)
-                .map(SymAst::Integer)
-                .ok_or_else(|| self.lex.make_err(pos, format!("integer {v} out of i64 range"))),
+            Tok::Int(v) => int_of(v).map(SymAst::Integer).ok_or_else(|| {
+                self.lex
+                    .make_err(pos, format!("integer {v} out of i64 range"))
+            }),
             Tok::Float(v) => Ok(SymAst::Float(v)),
             Tok::LParen => {
                 let e = self.expr()?;
@@ -816,8 +822,10 @@ impl Parser<'_> {
                 [(a, _), (b, _)] => match (int_arg(a), int_arg(b)) {
                     (Some(_), Some(0)) => Err(e("Rational with zero denominator".into())),
                     (Some(p), Some(q)) if q < 0 => Ok(SymAst::Rational(
-                        p.checked_neg().ok_or_else(|| e("Rational overflow".into()))?,
-                        q.checked_neg().ok_or_else(|| e("Rational overflow".into()))?,
+                        p.checked_neg()
+                            .ok_or_else(|| e("Rational overflow".into()))?,
+                        q.checked_neg()
+                            .ok_or_else(|| e("Rational overflow".into()))?,
                     )),
                     (Some(p), Some(q)) => Ok(SymAst::Rational(p, q)),
                     _ => Err(e("Rational(p, q) needs two integer literals".into())),
@@ -919,7 +927,10 @@ mod tests {
             parse_sym_expr("Symbol('u0', integer=True)").unwrap(),
             sym("u0", true, false)
         );
-        assert_eq!(parse_sym_expr("Symbol('zuf0')").unwrap(), sym("zuf0", false, false));
+        assert_eq!(
+            parse_sym_expr("Symbol('zuf0')").unwrap(),
+            sym("zuf0", false, false)
+        );
         assert_eq!(parse_sym_expr("Integer(-1)").unwrap(), SymAst::Integer(-1));
         assert_eq!(
             parse_sym_expr("Rational(1, 2)").unwrap(),
@@ -967,13 +978,22 @@ mod tests {
             ("CeilDiv(Integer(4), Integer(2))", SymFunc::CeilDiv),
             ("PythonMod(Integer(4), Integer(2))", SymFunc::PythonMod),
             ("Mod(Integer(4), Integer(2))", SymFunc::Mod),
-            ("ModularIndexing(Integer(4), Integer(2), Integer(3))", SymFunc::ModularIndexing),
+            (
+                "ModularIndexing(Integer(4), Integer(2), Integer(3))",
+                SymFunc::ModularIndexing,
+            ),
             ("Max(Integer(4), Integer(2))", SymFunc::Max),
             ("Min(Integer(4), Integer(2), Integer(1))", SymFunc::Min),
             ("Abs(Integer(-4))", SymFunc::Abs),
             ("CeilToInt(Float('1.5', precision=53))", SymFunc::CeilToInt),
-            ("FloorToInt(Float('1.5', precision=53))", SymFunc::FloorToInt),
-            ("TruncToInt(Float('1.5', precision=53))", SymFunc::TruncToInt),
+            (
+                "FloorToInt(Float('1.5', precision=53))",
+                SymFunc::FloorToInt,
+            ),
+            (
+                "TruncToInt(Float('1.5', precision=53))",
+                SymFunc::TruncToInt,
+            ),
             ("Where(true, Integer(1), Integer(2))", SymFunc::Where),
             ("StrictLessThan(Integer(1), Integer(2))", SymFunc::Lt),
             ("LessThan(Integer(1), Integer(2))", SymFunc::Le),
@@ -986,10 +1006,16 @@ mod tests {
             ("Not(true)", SymFunc::Not),
             ("ToFloat(Integer(1))", SymFunc::ToFloat),
             ("IntTrueDiv(Integer(1), Integer(2))", SymFunc::IntTrueDiv),
-            ("PowByNatural(Integer(2), Integer(3))", SymFunc::PowByNatural),
+            (
+                "PowByNatural(Integer(2), Integer(3))",
+                SymFunc::PowByNatural,
+            ),
             ("Pow(Symbol('x'), Rational(1, 2))", SymFunc::Pow),
             ("Identity(Integer(1))", SymFunc::Identity),
-            ("IsNonOverlappingAndDenseIndicator(Integer(2), Integer(1))", SymFunc::IsNonOverlappingAndDenseIndicator),
+            (
+                "IsNonOverlappingAndDenseIndicator(Integer(2), Integer(1))",
+                SymFunc::IsNonOverlappingAndDenseIndicator,
+            ),
         ] {
             match parse_sym_expr(src) {
                 Ok(SymAst::Call(g, _)) => assert_eq!(g, f, "{src}"),
@@ -1055,7 +1081,10 @@ mod tests {
             ("Symbol('s0", "unterminated string"),
             ("Integer('x')", "integer literal"),
             ("Rational(1, 0)", "zero denominator"),
-            ("OpaqueUnaryFn_exp(Integer(1))", "unsupported sympy function"),
+            (
+                "OpaqueUnaryFn_exp(Integer(1))",
+                "unsupported sympy function",
+            ),
             ("FloorDiv(Integer(1))", "takes 2 arguments"),
             ("Integer(1))", "after the expression"),
             ("Integer(99999999999999999999)", "out of i64 range"),

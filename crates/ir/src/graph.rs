@@ -30,8 +30,68 @@ entity_impl!(GraphId, "g");
 
 /// An `f64` compared and hashed by bit pattern, so `NaN == NaN` and `-0.0 != 0.0`: what a
 /// round-trip test of literals needs.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct F64(pub f64);
+
+/// JSON has no infinities or NaN (serde_json would write `null` and then refuse to read it), so
+/// finite values are numbers and the others strings: `"inf"`, `"-inf"`, `"nan"`, and
+/// `"nan:0x…"` for a NaN with another bit pattern, since equality is by bits.
+impl Serialize for F64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_finite() {
+            s.serialize_f64(v)
+        } else if v == f64::INFINITY {
+            s.serialize_str("inf")
+        } else if v == f64::NEG_INFINITY {
+            s.serialize_str("-inf")
+        } else if v.to_bits() == f64::NAN.to_bits() {
+            s.serialize_str("nan")
+        } else {
+            s.serialize_str(&format!("nan:{:#x}", v.to_bits()))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for F64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = F64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, \"inf\", \"-inf\" or \"nan\"")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<F64, E> {
+                Ok(F64(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<F64, E> {
+                Ok(F64(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<F64, E> {
+                Ok(F64(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<F64, E> {
+                let bad = || E::invalid_value(serde::de::Unexpected::Str(v), &self);
+                match v {
+                    "inf" => Ok(F64(f64::INFINITY)),
+                    "-inf" => Ok(F64(f64::NEG_INFINITY)),
+                    "nan" => Ok(F64(f64::NAN)),
+                    _ => {
+                        let hex = v.strip_prefix("nan:0x").ok_or_else(bad)?;
+                        let bits = u64::from_str_radix(hex, 16).map_err(|_| bad())?;
+                        let f = f64::from_bits(bits);
+                        if f.is_nan() {
+                            Ok(F64(f))
+                        } else {
+                            Err(bad())
+                        }
+                    }
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 impl PartialEq for F64 {
     fn eq(&self, other: &Self) -> bool {

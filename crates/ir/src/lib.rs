@@ -9,12 +9,17 @@
 //!
 //! The IR knows nothing of TensorRT or of files on disk.
 
+pub mod aten;
 pub mod dim;
 pub mod dtype;
 pub mod graph;
 pub mod ops;
 pub mod program;
+#[cfg(any(test, feature = "testgen"))]
+pub mod testgen;
+pub mod text;
 pub mod types;
+pub mod verify;
 
 pub use dim::{Atom, Dim, SymName};
 pub use dtype::{Category, DType};
@@ -29,4 +34,6 @@ pub use program::{
     DimSpec, InputKind, InputSpec, OutputKind, Program, ProgramMeta, Signature, SymKind, Symbol,
     Weight, WeightData, WeightSource,
 };
+pub use text::{parse_program, parse_program_with_weights, print_graph, print_program, ParseError};
 pub use types::{static_shape, Shape, TensorType, Type};
+pub use verify::{verify_graph, verify_program, verify_types_with, Diagnostic};

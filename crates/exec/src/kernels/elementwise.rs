@@ -5,29 +5,55 @@
 //! upcast to f32, computed, and rounded back, like PyTorch's CPU kernels. Integer arithmetic is
 //! done in i64 and wrapped back to the narrow type, which equals C++'s wrapping behaviour.
 
-use crate::dtype::{DType, Element, Real};
+use crate::dtype::{DType, Real};
 use crate::error::{dtype_err, invalid, Result};
 use crate::promote::{result_type, result_type_tt, Operand};
-use crate::tensor::{
-    broadcast_shapes, broadcast_strides, gather_strided, numel, Scalar, Tensor,
-};
+use crate::tensor::{broadcast_shapes, broadcast_strides, gather_strided, numel, Scalar, Tensor};
 use crate::with_dtype;
 use rayon::prelude::*;
 
 /// Below this many elements a map stays on one thread: spawning costs more than it saves.
 const PAR_MIN: usize = 1 << 15;
 
-/// Map a slice, in parallel when large.
-pub(crate) fn par_map<A: Copy + Sync, O: Send>(src: &[A], f: impl Fn(A) -> O + Sync + Send) -> Vec<O> {
-    if src.len() >= PAR_MIN {
-        src.par_iter().with_min_len(PAR_MIN / 4).map(|&x| f(x)).collect()
+/// Build a vector of `n` outputs by calling `f(start, chunk)` on disjoint chunks, on rayon
+/// threads when `n * cost >= PAR_MIN`. `f` is a trait object on purpose: rayon's machinery is
+/// then instantiated once per output type instead of once per kernel closure, which keeps
+/// compile times sane; the dynamic call happens once per chunk, never per element.
+pub(crate) fn par_fill<O: Copy + Default + Send>(
+    n: usize,
+    cost: usize,
+    f: &(dyn Fn(usize, &mut [O]) + Sync),
+) -> Vec<O> {
+    let mut out = vec![O::default(); n];
+    let threads = rayon::current_num_threads();
+    if n.saturating_mul(cost.max(1)) < PAR_MIN || threads == 1 || n < 2 {
+        f(0, &mut out);
     } else {
-        src.iter().map(|&x| f(x)).collect()
+        let chunk = n
+            .div_ceil(threads * 4)
+            .max(PAR_MIN / 4 / cost.max(1))
+            .max(1);
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * chunk, c));
     }
+    out
+}
+
+/// Map a slice, in parallel when large.
+pub(crate) fn par_map<A: Copy + Sync, O: Copy + Default + Send>(
+    src: &[A],
+    f: impl Fn(A) -> O + Sync + Send,
+) -> Vec<O> {
+    par_fill(src.len(), 1, &|start, out: &mut [O]| {
+        for (o, &x) in out.iter_mut().zip(&src[start..]) {
+            *o = f(x);
+        }
+    })
 }
 
 /// Apply `f` to two slices broadcast to `out` (their shapes must broadcast to it).
-pub(crate) fn zip_broadcast<A: Copy + Sync, B: Copy + Sync, O: Send>(
+pub(crate) fn zip_broadcast<A: Copy + Sync, B: Copy + Sync, O: Copy + Default + Send>(
     a: &[A],
     ash: &[usize],
     b: &[B],
@@ -38,15 +64,11 @@ pub(crate) fn zip_broadcast<A: Copy + Sync, B: Copy + Sync, O: Send>(
     let n = numel(out);
     if a.len() == n && b.len() == n {
         // Same shape (or same element count after broadcasting, which implies same layout).
-        if n >= PAR_MIN {
-            return a
-                .par_iter()
-                .zip(b.par_iter())
-                .with_min_len(PAR_MIN / 4)
-                .map(|(&x, &y)| f(x, y))
-                .collect();
-        }
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+        return par_fill(n, 1, &|start, out: &mut [O]| {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[start..]).zip(&b[start..]) {
+                *o = f(x, y);
+            }
+        });
     }
     if b.len() == 1 && a.len() == n {
         let y = b[0];
@@ -130,14 +152,18 @@ fn map_float(
         DType::F64 => Tensor::from_parts(par_map(t.as_slice::<f64>()?, f64f), shape),
         DType::F32 => Tensor::from_parts(par_map(t.as_slice::<f32>()?, f32f), shape),
         DType::F16 => Tensor::from_parts(
-            par_map(t.as_slice::<half::f16>()?, |x| half::f16::from_f32(f32f(x.to_f32()))),
+            par_map(t.as_slice::<half::f16>()?, |x| {
+                half::f16::from_f32(f32f(x.to_f32()))
+            }),
             shape,
         ),
         DType::BF16 => Tensor::from_parts(
-            par_map(t.as_slice::<half::bf16>()?, |x| half::bf16::from_f32(f32f(x.to_f32()))),
+            par_map(t.as_slice::<half::bf16>()?, |x| {
+                half::bf16::from_f32(f32f(x.to_f32()))
+            }),
             shape,
         ),
-        d if int_ok => {
+        _ if int_ok => {
             let f = t.to_dtype(DType::F32);
             Tensor::from_parts(par_map(f.as_slice::<f32>()?, f32f), shape)
         }
@@ -163,7 +189,10 @@ fn map_numeric(
         let Some(bf) = boolf else {
             return dtype_err(op, dt);
         };
-        return Ok(Tensor::from_parts(par_map(t.as_slice::<bool>()?, bf), t.shape().to_vec()));
+        return Ok(Tensor::from_parts(
+            par_map(t.as_slice::<bool>()?, bf),
+            t.shape().to_vec(),
+        ));
     }
     Ok(with_dtype!(dt, T => Tensor::from_parts(
         par_map(t.as_slice::<T>()?, |x| T::from_i64(intf(x.to_i64()))),
@@ -172,13 +201,25 @@ fn map_numeric(
 }
 
 /// Map any dtype to bool.
-fn map_to_bool(t: &Tensor, f32f: impl Fn(f32) -> bool + Sync + Send, f64f: impl Fn(f64) -> bool + Sync + Send, otherf: impl Fn(bool) -> bool + Sync + Send, int_val: bool) -> Result<Tensor> {
+fn map_to_bool(
+    t: &Tensor,
+    f32f: impl Fn(f32) -> bool + Sync + Send,
+    f64f: impl Fn(f64) -> bool + Sync + Send,
+    otherf: impl Fn(bool) -> bool + Sync + Send,
+    int_val: bool,
+) -> Result<Tensor> {
     let shape = t.shape().to_vec();
     Ok(match t.dtype() {
         DType::F64 => Tensor::from_parts(par_map(t.as_slice::<f64>()?, f64f), shape),
         DType::F32 => Tensor::from_parts(par_map(t.as_slice::<f32>()?, f32f), shape),
-        DType::F16 => Tensor::from_parts(par_map(t.as_slice::<half::f16>()?, |x| f32f(x.to_f32())), shape),
-        DType::BF16 => Tensor::from_parts(par_map(t.as_slice::<half::bf16>()?, |x| f32f(x.to_f32())), shape),
+        DType::F16 => Tensor::from_parts(
+            par_map(t.as_slice::<half::f16>()?, |x| f32f(x.to_f32())),
+            shape,
+        ),
+        DType::BF16 => Tensor::from_parts(
+            par_map(t.as_slice::<half::bf16>()?, |x| f32f(x.to_f32())),
+            shape,
+        ),
         d => with_dtype!(d, T => Tensor::from_parts(
             par_map(t.as_slice::<T>()?, |x| if int_val { otherf(x.to_bool()) } else { otherf(false) }),
             shape,
@@ -242,9 +283,9 @@ float_unary!(/// `aten.silu`: `x * sigmoid(x)`
 float_unary!(/// `aten.mish`: `x * tanh(softplus(x))`
     mish, false, |x| x * (x.exp().ln_1p()).tanh());
 float_unary!(/// `aten.hardswish`: `x * relu6(x + 3) / 6`
-    hardswish, false, |x| x * (x + 3.0).max(0.0).min(6.0) / 6.0);
+    hardswish, false, |x| x * (x + 3.0).clamp(0.0, 6.0) / 6.0);
 float_unary!(/// `aten.hardsigmoid`: `relu6(x + 3) / 6`
-    hardsigmoid, false, |x| (x + 3.0).max(0.0).min(6.0) / 6.0);
+    hardsigmoid, false, |x| (x + 3.0).clamp(0.0, 6.0) / 6.0);
 
 fn gelu_erf<F: Real>(x: F) -> F {
     x * F::lit(0.5) * (F::one() + Real::erf(x * F::lit(std::f64::consts::FRAC_1_SQRT_2)))
@@ -259,7 +300,10 @@ pub fn gelu(t: &Tensor, approximate: &str) -> Result<Tensor> {
     match approximate {
         "none" => map_float("gelu", t, false, gelu_erf::<f32>, gelu_erf::<f64>),
         "tanh" => map_float("gelu", t, false, gelu_tanh::<f32>, gelu_tanh::<f64>),
-        a => invalid("gelu", format!("approximate must be 'none' or 'tanh', got {a:?}")),
+        a => invalid(
+            "gelu",
+            format!("approximate must be 'none' or 'tanh', got {a:?}"),
+        ),
     }
 }
 
@@ -282,8 +326,20 @@ pub fn elu(t: &Tensor, alpha: f64, scale: f64, input_scale: f64) -> Result<Tenso
         "elu",
         t,
         false,
-        move |x| if x > 0.0 { x * s } else { a * s * ((x * i).exp_m1()) },
-        move |x| if x > 0.0 { x * scale } else { alpha * scale * ((x * input_scale).exp_m1()) },
+        move |x| {
+            if x > 0.0 {
+                x * s
+            } else {
+                a * s * ((x * i).exp_m1())
+            }
+        },
+        move |x| {
+            if x > 0.0 {
+                x * scale
+            } else {
+                alpha * scale * ((x * input_scale).exp_m1())
+            }
+        },
     )
 }
 
@@ -294,15 +350,31 @@ pub fn softplus(t: &Tensor, beta: f64, threshold: f64) -> Result<Tensor> {
         "softplus",
         t,
         false,
-        move |x| if x * b > th { x } else { (x * b).exp().ln_1p() / b },
-        move |x| if x * beta > threshold { x } else { (x * beta).exp().ln_1p() / beta },
+        move |x| {
+            if x * b > th {
+                x
+            } else {
+                (x * b).exp().ln_1p() / b
+            }
+        },
+        move |x| {
+            if x * beta > threshold {
+                x
+            } else {
+                (x * beta).exp().ln_1p() / beta
+            }
+        },
     )
 }
 
 /// `aten.hardtanh(x, min_val, max_val)` (dtype-preserving).
 pub fn hardtanh(t: &Tensor, min_val: f64, max_val: f64) -> Result<Tensor> {
-    clamp(t, Some(Scalar::Float(min_val)), Some(Scalar::Float(max_val)))
-        .map(|r| r.to_dtype(t.dtype()))
+    clamp(
+        t,
+        Some(Scalar::Float(min_val)),
+        Some(Scalar::Float(max_val)),
+    )
+    .map(|r| r.to_dtype(t.dtype()))
 }
 
 /// `aten.neg` (bool is an error, like PyTorch).
@@ -312,7 +384,14 @@ pub fn neg(t: &Tensor) -> Result<Tensor> {
 
 /// `aten.abs`.
 pub fn abs(t: &Tensor) -> Result<Tensor> {
-    map_numeric("abs", t, |x| x.abs(), |x| x.abs(), |x| x.wrapping_abs(), None)
+    map_numeric(
+        "abs",
+        t,
+        |x| x.abs(),
+        |x| x.abs(),
+        |x| x.wrapping_abs(),
+        None,
+    )
 }
 
 /// `aten.relu` (ints keep their dtype).
@@ -365,8 +444,20 @@ pub fn round_decimals(t: &Tensor, decimals: i64) -> Result<Tensor> {
         "round",
         t,
         false,
-        move |x| if neg { (x / p32).round_ties_even() * p32 } else { (x * p32).round_ties_even() / p32 },
-        move |x| if neg { (x / p).round_ties_even() * p } else { (x * p).round_ties_even() / p },
+        move |x| {
+            if neg {
+                (x / p32).round_ties_even() * p32
+            } else {
+                (x * p32).round_ties_even() / p32
+            }
+        },
+        move |x| {
+            if neg {
+                (x / p).round_ties_even() * p
+            } else {
+                (x * p).round_ties_even() / p
+            }
+        },
     )
 }
 
@@ -386,8 +477,19 @@ pub fn sign(t: &Tensor) -> Result<Tensor> {
 
 /// `aten.square` (`x * x`; bool → int64 like PyTorch's `pow(x, 2)` promotion).
 pub fn square(t: &Tensor) -> Result<Tensor> {
-    let t = if t.dtype() == DType::Bool { t.to_dtype(DType::I64) } else { t.clone() };
-    map_numeric("square", &t, |x| x * x, |x| x * x, |x| x.wrapping_mul(x), None)
+    let t = if t.dtype() == DType::Bool {
+        t.to_dtype(DType::I64)
+    } else {
+        t.clone()
+    };
+    map_numeric(
+        "square",
+        &t,
+        |x| x * x,
+        |x| x * x,
+        |x| x.wrapping_mul(x),
+        None,
+    )
 }
 
 /// `aten.logical_not` → bool.
@@ -402,7 +504,13 @@ pub fn isnan(t: &Tensor) -> Result<Tensor> {
 
 /// `aten.isinf` → bool.
 pub fn isinf(t: &Tensor) -> Result<Tensor> {
-    map_to_bool(t, |x| x.is_infinite(), |x| x.is_infinite(), |_| false, false)
+    map_to_bool(
+        t,
+        |x| x.is_infinite(),
+        |x| x.is_infinite(),
+        |_| false,
+        false,
+    )
 }
 
 /// `aten.isfinite` → bool.
@@ -448,11 +556,25 @@ fn binary_impl(
     let (ash, bsh) = (a.shape(), b.shape());
     Ok(match dt {
         DType::F64 => Tensor::from_parts(
-            zip_broadcast(a.as_slice::<f64>()?, ash, b.as_slice::<f64>()?, bsh, &out, f64f),
+            zip_broadcast(
+                a.as_slice::<f64>()?,
+                ash,
+                b.as_slice::<f64>()?,
+                bsh,
+                &out,
+                f64f,
+            ),
             out,
         ),
         DType::F32 => Tensor::from_parts(
-            zip_broadcast(a.as_slice::<f32>()?, ash, b.as_slice::<f32>()?, bsh, &out, f32f),
+            zip_broadcast(
+                a.as_slice::<f32>()?,
+                ash,
+                b.as_slice::<f32>()?,
+                bsh,
+                &out,
+                f32f,
+            ),
             out,
         ),
         DType::F16 | DType::BF16 => with_dtype!(dt, T => Tensor::from_parts(
@@ -465,7 +587,14 @@ fn binary_impl(
                 return dtype_err(op, dt);
             };
             Tensor::from_parts(
-                zip_broadcast(a.as_slice::<bool>()?, ash, b.as_slice::<bool>()?, bsh, &out, bf),
+                zip_broadcast(
+                    a.as_slice::<bool>()?,
+                    ash,
+                    b.as_slice::<bool>()?,
+                    bsh,
+                    &out,
+                    bf,
+                ),
                 out,
             )
         }
@@ -498,7 +627,10 @@ fn binary_impl(
 
 fn check_alpha(op: &'static str, dt: DType, alpha: Scalar) -> Result<()> {
     if !dt.is_float() && matches!(alpha, Scalar::Float(_)) {
-        return invalid(op, "for integral input tensors, alpha must not be a floating point number");
+        return invalid(
+            op,
+            "for integral input tensors, alpha must not be a floating point number",
+        );
     }
     if dt != DType::Bool && matches!(alpha, Scalar::Bool(_)) {
         return invalid(op, "boolean alpha only supported for boolean results");
@@ -513,7 +645,16 @@ pub fn add(a: &Tensor, b: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let (af, ai) = (alpha.to_f64(), alpha.to_i64());
     let af32 = af as f32;
     if ai == 1 && af == 1.0 {
-        return binary_impl("add", a, b, dt, |x, y| x + y, |x, y| x + y, |x, y| Some(x.wrapping_add(y)), Some(|x, y| x | y));
+        return binary_impl(
+            "add",
+            a,
+            b,
+            dt,
+            |x, y| x + y,
+            |x, y| x + y,
+            |x, y| Some(x.wrapping_add(y)),
+            Some(|x, y| x | y),
+        );
     }
     let ab = alpha.to_bool();
     binary_impl(
@@ -524,14 +665,21 @@ pub fn add(a: &Tensor, b: &Tensor, alpha: Scalar) -> Result<Tensor> {
         move |x, y| x + af32 * y,
         move |x, y| x + af * y,
         move |x, y| Some(x.wrapping_add(ai.wrapping_mul(y))),
-        if ab { Some(|x, y| x | y) } else { Some(|x, _| x) },
+        if ab {
+            Some(|x, y| x | y)
+        } else {
+            Some(|x, _| x)
+        },
     )
 }
 
 /// `aten.sub.Tensor(a, b, alpha)`: `a - alpha * b` (bool operands are an error).
 pub fn sub(a: &Tensor, b: &Tensor, alpha: Scalar) -> Result<Tensor> {
     if a.dtype() == DType::Bool || b.dtype() == DType::Bool {
-        return invalid("sub", "subtraction with bool tensors is not supported; use logical_xor");
+        return invalid(
+            "sub",
+            "subtraction with bool tensors is not supported; use logical_xor",
+        );
     }
     let dt = result_type_tt(a, b);
     check_alpha("sub", dt, alpha)?;
@@ -557,7 +705,16 @@ pub fn rsub(a: &Tensor, b: &Tensor, alpha: Scalar) -> Result<Tensor> {
 /// `aten.mul.Tensor` (bool * bool is logical and).
 pub fn mul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b);
-    binary_impl("mul", a, b, dt, |x, y| x * y, |x, y| x * y, |x, y| Some(x.wrapping_mul(y)), Some(|x, y| x & y))
+    binary_impl(
+        "mul",
+        a,
+        b,
+        dt,
+        |x, y| x * y,
+        |x, y| x * y,
+        |x, y| Some(x.wrapping_mul(y)),
+        Some(|x, y| x & y),
+    )
 }
 
 fn div_floor_f<F: Real>(a: F, b: F) -> F {
@@ -568,12 +725,12 @@ fn div_floor_f<F: Real>(a: F, b: F) -> F {
     let m = a % b;
     let mut div = (a - m) / b;
     if m != F::zero() && (b < F::zero()) != (m < F::zero()) {
-        div = div - F::one();
+        div -= F::one();
     }
     if div != F::zero() {
         let mut fl = div.floor();
         if div - fl > F::lit(0.5) {
-            fl = fl + F::one();
+            fl += F::one();
         }
         fl
     } else {
@@ -587,13 +744,26 @@ fn div_floor_i(a: i64, b: i64) -> Option<i64> {
     }
     let q = a.wrapping_div(b);
     let r = a.wrapping_rem(b);
-    Some(if r != 0 && ((r < 0) != (b < 0)) { q - 1 } else { q })
+    Some(if r != 0 && ((r < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    })
 }
 
 /// `aten.div.Tensor`: true division (ints → default float dtype).
 pub fn div(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b).to_float_or_default();
-    binary_impl("div", a, b, dt, |x, y| x / y, |x, y| x / y, |_, _| None, None)
+    binary_impl(
+        "div",
+        a,
+        b,
+        dt,
+        |x, y| x / y,
+        |x, y| x / y,
+        |_, _| None,
+        None,
+    )
 }
 
 /// `aten.div.Tensor_mode` with `rounding_mode` `None`, `Some("trunc")` or `Some("floor")`.
@@ -609,7 +779,13 @@ pub fn div_mode(a: &Tensor, b: &Tensor, rounding_mode: Option<&str>) -> Result<T
             dt,
             |x, y| (x / y).trunc(),
             |x, y| (x / y).trunc(),
-            |x, y| if y == 0 { None } else { Some(x.wrapping_div(y)) },
+            |x, y| {
+                if y == 0 {
+                    None
+                } else {
+                    Some(x.wrapping_div(y))
+                }
+            },
             None,
         ),
         Some("floor") => binary_impl(
@@ -655,7 +831,11 @@ pub fn remainder(a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 return None;
             }
             let r = x.wrapping_rem(y);
-            Some(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r })
+            Some(if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            })
         },
         None,
     )
@@ -671,7 +851,13 @@ pub fn fmod(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         dt,
         |x, y| x % y,
         |x, y| x % y,
-        |x, y| if y == 0 { None } else { Some(x.wrapping_rem(y)) },
+        |x, y| {
+            if y == 0 {
+                None
+            } else {
+                Some(x.wrapping_rem(y))
+            }
+        },
         None,
     )
 }
@@ -709,7 +895,16 @@ pub fn pow(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if dt == DType::Bool {
         dt = DType::I64;
     }
-    binary_impl("pow", a, b, dt, |x, y| x.powf(y), |x, y| x.powf(y), |x, y| Some(ipow(x, y)), None)
+    binary_impl(
+        "pow",
+        a,
+        b,
+        dt,
+        |x, y| x.powf(y),
+        |x, y| x.powf(y),
+        |x, y| Some(ipow(x, y)),
+        None,
+    )
 }
 
 /// `aten.pow.Tensor_Scalar`. Integer tensors with negative integer exponents are an error.
@@ -747,19 +942,46 @@ fn nan_min<F: Real>(x: F, y: F) -> F {
 /// `aten.maximum` (NaN propagates).
 pub fn maximum(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b);
-    binary_impl("maximum", a, b, dt, nan_max::<f32>, nan_max::<f64>, |x, y| Some(x.max(y)), Some(|x, y| x | y))
+    binary_impl(
+        "maximum",
+        a,
+        b,
+        dt,
+        nan_max::<f32>,
+        nan_max::<f64>,
+        |x, y| Some(x.max(y)),
+        Some(|x, y| x | y),
+    )
 }
 
 /// `aten.minimum` (NaN propagates).
 pub fn minimum(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b);
-    binary_impl("minimum", a, b, dt, nan_min::<f32>, nan_min::<f64>, |x, y| Some(x.min(y)), Some(|x, y| x & y))
+    binary_impl(
+        "minimum",
+        a,
+        b,
+        dt,
+        nan_min::<f32>,
+        nan_min::<f64>,
+        |x, y| Some(x.min(y)),
+        Some(|x, y| x & y),
+    )
 }
 
 /// `aten.atan2` (ints → default float).
 pub fn atan2(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b).to_float_or_default();
-    binary_impl("atan2", a, b, dt, |x, y| x.atan2(y), |x, y| x.atan2(y), |_, _| None, None)
+    binary_impl(
+        "atan2",
+        a,
+        b,
+        dt,
+        |x, y| x.atan2(y),
+        |x, y| x.atan2(y),
+        |_, _| None,
+        None,
+    )
 }
 
 macro_rules! bitwise {
@@ -830,7 +1052,11 @@ compare!(/// `aten.ge.Tensor` → bool.
 /// `aten.where.self(cond, a, b)`: result dtype is `result_type(a, b)`.
 pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let dt = result_type_tt(a, b);
-    let out = broadcast_shapes("where", cond.shape(), &broadcast_shapes("where", a.shape(), b.shape())?)?;
+    let out = broadcast_shapes(
+        "where",
+        cond.shape(),
+        &broadcast_shapes("where", a.shape(), b.shape())?,
+    )?;
     let c = broadcast_to(&cond.to_dtype(DType::Bool), &out)?;
     let a = broadcast_to(&a.to_dtype(dt), &out)?;
     let b = broadcast_to(&b.to_dtype(dt), &out)?;
@@ -922,8 +1148,14 @@ mod tests {
     fn integer_division_rules() {
         let a = i(&[-7, 7, -7, 7]);
         let b = i(&[2, 2, -2, -2]);
-        assert_eq!(floor_divide(&a, &b).unwrap().to_i64_vec(), vec![-4, 3, 3, -4]);
-        assert_eq!(div_mode(&a, &b, Some("trunc")).unwrap().to_i64_vec(), vec![-3, 3, 3, -3]);
+        assert_eq!(
+            floor_divide(&a, &b).unwrap().to_i64_vec(),
+            vec![-4, 3, 3, -4]
+        );
+        assert_eq!(
+            div_mode(&a, &b, Some("trunc")).unwrap().to_i64_vec(),
+            vec![-3, 3, 3, -3]
+        );
         assert_eq!(remainder(&a, &b).unwrap().to_i64_vec(), vec![1, 1, -1, -1]);
         assert_eq!(fmod(&a, &b).unwrap().to_i64_vec(), vec![-1, 1, -1, 1]);
         let d = div(&a, &b).unwrap();
@@ -937,10 +1169,18 @@ mod tests {
     fn float_division_rules() {
         let a = f(&[-7.0, 7.5, -0.5]);
         let b = f(&[2.0, -2.0, 2.0]);
-        assert_eq!(floor_divide(&a, &b).unwrap().to_f64_vec(), vec![-4.0, -4.0, -1.0]);
-        assert_eq!(remainder(&a, &b).unwrap().to_f64_vec(), vec![1.0, -0.5, 1.5]);
+        assert_eq!(
+            floor_divide(&a, &b).unwrap().to_f64_vec(),
+            vec![-4.0, -4.0, -1.0]
+        );
+        assert_eq!(
+            remainder(&a, &b).unwrap().to_f64_vec(),
+            vec![1.0, -0.5, 1.5]
+        );
         assert_eq!(fmod(&a, &b).unwrap().to_f64_vec(), vec![-1.0, 1.5, -0.5]);
-        let z = div(&f(&[1.0, -1.0, 0.0]), &f(&[0.0, 0.0, 0.0])).unwrap().to_f64_vec();
+        let z = div(&f(&[1.0, -1.0, 0.0]), &f(&[0.0, 0.0, 0.0]))
+            .unwrap()
+            .to_f64_vec();
         assert_eq!(z[0], f64::INFINITY);
         assert_eq!(z[1], f64::NEG_INFINITY);
         assert!(z[2].is_nan());
@@ -952,10 +1192,17 @@ mod tests {
         let r = add(&a, &scalar_operand(&a, Scalar::Float(2.5)), Scalar::Int(1)).unwrap();
         assert_eq!(r.dtype(), DType::F32);
         assert_eq!(r.to_f64_vec(), vec![3.5, 4.5]);
-        let r = mul(&Tensor::from_slice(&[1i8, 2]), &scalar_operand(&a, Scalar::Int(3))).unwrap();
+        let r = mul(
+            &Tensor::from_slice(&[1i8, 2]),
+            &scalar_operand(&a, Scalar::Int(3)),
+        )
+        .unwrap();
         assert_eq!(r.dtype(), DType::I64);
         let s = scalar_operand(&Tensor::from_slice(&[1i8]), Scalar::Int(3));
-        assert_eq!(mul(&Tensor::from_slice(&[1i8, 2]), &s).unwrap().dtype(), DType::I8);
+        assert_eq!(
+            mul(&Tensor::from_slice(&[1i8, 2]), &s).unwrap().dtype(),
+            DType::I8
+        );
         let b = Tensor::from_slice(&[true, false]);
         let r = add(&b, &b, Scalar::Int(1)).unwrap();
         assert_eq!(r.dtype(), DType::Bool);
@@ -986,7 +1233,9 @@ mod tests {
         assert!(m[0].is_nan() && m[1].is_nan() && m[2] == 3.0);
         let m = minimum(&a, &b).unwrap().to_f64_vec();
         assert!(m[0].is_nan() && m[1].is_nan() && m[2] == 2.0);
-        let c = clamp(&a, Some(Scalar::Float(0.0)), Some(Scalar::Float(2.0))).unwrap().to_f64_vec();
+        let c = clamp(&a, Some(Scalar::Float(0.0)), Some(Scalar::Float(2.0)))
+            .unwrap()
+            .to_f64_vec();
         assert!(c[0].is_nan() && c[1] == 1.0 && c[2] == 2.0);
         // min > max: everything becomes max.
         let c = clamp(&f(&[0.0, 5.0]), Some(Scalar::Int(3)), Some(Scalar::Int(1))).unwrap();
@@ -1011,10 +1260,21 @@ mod tests {
         assert!((g - 0.841_344_7).abs() < 1e-6);
         let g = gelu(&f(&[1.0]), "tanh").unwrap().to_f64_vec()[0];
         assert!((g - 0.841_192).abs() < 1e-5);
-        assert_eq!(hardswish(&f(&[-4.0, 1.0, 4.0])).unwrap().to_f64_vec(), vec![0.0, 4.0 / 6.0, 4.0]);
+        assert_eq!(
+            hardswish(&f(&[-4.0, 1.0, 4.0])).unwrap().to_f64_vec(),
+            vec![0.0, 4.0 / 6.0, 4.0]
+        );
         assert_eq!(bitwise_not(&i(&[0])).unwrap().to_i64_vec(), vec![-1]);
-        assert_eq!(logical_not(&f(&[0.0, 2.0])).unwrap().to_bool_vec(), vec![true, false]);
-        assert_eq!(pow_scalar(&i(&[2, 3]), Scalar::Int(3)).unwrap().to_i64_vec(), vec![8, 27]);
+        assert_eq!(
+            logical_not(&f(&[0.0, 2.0])).unwrap().to_bool_vec(),
+            vec![true, false]
+        );
+        assert_eq!(
+            pow_scalar(&i(&[2, 3]), Scalar::Int(3))
+                .unwrap()
+                .to_i64_vec(),
+            vec![8, 27]
+        );
         assert!(pow_scalar(&i(&[2]), Scalar::Int(-1)).is_err());
         let p = pow_scalar(&i(&[4]), Scalar::Float(0.5)).unwrap();
         assert_eq!((p.dtype(), p.to_f64_vec()), (DType::F32, vec![2.0]));
@@ -1033,10 +1293,16 @@ mod tests {
         assert_eq!(n.to_bool_vec(), vec![false]);
         let c = Tensor::from_slice(&[true, false, true]);
         let w = where_(&c, &a, &f(&[0.5])).unwrap();
-        assert_eq!((w.dtype(), w.to_f64_vec()), (DType::F32, vec![1.0, 0.5, 3.0]));
+        assert_eq!(
+            (w.dtype(), w.to_f64_vec()),
+            (DType::F32, vec![1.0, 0.5, 3.0])
+        );
         let m = masked_fill(&a, &c, Scalar::Float(9.7)).unwrap();
         assert_eq!(m.to_i64_vec(), vec![9, 2, 9]);
-        assert_eq!(bitwise_xor(&i(&[6]), &i(&[3])).unwrap().to_i64_vec(), vec![5]);
+        assert_eq!(
+            bitwise_xor(&i(&[6]), &i(&[3])).unwrap().to_i64_vec(),
+            vec![5]
+        );
         assert!(bitwise_and(&f(&[1.0]), &f(&[1.0])).is_err());
     }
 }

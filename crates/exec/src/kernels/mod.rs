@@ -1,3 +1,14 @@
-//! ATen kernels, one function per op (named after the op), grouped by family.
+//! ATen kernels, one function per op (named after the op), grouped by family. Every kernel takes
+//! `&Tensor` operands plus plain Rust attributes and returns `Result<_, ExecError>`.
 
+pub mod attention;
+pub mod conv;
+pub mod create;
 pub mod elementwise;
+pub mod index;
+pub mod interp;
+pub mod linalg;
+pub mod norm;
+pub mod pool;
+pub mod reduce;
+pub mod shape;

@@ -1,0 +1,144 @@
+//! Real TensorRT-RTX builds (feature `tensorrt`, library from `scripts/fetch-tensorrt-rtx.sh`).
+//! Without the library the build tests print "TensorRT build skipped: <reason>" and pass.
+#![cfg(feature = "tensorrt")]
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use trtfx_backend_trt::network::NetworkBuilder;
+use trtfx_backend_trt::tensorrt::{
+    build_plan, check_version, TrtError, TrtLibrary, TrtNetworkBuilder, TrtVersion,
+};
+use trtfx_backend_trt::BuildSettings;
+
+/// The library, or `None` (after printing why) when it is not installed.
+fn library() -> Option<&'static TrtLibrary> {
+    match TrtLibrary::load() {
+        Ok(l) => Some(l),
+        Err(e @ TrtError::NotFound { .. }) => {
+            let _ = writeln!(std::io::stderr(), "TensorRT build skipped: {e}");
+            None
+        }
+        Err(e) => panic!("TensorRT library present but unusable: {e}"),
+    }
+}
+
+#[test]
+fn builds_conv_relu_matmul_softmax_plan() {
+    let Some(lib) = library() else { return };
+    let net = common::conv_relu_matmul_softmax();
+    let start = Instant::now();
+    let plan = build_plan(lib, &net, &BuildSettings::default()).unwrap();
+    let took = start.elapsed();
+    assert!(!plan.bytes.is_empty());
+    assert_eq!(plan.trt_version, "TensorRT-RTX 1.7.1");
+    let _ = writeln!(
+        std::io::stderr(),
+        "built {} plan for {}: {} bytes in {:.2?} (library {})",
+        plan.trt_version,
+        plan.settings.compute_capabilities[0],
+        plan.bytes.len(),
+        took,
+        lib.path().display()
+    );
+}
+
+#[test]
+fn tensorrt_shape_inference_agrees_with_recording() {
+    let Some(lib) = library() else { return };
+    let net = common::many_layers();
+    let mut trt = TrtNetworkBuilder::new(lib).unwrap();
+    let map = net.replay_into(&mut trt).unwrap();
+    for (i, desc) in net.tensors.iter().enumerate() {
+        let got = trt.tensor_desc(map[i]).unwrap();
+        assert_eq!(got.dtype, desc.dtype, "tensor %{i}");
+        assert_eq!(got.rank(), desc.rank(), "tensor %{i}: {got} vs {desc}");
+        for (a, b) in got.dims.iter().zip(&desc.dims) {
+            // The recording may know less than TensorRT's symbolic shapes, never more.
+            assert!(
+                *b < 0 || a == b,
+                "tensor %{i}: TensorRT {got}, recorded {desc}"
+            );
+        }
+    }
+    let start = Instant::now();
+    let plan = trt
+        .build_serialized_plan(&BuildSettings::default())
+        .unwrap();
+    let _ = writeln!(
+        std::io::stderr(),
+        "built many-layer plan ({} TensorRT layers): {} bytes in {:.2?}",
+        trt.num_layers(),
+        plan.bytes.len(),
+        start.elapsed()
+    );
+}
+
+#[test]
+fn bad_library_paths_give_clear_errors() {
+    let missing = TrtLibrary::load_from("/nonexistent/libtensorrt_rtx.so.1").unwrap_err();
+    assert!(matches!(missing, TrtError::NotFound { .. }), "{missing}");
+    assert!(
+        missing.to_string().contains("TRTFX_TENSORRT_LIB"),
+        "{missing}"
+    );
+
+    let not_a_lib =
+        TrtLibrary::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap_err();
+    assert!(matches!(not_a_lib, TrtError::Load { .. }), "{not_a_lib}");
+    assert!(not_a_lib.to_string().contains("cannot load"), "{not_a_lib}");
+
+    // A real shared library that is not TensorRT.
+    let libc = TrtLibrary::load_from("libc.so.6").unwrap_err();
+    assert!(matches!(libc, TrtError::NotTensorRt { .. }), "{libc}");
+    assert!(libc.to_string().contains("getInferLibVersion"), "{libc}");
+}
+
+#[test]
+fn version_mismatch_is_refused() {
+    let headers = TrtVersion::headers();
+    assert_eq!((headers.major, headers.minor), (1, 7));
+    let e = check_version(
+        "libnvinfer.so.10".as_ref(),
+        TrtVersion::from_encoded(100_400),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "TensorRT version mismatch: libnvinfer.so.10 reports TensorRT 10.4.0 but trtfx was \
+         built against TensorRT-RTX 1.7.1 headers; use a matching library \
+         (scripts/fetch-tensorrt-rtx.sh fetches TensorRT-RTX 1.7.1)"
+    );
+    check_version("x".as_ref(), TrtVersion::from_encoded(10_702)).unwrap();
+
+    // A fake library reporting TensorRT-RTX 1.6.0, when a C compiler is available.
+    let dir = std::env::temp_dir().join(format!("trtfx-fake-trt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("fake.c");
+    std::fs::write(
+        &src,
+        "int getInferLibVersion(void) { return 10600; }\n\
+         void *createInferBuilder_INTERNAL(void *l, int v) { (void)l; (void)v; return 0; }\n",
+    )
+    .unwrap();
+    let so: PathBuf = dir.join("libfake_trt.so");
+    let cc = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&so)
+        .arg(&src)
+        .status();
+    if !matches!(cc, Ok(s) if s.success()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "fake-library check skipped: no C compiler"
+        );
+        return;
+    }
+    let e = TrtLibrary::load_from(&so).unwrap_err();
+    assert!(matches!(e, TrtError::VersionMismatch { .. }), "{e}");
+    assert!(e.to_string().contains("reports TensorRT-RTX 1.6.0"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,540 @@
+//! Matrix products: `mm`, `bmm`, `matmul`, `addmm`, `linear`, `dot`, `mv`, `baddbmm`.
+//!
+//! Float products go through `matrixmultiply`'s packed GEMM with arbitrary strides (so transposes
+//! cost nothing); f16/bf16 are upcast to f32 and rounded once at the end, like PyTorch CPU.
+//! Large products are split across rayon threads by batch or by row blocks. Integer products use
+//! a plain loop (they are rare and PyTorch CPU supports them).
+
+use crate::dtype::{DType, Real};
+use crate::error::{dtype_err, invalid, shape_err, Result};
+use crate::kernels::elementwise::broadcast_to;
+use crate::tensor::{broadcast_shapes, numel, Tensor};
+use crate::with_real;
+use rayon::prelude::*;
+
+/// A float type with a GEMM kernel.
+pub(crate) trait Gemm: Real {
+    /// `c = alpha * a @ b + beta * c` with element strides; `a` is m×k, `b` k×n, `c` m×n.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: &[Self],
+        rsa: isize,
+        csa: isize,
+        b: &[Self],
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: &mut [Self],
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+/// Largest element offset a strided m×n matrix can touch (for bounds checks).
+fn extent(m: usize, n: usize, rs: isize, cs: isize) -> isize {
+    if m == 0 || n == 0 {
+        0
+    } else {
+        (m as isize - 1) * rs + (n as isize - 1) * cs
+    }
+}
+
+macro_rules! impl_gemm {
+    ($t:ty, $f:path) => {
+        impl Gemm for $t {
+            fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: &[Self],
+                rsa: isize,
+                csa: isize,
+                b: &[Self],
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: &mut [Self],
+                rsc: isize,
+                csc: isize,
+            ) {
+                if m == 0 || n == 0 {
+                    return;
+                }
+                // The unsafe call trusts the strides, so check every access range here.
+                assert!(
+                    k == 0
+                        || (extent(m, k, rsa, csa) < a.len() as isize
+                            && extent(k, n, rsb, csb) < b.len() as isize)
+                );
+                assert!(extent(m, n, rsc, csc) < c.len() as isize);
+                assert!(rsa >= 0 && csa >= 0 && rsb >= 0 && csb >= 0 && rsc >= 0 && csc >= 0);
+                // SAFETY: all offsets addressed by (m, k, n, strides) were checked to lie inside
+                // the slices above; `c` is uniquely borrowed.
+                unsafe {
+                    $f(
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        a.as_ptr(),
+                        rsa,
+                        csa,
+                        b.as_ptr(),
+                        rsb,
+                        csb,
+                        beta,
+                        c.as_mut_ptr(),
+                        rsc,
+                        csc,
+                    );
+                }
+            }
+        }
+    };
+}
+impl_gemm!(f32, matrixmultiply::sgemm);
+impl_gemm!(f64, matrixmultiply::dgemm);
+
+/// A strided matrix operand: data, row stride, column stride, batch stride (0 = broadcast).
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a, F> {
+    pub data: &'a [F],
+    pub rs: isize,
+    pub cs: isize,
+    pub bs: usize,
+}
+
+/// `c[b] = alpha * a[b] @ b[b] + beta * c[b]` for `batch` contiguous m×n outputs, threaded over
+/// batches, or over row blocks for a single large product.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn batched_gemm<F: Gemm>(
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: F,
+    a: Mat<F>,
+    b: Mat<F>,
+    beta: F,
+    c: &mut [F],
+) {
+    let mn = m * n;
+    if mn == 0 {
+        return;
+    }
+    let work = batch * m * n * k.max(1);
+    let run = |bi: usize, c: &mut [F]| {
+        F::gemm(
+            m,
+            k,
+            n,
+            alpha,
+            &a.data[bi * a.bs..],
+            a.rs,
+            a.cs,
+            &b.data[bi * b.bs..],
+            b.rs,
+            b.cs,
+            beta,
+            c,
+            n as isize,
+            1,
+        );
+    };
+    if work < 1 << 18 || rayon::current_num_threads() == 1 {
+        c.chunks_mut(mn).enumerate().for_each(|(bi, c)| run(bi, c));
+    } else if batch > 1 {
+        c.par_chunks_mut(mn)
+            .enumerate()
+            .for_each(|(bi, c)| run(bi, c));
+    } else {
+        // One big product: split rows into blocks.
+        let rows = m.div_ceil(rayon::current_num_threads() * 2).max(32);
+        c.par_chunks_mut(rows * n).enumerate().for_each(|(ci, cb)| {
+            let r0 = ci * rows;
+            let mr = cb.len() / n;
+            F::gemm(
+                mr,
+                k,
+                n,
+                alpha,
+                &a.data[(r0 as isize * a.rs) as usize..],
+                a.rs,
+                a.cs,
+                b.data,
+                b.rs,
+                b.cs,
+                beta,
+                cb,
+                n as isize,
+                1,
+            );
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Integer (and exact) product: `c[b] = a[b] @ b[b]` in i64 with wrapping.
+fn batched_int(
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[i64],
+    abs: usize,
+    b: &[i64],
+    bbs: usize,
+) -> Vec<i64> {
+    let mut c = vec![0i64; batch * m * n];
+    for bi in 0..batch {
+        let (a, b) = (&a[bi * abs..], &b[bi * bbs..]);
+        let c = &mut c[bi * m * n..];
+        for i in 0..m {
+            for p in 0..k {
+                let x = a[i * k + p];
+                for j in 0..n {
+                    c[i * n + j] = c[i * n + j].wrapping_add(x.wrapping_mul(b[p * n + j]));
+                }
+            }
+        }
+    }
+    c
+}
+
+fn common_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<DType> {
+    if a.dtype() != b.dtype() {
+        return invalid(
+            op,
+            format!(
+                "expected both operands to have the same dtype, got {} and {}",
+                a.dtype(),
+                b.dtype()
+            ),
+        );
+    }
+    if a.dtype() == DType::Bool {
+        return dtype_err(op, a.dtype());
+    }
+    Ok(a.dtype())
+}
+
+/// Batched product of contiguous `[batch?, m, k]` × `[batch?, k, n]` operands where a batch
+/// stride of 0 broadcasts. Result `[batch, m, n]` flattened, in `dt`.
+#[allow(clippy::too_many_arguments)]
+fn bmm_core(
+    dt: DType,
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &Tensor,
+    abs: usize,
+    b: &Tensor,
+    bbs: usize,
+) -> Result<Tensor> {
+    if dt.is_float() {
+        with_real!(dt, F => {
+            let (af, bf) = (a.to_dtype(F::DTYPE), b.to_dtype(F::DTYPE));
+            let mut c = vec![F::zero(); batch * m * n];
+            batched_gemm(batch, m, k, n, F::one(),
+                Mat { data: af.as_slice::<F>()?, rs: k as isize, cs: 1, bs: abs },
+                Mat { data: bf.as_slice::<F>()?, rs: n as isize, cs: 1, bs: bbs },
+                F::zero(), &mut c);
+            Ok(Tensor::from_parts(c, vec![batch, m, n]).to_dtype(dt))
+        })
+    } else {
+        let c = batched_int(batch, m, k, n, &a.to_i64_vec(), abs, &b.to_i64_vec(), bbs);
+        Ok(Tensor::from_parts(c, vec![batch, m, n]).to_dtype(dt))
+    }
+}
+
+/// `aten.mm`.
+pub fn mm(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = common_dtype("mm", a, b)?;
+    if a.ndim() != 2 || b.ndim() != 2 {
+        return invalid("mm", "both arguments must be 2-D");
+    }
+    let (m, k, k2, n) = (a.shape()[0], a.shape()[1], b.shape()[0], b.shape()[1]);
+    if k != k2 {
+        return shape_err(
+            "mm",
+            format!("mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})"),
+        );
+    }
+    bmm_core(dt, 1, m, k, n, a, 0, b, 0)?.with_shape(vec![m, n])
+}
+
+/// `aten.bmm`.
+pub fn bmm(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = common_dtype("bmm", a, b)?;
+    if a.ndim() != 3 || b.ndim() != 3 {
+        return invalid("bmm", "both arguments must be 3-D");
+    }
+    let (bt, m, k) = (a.shape()[0], a.shape()[1], a.shape()[2]);
+    let (bt2, k2, n) = (b.shape()[0], b.shape()[1], b.shape()[2]);
+    if bt != bt2 || k != k2 {
+        return shape_err(
+            "bmm",
+            format!("cannot multiply {:?} and {:?}", a.shape(), b.shape()),
+        );
+    }
+    bmm_core(dt, bt, m, k, n, a, m * k, b, k * n)
+}
+
+/// `aten.dot` (1-d · 1-d → 0-dim).
+pub fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if a.ndim() != 1 || b.ndim() != 1 || a.numel() != b.numel() {
+        return shape_err("dot", "expects 1-D tensors of the same size");
+    }
+    let dt = common_dtype("dot", a, b)?;
+    bmm_core(dt, 1, 1, a.numel(), 1, a, 0, b, 0)?.with_shape(vec![])
+}
+
+/// `aten.mv`.
+pub fn mv(a: &Tensor, v: &Tensor) -> Result<Tensor> {
+    if a.ndim() != 2 || v.ndim() != 1 || a.shape()[1] != v.numel() {
+        return shape_err(
+            "mv",
+            format!("cannot multiply {:?} and {:?}", a.shape(), v.shape()),
+        );
+    }
+    let dt = common_dtype("mv", a, v)?;
+    bmm_core(dt, 1, a.shape()[0], a.shape()[1], 1, a, 0, v, 0)?.with_shape(vec![a.shape()[0]])
+}
+
+/// `aten.matmul`: NumPy-style products with broadcast batch dims and the 1-d cases (a 1-d left
+/// operand is a row vector, a 1-d right operand a column vector; the added dim is removed).
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = common_dtype("matmul", a, b)?;
+    match (a.ndim(), b.ndim()) {
+        (0, _) | (_, 0) => return invalid("matmul", "both arguments need at least 1 dimension"),
+        (1, 1) => return dot(a, b),
+        (2, 1) => return mv(a, b),
+        (1, 2) => return mm(&a.with_shape(vec![1, a.numel()])?, b)?.with_shape(vec![b.shape()[1]]),
+        (2, 2) => return mm(a, b),
+        _ => {}
+    }
+    let a_vec = a.ndim() == 1;
+    let b_vec = b.ndim() == 1;
+    let a2 = if a_vec {
+        a.with_shape(vec![1, a.numel()])?
+    } else {
+        a.clone()
+    };
+    let b2 = if b_vec {
+        b.with_shape(vec![b.numel(), 1])?
+    } else {
+        b.clone()
+    };
+    let (ra, rb) = (a2.ndim(), b2.ndim());
+    let (m, k) = (a2.shape()[ra - 2], a2.shape()[ra - 1]);
+    let (k2, n) = (b2.shape()[rb - 2], b2.shape()[rb - 1]);
+    if k != k2 {
+        return shape_err(
+            "matmul",
+            format!("cannot multiply {:?} and {:?}", a.shape(), b.shape()),
+        );
+    }
+    let batch = broadcast_shapes("matmul", &a2.shape()[..ra - 2], &b2.shape()[..rb - 2])?;
+    let nb = numel(&batch);
+    let out = if rb == 2 {
+        // [..., m, k] @ [k, n]: fold the batch into rows for one big GEMM.
+        let rows = numel(&a2.shape()[..ra - 1]);
+        bmm_core(dt, 1, rows, k, n, &a2, 0, &b2, 0)?
+    } else {
+        let mut ash = batch.clone();
+        ash.extend([m, k]);
+        let mut bsh = batch.clone();
+        bsh.extend([k, n]);
+        let ae = if a2.shape()[..ra - 2].iter().product::<usize>() == 1 {
+            a2.with_shape(vec![m, k])?
+        } else {
+            broadcast_to(&a2, &ash)?
+        };
+        let be = if b2.shape()[..rb - 2].iter().product::<usize>() == 1 {
+            b2.with_shape(vec![k, n])?
+        } else {
+            broadcast_to(&b2, &bsh)?
+        };
+        let abs = if ae.ndim() == 2 { 0 } else { m * k };
+        let bbs = if be.ndim() == 2 { 0 } else { k * n };
+        bmm_core(dt, nb, m, k, n, &ae, abs, &be, bbs)?
+    };
+    let mut shape = batch;
+    if !a_vec {
+        shape.push(m);
+    }
+    if !b_vec {
+        shape.push(n);
+    }
+    out.with_shape(shape)
+}
+
+/// `aten.addmm(input, m1, m2, beta, alpha)`: `beta * input + alpha * m1 @ m2` (input broadcasts;
+/// `beta = 0` ignores it, NaNs included).
+pub fn addmm(input: &Tensor, m1: &Tensor, m2: &Tensor, beta: f64, alpha: f64) -> Result<Tensor> {
+    let dt = common_dtype("addmm", m1, m2)?;
+    if m1.ndim() != 2 || m2.ndim() != 2 || m1.shape()[1] != m2.shape()[0] {
+        return shape_err(
+            "addmm",
+            format!("cannot multiply {:?} and {:?}", m1.shape(), m2.shape()),
+        );
+    }
+    let (m, k, n) = (m1.shape()[0], m1.shape()[1], m2.shape()[1]);
+    let inp = broadcast_to(input, &[m, n])?;
+    if !dt.is_float() {
+        let p = mm(m1, m2)?;
+        let (bi, ai) = (beta as i64, alpha as i64);
+        let v: Vec<i64> = p
+            .to_i64_vec()
+            .iter()
+            .zip(inp.to_i64_vec())
+            .map(|(&x, c)| {
+                if bi == 0 {
+                    ai.wrapping_mul(x)
+                } else {
+                    ai.wrapping_mul(x).wrapping_add(bi.wrapping_mul(c))
+                }
+            })
+            .collect();
+        return Ok(Tensor::from_parts(v, vec![m, n]).to_dtype(dt));
+    }
+    with_real!(dt, F => {
+        let (af, bf) = (m1.to_dtype(F::DTYPE), m2.to_dtype(F::DTYPE));
+        let mut c = if beta == 0.0 { vec![F::zero(); m * n] } else { inp.to_dtype(F::DTYPE).as_slice::<F>()?.to_vec() };
+        batched_gemm(1, m, k, n, F::lit(alpha),
+            Mat { data: af.as_slice::<F>()?, rs: k as isize, cs: 1, bs: 0 },
+            Mat { data: bf.as_slice::<F>()?, rs: n as isize, cs: 1, bs: 0 },
+            F::lit(beta), &mut c);
+        Ok(Tensor::from_parts(c, vec![m, n]).to_dtype(dt))
+    })
+}
+
+/// `aten.baddbmm(input, b1, b2, beta, alpha)`.
+pub fn baddbmm(input: &Tensor, b1: &Tensor, b2: &Tensor, beta: f64, alpha: f64) -> Result<Tensor> {
+    let p = bmm(b1, b2)?;
+    let dt = p.dtype();
+    let pa = crate::kernels::elementwise::mul(
+        &p,
+        &Tensor::from_scalar(crate::Scalar::Float(alpha), dt),
+    )?;
+    if beta == 0.0 {
+        return Ok(pa);
+    }
+    let ib = crate::kernels::elementwise::mul(
+        &input.to_dtype(dt),
+        &Tensor::from_scalar(crate::Scalar::Float(beta), dt),
+    )?;
+    crate::kernels::elementwise::add(&pa, &ib, crate::Scalar::Int(1))
+}
+
+/// `aten.linear(x, weight, bias)`: `x @ weight.T + bias` with `weight` `[out, in]`; the
+/// transpose is free (strided GEMM).
+pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let dt = common_dtype("linear", x, weight)?;
+    if weight.ndim() != 2 || x.ndim() == 0 {
+        return invalid("linear", "weight must be 2-D and input at least 1-D");
+    }
+    let (o, i) = (weight.shape()[0], weight.shape()[1]);
+    let inf = *x.shape().last().expect("ndim >= 1");
+    if inf != i {
+        return shape_err(
+            "linear",
+            format!(
+                "input features {inf} do not match weight {:?}",
+                weight.shape()
+            ),
+        );
+    }
+    let rows = x.numel() / i.max(1);
+    let rows = if i == 0 {
+        numel(&x.shape()[..x.ndim() - 1])
+    } else {
+        rows
+    };
+    let mut shape = x.shape()[..x.ndim() - 1].to_vec();
+    shape.push(o);
+    let out = if dt.is_float() {
+        with_real!(dt, F => {
+            let (xf, wf) = (x.to_dtype(F::DTYPE), weight.to_dtype(F::DTYPE));
+            let (mut c, beta) = match bias {
+                Some(b) => (broadcast_to(&b.to_dtype(F::DTYPE), &[rows, o])?.as_slice::<F>()?.to_vec(), F::one()),
+                None => (vec![F::zero(); rows * o], F::zero()),
+            };
+            batched_gemm(1, rows, i, o, F::one(),
+                Mat { data: xf.as_slice::<F>()?, rs: i as isize, cs: 1, bs: 0 },
+                Mat { data: wf.as_slice::<F>()?, rs: 1, cs: i as isize, bs: 0 },
+                beta, &mut c);
+            Tensor::from_parts(c, shape).to_dtype(dt)
+        })
+    } else {
+        let wt = crate::kernels::shape::t(weight)?;
+        let p = bmm_core(dt, 1, rows, i, o, x, 0, &wt, 0)?.with_shape(shape)?;
+        match bias {
+            Some(b) => crate::kernels::elementwise::add(&p, b, crate::Scalar::Int(1))?,
+            None => p,
+        }
+    };
+    Ok(out)
+}
+
+/// Dispatch helper used by conv: float compute type of `dt` with a GEMM.
+pub(crate) fn float_only(op: &'static str, dt: DType) -> Result<()> {
+    if dt.is_float() {
+        Ok(())
+    } else {
+        dtype_err(op, dt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(v: &[f32], s: &[usize]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), s.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn products() {
+        let a = f(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+        let b = f(&[1., 0., 0., 1., 1., 1.], &[3, 2]);
+        assert_eq!(mm(&a, &b).unwrap().to_f64_vec(), vec![4., 5., 10., 11.]);
+        assert!(mm(&a, &a).is_err());
+        let v = f(&[1., 1., 1.], &[3]);
+        assert_eq!(matmul(&a, &v).unwrap().to_f64_vec(), vec![6., 15.]);
+        assert_eq!(matmul(&v, &b).unwrap().to_f64_vec(), vec![2., 2.]);
+        assert_eq!(matmul(&v, &v).unwrap().to_f64_vec(), vec![3.]);
+        let ai = a.to_dtype(DType::I64);
+        assert_eq!(
+            mm(&ai, &b.to_dtype(DType::I64)).unwrap().to_i64_vec(),
+            vec![4, 5, 10, 11]
+        );
+        let r = addmm(&f(&[10., 20.], &[2]), &a, &b, 1.0, 2.0).unwrap();
+        assert_eq!(r.to_f64_vec(), vec![18., 30., 30., 42.]);
+        let l = linear(
+            &a,
+            &f(&[1., 0., 0., 0., 1., 0.], &[2, 3]),
+            Some(&f(&[0.5, 0.5], &[2])),
+        )
+        .unwrap();
+        assert_eq!(l.to_f64_vec(), vec![1.5, 2.5, 4.5, 5.5]);
+        // Batched broadcast: [2,1,2,3] @ [3,3,2] → [2,3,2,2].
+        let x = Tensor::ones(&[2, 1, 2, 3], DType::F32);
+        let y = Tensor::ones(&[3, 3, 2], DType::F32);
+        let r = matmul(&x, &y).unwrap();
+        assert_eq!(r.shape(), &[2, 3, 2, 2]);
+        assert!(r.to_f64_vec().iter().all(|&v| v == 3.0));
+        let z = matmul(
+            &Tensor::zeros(&[2, 0], DType::F32),
+            &Tensor::zeros(&[0, 3], DType::F32),
+        )
+        .unwrap();
+        assert_eq!(z.to_f64_vec(), vec![0.; 6]);
+    }
+}

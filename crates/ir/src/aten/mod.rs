@@ -1,0 +1,255 @@
+//! The ATen operator registry: schemas from data, properties, and shape/dtype inference.
+//!
+//! - `schemas.txt` holds every `aten::`/`prims::` schema string of the PyTorch release it was
+//!   dumped from (`scripts/dump_schemas.py`); `op_tags.txt` holds the operator tags trtfx uses
+//!   (`core`, `pointwise`, `nondeterministic_seeded`, ...). Both are parsed once, on first use.
+//! - Properties come from the schema (alias annotations give `view` and `mutates`) and tags.
+//! - Inference rules are table-driven by operator family (see [`infer`]); in-place and `out=`
+//!   overloads get the type of the argument they write.
+//! - The Python-level symbolic scalar targets (`_operator.add`, `math.floor`, `torch.sym_max`)
+//!   are registered too, with hand-written schemas.
+//!
+//! [`infer_program`] recomputes every node's result types; [`check_program`] compares inference
+//! with the types the export recorded.
+
+pub mod infer;
+pub mod promote;
+mod run;
+pub mod schema_parse;
+
+pub use infer::{with_context, InferContext};
+pub use promote::{
+    broadcast_shapes, promote_types, result_type, NoRanges, Operand, PromotionKind, ScalarKind,
+    SymRanges,
+};
+pub use run::{
+    check_program, infer_node, infer_program, types_agree, CheckReport, Disagreement, InferError,
+    InferReport,
+};
+pub use schema_parse::{parse_schema, registry_name, ParsedSchema, SchemaParseError};
+
+use crate::ops::{BaseType, InferArgs, InferFn, OpDef, OpProps, OpRegistry, Schema};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// The schema data file (one schema string per line, `#` comments).
+pub const SCHEMAS: &str = include_str!("schemas.txt");
+/// The operator tags data file (`<registry name> <tag>,<tag>`).
+pub const OP_TAGS: &str = include_str!("op_tags.txt");
+
+/// The standard registry: every ATen/prims schema, the symbolic scalar targets, properties and
+/// inference rules. Built once per process.
+pub fn registry() -> &'static OpRegistry {
+    static REG: OnceLock<OpRegistry> = OnceLock::new();
+    REG.get_or_init(build_registry)
+}
+
+/// A copy of the standard registry, for users to extend with custom ops.
+pub fn standard_registry() -> OpRegistry {
+    registry().clone()
+}
+
+/// Tags of an operator by registry name (`core`, `pointwise`, ...), from `op_tags.txt`.
+pub fn op_tags(name: &str) -> &'static [&'static str] {
+    static TAGS: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    TAGS.get_or_init(|| {
+        OP_TAGS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, t)| (n, t.trim().split(',').collect()))
+            .collect()
+    })
+    .get(name)
+    .map(|v| v.as_slice())
+    .unwrap_or(&[])
+}
+
+/// Schema lines of `schemas.txt` that do not parse (should be empty; a test checks).
+pub fn unparsed_schemas() -> Vec<(String, SchemaParseError)> {
+    SCHEMAS
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| parse_schema(l).err().map(|e| (l.to_string(), e)))
+        .collect()
+}
+
+/// Ops whose result is elementwise over (broadcast) inputs although not tagged `pointwise`.
+const ELEMENTWISE_EXTRA: &[&str] = &[
+    "hardswish",
+    "leaky_relu",
+    "prelu",
+    "_prelu_kernel",
+    "dropout",
+    "alias",
+    "detach",
+    "contiguous",
+    "_to_copy",
+    "to",
+    "lift_fresh_copy",
+    "masked_fill",
+    "bitwise_not",
+    "logical_not",
+    "fill",
+    "rsub",
+    "floor_divide",
+    "clamp_min",
+    "clamp_max",
+    "copy",
+    "convert_element_type",
+];
+
+fn is_other(t: &crate::ops::SchemaType) -> bool {
+    matches!(t.base, BaseType::Other(_))
+}
+
+/// True for schemas over tensors (or effects), not TorchScript's scalar/list overloads.
+fn tensor_level(s: &Schema) -> bool {
+    let no_other = !s.args.iter().any(|a| is_other(&a.ty)) && !s.returns.iter().any(is_other);
+    let has_tensor = s.args.iter().any(|a| a.ty.base == BaseType::Tensor)
+        || s.returns.iter().any(|r| r.base == BaseType::Tensor);
+    no_other && (has_tensor || s.returns.is_empty())
+}
+
+fn props_of(p: &ParsedSchema, tags: &[&str]) -> OpProps {
+    let s = &p.schema;
+    let mutates = s.args.iter().any(|a| a.mutable);
+    let arg_sets: Vec<&str> = p
+        .arg_alias
+        .iter()
+        .flatten()
+        .filter(|a| !a.write)
+        .map(|a| a.set.as_str())
+        .collect();
+    let view = !mutates
+        && p.return_alias
+            .iter()
+            .flatten()
+            .any(|r| !r.write && arg_sets.contains(&r.set.as_str()));
+    let base = p.name.split('.').nth(1).unwrap_or("");
+    let side_effect = s.returns.is_empty()
+        || tags.contains(&"nondeterministic_seeded")
+        || base.starts_with("_assert")
+        || base.starts_with("sym_constrain_range")
+        || base == "_print";
+    OpProps {
+        pure: !mutates && !side_effect,
+        view,
+        elementwise: tags.contains(&"pointwise") || ELEMENTWISE_EXTRA.contains(&base),
+        mutates,
+    }
+}
+
+fn make_infer(name: String, schema: Schema, rule: infer::Rule) -> InferFn {
+    Arc::new(move |a: &InferArgs<'_>| {
+        let c = infer::Call {
+            op: &name,
+            schema: &schema,
+            a,
+        };
+        rule(&c)
+    })
+}
+
+fn build_registry() -> OpRegistry {
+    let mut reg = OpRegistry::new();
+    for line in SCHEMAS.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // Unparseable lines are reported by `unparsed_schemas` (and a test), not fatal here.
+        let Ok(p) = parse_schema(line) else { continue };
+        let tags = op_tags(&p.name);
+        let props = props_of(&p, tags);
+        let rule = infer::rule_for(&p.name, &p.schema, tags, tensor_level(&p.schema));
+        let infer = rule.map(|r| make_infer(p.name.clone(), p.schema.clone(), r));
+        reg.register(OpDef {
+            name: p.name,
+            schema: Some(p.schema),
+            props,
+            infer,
+        });
+    }
+    for (name, sig) in infer::sym::SYM_OPS {
+        let Ok(p) = parse_schema(&format!("{}{sig}", name.replace('.', "::"))) else {
+            continue;
+        };
+        reg.register(OpDef {
+            name: name.to_string(),
+            schema: Some(p.schema.clone()),
+            props: OpProps {
+                pure: true,
+                ..OpProps::default()
+            },
+            infer: Some(make_infer(name.to_string(), p.schema, infer::sym::sym_op)),
+        });
+    }
+    reg
+}
+
+/// Markdown listing of the registry's operators with inference, grouped by namespace and base
+/// name (the content of `docs/ops.md`).
+pub fn ops_markdown(reg: &OpRegistry) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+    let mut with: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let (mut n_with, mut n_without, mut n_core, mut n_core_with) = (0, 0, 0, 0);
+    let mut core_missing = Vec::new();
+    for def in reg.iter() {
+        let is_core = op_tags(&def.name).contains(&"core");
+        n_core += is_core as usize;
+        if def.infer.is_none() {
+            n_without += 1;
+            if is_core {
+                core_missing.push(def.name.clone());
+            }
+            continue;
+        }
+        n_with += 1;
+        n_core_with += is_core as usize;
+        let mut parts = def.name.splitn(2, '.');
+        let ns = parts.next().unwrap_or("").to_string();
+        let rest = parts.next().unwrap_or("");
+        let (base, ov) = match ns.as_str() {
+            "aten" | "prims" => rest.rsplit_once('.').unwrap_or((rest, "")),
+            _ => (rest, ""),
+        };
+        let mut ov = ov.to_string();
+        if is_core {
+            ov.push_str(" (core)");
+        }
+        with.entry((ns, base.to_string())).or_default().push(ov);
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Operators with shape/dtype inference\n\n\
+         Generated from `trtfx_ir::aten::registry()` by `cargo test -p trtfx-ir --test infer_docs` \
+         (set `TRTFX_REGEN_DOCS=1` to rewrite). Do not edit by hand.\n\n\
+         - registered operators: {}\n- with inference: {n_with}\n\
+         - without inference (keep the types recorded in the export): {n_without}\n\
+         - Core ATen IR overloads with inference: {n_core_with} of {n_core}\n\n\
+         In-place (`add_`) and `out=` overloads are inferred as the type of the tensor they \
+         write. `Tensor[]` results (`split`, `unbind`) are one result per element. Data-dependent \
+         sizes (`nonzero`, `item`, `unique`, boolean-mask `index`) are fresh unbacked symbols \
+         (`u0`, ...), or the symbol the export recorded at that position.\n",
+        reg.len()
+    );
+    let mut ns_cur = String::new();
+    for ((ns, base), ovs) in &with {
+        if *ns != ns_cur {
+            let _ = writeln!(s, "\n## `{ns}`\n");
+            ns_cur = ns.clone();
+        }
+        if ovs.iter().all(|o| o.is_empty()) {
+            let _ = writeln!(s, "- `{ns}.{base}`");
+        } else {
+            let _ = writeln!(s, "- `{base}`: {}", ovs.join(", "));
+        }
+    }
+    let _ = writeln!(s, "\n## Core ATen overloads without inference\n");
+    for n in core_missing {
+        let _ = writeln!(s, "- `{n}`");
+    }
+    s
+}

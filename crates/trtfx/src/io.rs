@@ -1,0 +1,263 @@
+//! Input/output files: safetensors with tensors named `in_0..` (user inputs in signature order)
+//! and `out_0..` (user outputs in order), and the comparison of outputs against goldens.
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::path::Path;
+use trtfx_exec::{DType, Tensor};
+
+/// Errors reading or writing IO files.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Fs {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Not a valid safetensors file.
+    #[error("{path}: not a valid safetensors file: {msg}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        msg: String,
+    },
+    /// A tensor dtype the executor does not handle.
+    #[error("{path}: tensor `{name}` has dtype {dtype}, which trtfx cannot run")]
+    DType {
+        /// The file.
+        path: String,
+        /// Tensor name.
+        name: String,
+        /// Its dtype.
+        dtype: String,
+    },
+}
+
+fn exec_dtype(d: Dtype) -> Option<DType> {
+    Some(match d {
+        Dtype::BOOL => DType::Bool,
+        Dtype::U8 => DType::U8,
+        Dtype::I8 => DType::I8,
+        Dtype::I16 => DType::I16,
+        Dtype::I32 => DType::I32,
+        Dtype::I64 => DType::I64,
+        Dtype::F16 => DType::F16,
+        Dtype::BF16 => DType::BF16,
+        Dtype::F32 => DType::F32,
+        Dtype::F64 => DType::F64,
+        _ => return None,
+    })
+}
+
+fn st_dtype(d: DType) -> Dtype {
+    match d {
+        DType::Bool => Dtype::BOOL,
+        DType::U8 => Dtype::U8,
+        DType::I8 => Dtype::I8,
+        DType::I16 => Dtype::I16,
+        DType::I32 => Dtype::I32,
+        DType::I64 => Dtype::I64,
+        DType::F16 => Dtype::F16,
+        DType::BF16 => Dtype::BF16,
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+    }
+}
+
+/// The tensors of an IO file split into inputs (`in_N`) and outputs (`out_N`), each in index
+/// order. Other names are ignored.
+#[derive(Debug, Default, Clone)]
+pub struct IoTensors {
+    /// `in_0, in_1, ...`
+    pub inputs: Vec<Tensor>,
+    /// `out_0, out_1, ...`
+    pub outputs: Vec<Tensor>,
+}
+
+/// Reads an IO safetensors file.
+pub fn read_io(path: &Path) -> Result<IoTensors, IoError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| IoError::Fs {
+        path: p.clone(),
+        source,
+    })?;
+    read_io_bytes(&bytes, &p)
+}
+
+/// Reads IO tensors from safetensors bytes; `origin` names the source in errors.
+pub fn read_io_bytes(bytes: &[u8], origin: &str) -> Result<IoTensors, IoError> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| IoError::Format {
+        path: origin.to_string(),
+        msg: e.to_string(),
+    })?;
+    let mut ins: Vec<(usize, Tensor)> = Vec::new();
+    let mut outs: Vec<(usize, Tensor)> = Vec::new();
+    for (name, view) in st.tensors() {
+        let (list, idx) = if let Some(i) = name.strip_prefix("in_") {
+            (&mut ins, i)
+        } else if let Some(i) = name.strip_prefix("out_") {
+            (&mut outs, i)
+        } else {
+            continue;
+        };
+        let Ok(idx) = idx.parse::<usize>() else { continue };
+        list.push((idx, to_tensor(&view, &name, origin)?));
+    }
+    ins.sort_by_key(|(i, _)| *i);
+    outs.sort_by_key(|(i, _)| *i);
+    for (list, prefix) in [(&ins, "in_"), (&outs, "out_")] {
+        for (k, (i, _)) in list.iter().enumerate() {
+            if *i != k {
+                return Err(IoError::Format {
+                    path: origin.to_string(),
+                    msg: format!("tensor `{prefix}{k}` is missing (found `{prefix}{i}`)"),
+                });
+            }
+        }
+    }
+    Ok(IoTensors {
+        inputs: ins.into_iter().map(|(_, t)| t).collect(),
+        outputs: outs.into_iter().map(|(_, t)| t).collect(),
+    })
+}
+
+fn to_tensor(view: &TensorView<'_>, name: &str, origin: &str) -> Result<Tensor, IoError> {
+    let dt = exec_dtype(view.dtype()).ok_or_else(|| IoError::DType {
+        path: origin.to_string(),
+        name: name.to_string(),
+        dtype: format!("{:?}", view.dtype()),
+    })?;
+    Tensor::from_le_bytes(view.data(), dt, view.shape().to_vec()).map_err(|e| IoError::Format {
+        path: origin.to_string(),
+        msg: format!("tensor `{name}`: {e}"),
+    })
+}
+
+/// Writes tensors as `out_0..` (or any prefix) to a safetensors file.
+pub fn write_tensors(path: &Path, prefix: &str, tensors: &[Tensor]) -> Result<(), IoError> {
+    let p = path.display().to_string();
+    let data: Vec<(String, Vec<u8>, Dtype, Vec<usize>)> = tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{prefix}{i}"), t.to_le_bytes(), st_dtype(t.dtype()), t.shape().to_vec()))
+        .collect();
+    let views = data
+        .iter()
+        .map(|(n, b, d, s)| {
+            TensorView::new(*d, s.clone(), b)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| IoError::Format {
+                    path: p.clone(),
+                    msg: e.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::tensor::serialize_to_file(views, None, path).map_err(|e| IoError::Format {
+        path: p,
+        msg: e.to_string(),
+    })
+}
+
+/// How one output compares with its golden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Output index.
+    pub index: usize,
+    /// Largest absolute difference (0 for exact integer/bool equality).
+    pub max_abs: f64,
+    /// Largest relative difference `|a-b| / |b|` over elements with `b != 0`.
+    pub max_rel: f64,
+    /// Whether the output is within tolerance (exact for integers and bools).
+    pub ok: bool,
+    /// A reason when it is not (shape or dtype mismatch, first failing element).
+    pub detail: Option<String>,
+}
+
+/// Compares `got` with `expected` like `torch.allclose(got, expected, rtol, atol)` for floats
+/// (NaN equals NaN), exactly for integers and bools; shapes and dtypes must match.
+pub fn compare(index: usize, got: &Tensor, expected: &Tensor, rtol: f64, atol: f64) -> Comparison {
+    let mut c = Comparison {
+        index,
+        max_abs: 0.0,
+        max_rel: 0.0,
+        ok: true,
+        detail: None,
+    };
+    if got.shape() != expected.shape() {
+        c.ok = false;
+        c.detail = Some(format!("shape {:?}, expected {:?}", got.shape(), expected.shape()));
+        return c;
+    }
+    if got.dtype() != expected.dtype() {
+        c.ok = false;
+        c.detail = Some(format!("dtype {}, expected {}", got.dtype().name(), expected.dtype().name()));
+        return c;
+    }
+    let exact = !expected.dtype().is_float();
+    let (a, b) = (got.to_f64_vec(), expected.to_f64_vec());
+    let (ai, bi) = if exact && expected.dtype() == DType::I64 {
+        (got.to_i64_vec(), expected.to_i64_vec())
+    } else {
+        (vec![], vec![])
+    };
+    for (k, (&x, &y)) in a.iter().zip(&b).enumerate() {
+        let both_nan = x.is_nan() && y.is_nan();
+        let d = if both_nan || x == y { 0.0 } else { (x - y).abs() };
+        let d = if d.is_nan() { f64::INFINITY } else { d };
+        c.max_abs = c.max_abs.max(d);
+        if y != 0.0 && !both_nan {
+            c.max_rel = c.max_rel.max(d / y.abs());
+        }
+        // i64 values beyond 2^53 are compared exactly on their integer form.
+        let bad = if exact {
+            if ai.is_empty() {
+                d != 0.0
+            } else {
+                ai[k] != bi[k]
+            }
+        } else {
+            d > atol + rtol * y.abs()
+        };
+        if bad && c.ok {
+            c.ok = false;
+            c.detail = Some(format!("element {k}: got {x}, expected {y}"));
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_rules() {
+        let a = Tensor::from_vec(vec![1.0f32, 2.0, f32::NAN], vec![3]).unwrap();
+        let b = Tensor::from_vec(vec![1.0f32, 2.00001, f32::NAN], vec![3]).unwrap();
+        assert!(compare(0, &a, &b, 1e-4, 1e-5).ok);
+        let c = Tensor::from_vec(vec![1.0f32, 2.1, f32::NAN], vec![3]).unwrap();
+        let r = compare(0, &a, &c, 1e-4, 1e-5);
+        assert!(!r.ok);
+        assert!(r.detail.unwrap().contains("element 1"));
+        let i = Tensor::from_vec(vec![1i64, 2], vec![2]).unwrap();
+        let j = Tensor::from_vec(vec![1i64, 3], vec![2]).unwrap();
+        assert!(!compare(0, &i, &j, 1.0, 1.0).ok, "integers compare exactly");
+        let k = Tensor::from_vec(vec![1i64, 2], vec![1, 2]).unwrap();
+        assert!(!compare(0, &i, &k, 1.0, 1.0).ok, "shapes must match");
+    }
+
+    #[test]
+    fn write_then_read() {
+        let dir = std::env::temp_dir().join(format!("trtfx-io-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.safetensors");
+        let t = Tensor::from_vec(vec![1i64, -2, 3], vec![3]).unwrap();
+        write_tensors(&path, "out_", std::slice::from_ref(&t)).unwrap();
+        let io = read_io(&path).unwrap();
+        assert_eq!(io.outputs, vec![t]);
+        assert!(read_io_bytes(b"garbage", "mem").is_err());
+    }
+}
