@@ -224,7 +224,7 @@ impl Weights {
         let bytes: Arc<[u8]> = bytes.into();
         let bits = bytes.len() as u64 * 8;
         let elem = dtype.size_bits() as u64;
-        if bits % elem != 0 {
+        if bits.checked_rem(elem) != Some(0) {
             return Err(NetworkError::invalid(format!(
                 "{} bytes are not a whole number of {} elements",
                 bytes.len(),

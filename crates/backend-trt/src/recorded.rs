@@ -578,14 +578,6 @@ impl RecordedNetwork {
         self.push(op, vec![(desc, None)])[0]
     }
 
-    #[allow(dead_code)]
-    fn check_inputs(&self, op: &LayerOp) -> Result<(), NetworkError> {
-        for t in op.inputs() {
-            self.desc(t)?;
-        }
-        Ok(())
-    }
-
     fn sv(&self, t: TensorId) -> Option<Vec<Option<i64>>> {
         self.shape_values.get(t.index()).cloned().flatten()
     }
@@ -780,11 +772,8 @@ fn reshape_dims(
             Some(e) => out.push(e),
         }
     }
-    fn known(it: impl Iterator<Item = i64>) -> Option<i64> {
-        it.fold(
-            Some(1i64),
-            |a, d| if d < 0 { None } else { a.map(|a| a * d) },
-        )
+    fn known(mut it: impl Iterator<Item = i64>) -> Option<i64> {
+        it.try_fold(1i64, |a, d| if d < 0 { None } else { Some(a * d) })
     }
     // Volumes without the extents that a placeholder copies unchanged.
     let in_rest = known(
@@ -1417,17 +1406,13 @@ impl NetworkBuilder for RecordedNetwork {
             if d.dtype != first.dtype || d.rank() != first.rank() {
                 return err(l, format!("inputs differ in type or rank: {first} and {d}"));
             }
-            for i in 0..d.rank() {
+            for (i, (acc, &e)) in dims.iter_mut().zip(&d.dims).enumerate() {
                 if i == a {
-                    dims[i] = if dims[i] < 0 || d.dims[i] < 0 {
-                        -1
-                    } else {
-                        dims[i] + d.dims[i]
-                    };
-                } else if dims[i] >= 0 && d.dims[i] >= 0 && dims[i] != d.dims[i] {
+                    *acc = if *acc < 0 || e < 0 { -1 } else { *acc + e };
+                } else if *acc >= 0 && e >= 0 && *acc != e {
                     return err(l, format!("dim {i} differs: {first} and {d}"));
-                } else if dims[i] < 0 {
-                    dims[i] = d.dims[i];
+                } else if *acc < 0 {
+                    *acc = e;
                 }
             }
         }

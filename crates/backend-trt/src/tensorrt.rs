@@ -1161,7 +1161,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         params: &ShuffleParams,
     ) -> Result<TensorId, NetworkError> {
         if !params.zero_is_placeholder {
-            let ok = matches!(&params.reshape, None)
+            let ok = params.reshape.is_none()
                 || matches!(&params.reshape, Some(ShapeArg::Static(v)) if !v.contains(&0));
             if !ok {
                 return Err(unsupported(

@@ -52,16 +52,27 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-/// Imports a `.pt2` file.
-pub fn import_pt2(path: impl AsRef<Path>) -> Result<Program, ImportError> {
-    let ar = Arc::new(Pt2Archive::open(path)?);
-    Ok(import_archive(ar, &ImportOptions::default())?.program)
+impl ImportOptions<'static> {
+    /// Options with the standard ATen registry ([`trtfx_ir::aten::registry`]).
+    pub fn standard() -> Self {
+        ImportOptions {
+            registry: Some(trtfx_ir::aten::registry()),
+        }
+    }
 }
 
-/// Imports a `.pt2` held in memory; `name` is used in messages.
+/// Imports a `.pt2` file with the standard ATen registry ([`ImportOptions::standard`]); use
+/// [`import_archive`] to pick another registry or none.
+pub fn import_pt2(path: impl AsRef<Path>) -> Result<Program, ImportError> {
+    let ar = Arc::new(Pt2Archive::open(path)?);
+    Ok(import_archive(ar, &ImportOptions::standard())?.program)
+}
+
+/// Imports a `.pt2` held in memory with the standard ATen registry; `name` is used in
+/// messages.
 pub fn import_pt2_bytes(bytes: impl Into<Arc<[u8]>>, name: &str) -> Result<Program, ImportError> {
     let ar = Arc::new(Pt2Archive::from_bytes(bytes, name)?);
-    Ok(import_archive(ar, &ImportOptions::default())?.program)
+    Ok(import_archive(ar, &ImportOptions::standard())?.program)
 }
 
 /// Imports the first model (`models/model.json`) of an opened archive. The archive is kept
@@ -737,7 +748,19 @@ impl Cx<'_> {
         for na in &node.inputs {
             let a = self.convert_arg(gc, &na.arg, &user)?;
             let positional = match na.kind {
-                Some(ArgumentKind::Positional) => true,
+                // Torch omits arguments left at their default even when later ones are passed
+                // positionally; appending would shift such an argument into an earlier slot.
+                // With a schema, an argument stays positional only when it lands in its own
+                // slot; otherwise it (and every later one) is passed by keyword.
+                Some(ArgumentKind::Positional) => match &schema {
+                    Some(s) if !na.name.is_empty() && !is_python_scalar_fn(&node.target) => {
+                        match s.arg_index(&na.name) {
+                            Some(idx) => idx == args.len(),
+                            None => true,
+                        }
+                    }
+                    _ => true,
+                },
                 Some(ArgumentKind::Keyword) => false,
                 _ if na.name.is_empty() || is_python_scalar_fn(&node.target) => true,
                 _ => match &schema {
@@ -751,7 +774,10 @@ impl Cx<'_> {
                                     .iter()
                                     .any(|p| !node.inputs.iter().any(|x| *x.name == *p.name));
                             }
-                            !sa.kwarg_only && sa.default.is_none() && !omitted_before
+                            !sa.kwarg_only
+                                && sa.default.is_none()
+                                && !omitted_before
+                                && idx == args.len()
                         }
                         None => false,
                     },

@@ -3,12 +3,13 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use common::*;
 use trtfx_frontend_fx::archive::{parse_exported_program, Pt2Archive};
 use trtfx_frontend_fx::convert::dtype_of;
 use trtfx_frontend_fx::schema::{self, Argument, SymExprHint, SymInt};
-use trtfx_frontend_fx::{import_pt2, import_pt2_bytes, ImportError};
+use trtfx_frontend_fx::{import_archive, import_pt2, import_pt2_bytes, ImportError, ImportOptions};
 use trtfx_ir::{
     Arg, DType, DimSpec, InputKind, InputSpec, Op, OutputKind, Program, SymKind, Type, WeightData,
 };
@@ -384,7 +385,10 @@ fn minimal_import_and_kind_fallback() {
         .as_object_mut()
         .unwrap()
         .remove("kind");
-    let p = import_pt2_bytes(make_pt2(&m), "mem.pt2").unwrap();
+    let ar = Arc::new(Pt2Archive::from_bytes(make_pt2(&m), "mem.pt2").unwrap());
+    let p = import_archive(ar, &ImportOptions::default())
+        .unwrap()
+        .program;
     let g = p.main_graph();
     let relu = g
         .nodes()
@@ -394,6 +398,131 @@ fn minimal_import_and_kind_fallback() {
     assert_eq!(g.node(relu).kwargs.len(), 1);
     assert_eq!(g.ty(g.node(relu).results[0]).to_string(), "f32[s0,3]");
     assert_eq!(p.symbols["s0"].min, Some(1));
+    // With the standard registry (the default of `import_pt2_bytes`) the schema says `self` is
+    // a required positional argument.
+    let p = import_pt2_bytes(make_pt2(&m), "mem.pt2").unwrap();
+    let g = p.main_graph();
+    let relu = g
+        .nodes()
+        .find(|&n| g.node(n).op.target() == Some("aten.relu.default"))
+        .unwrap();
+    assert_eq!(g.node(relu).args.len(), 1);
+    assert!(g.node(relu).kwargs.is_empty());
+}
+
+/// A program `conv2d(x, w, <inputs>)` with x: f32[1,4,6,6], w: f32[4,2,3,3] (2 groups);
+/// `extra` are the node's NamedArguments after `input` and `weight`.
+fn conv_model(extra: &[serde_json::Value]) -> serde_json::Value {
+    let tm = |sizes: &[i64]| {
+        let mut strides = vec![1i64; sizes.len()];
+        for i in (0..sizes.len().saturating_sub(1)).rev() {
+            strides[i] = strides[i + 1] * sizes[i + 1];
+        }
+        serde_json::json!({"dtype": 7,
+            "sizes": sizes.iter().map(|s| serde_json::json!({"as_int": s})).collect::<Vec<_>>(),
+            "requires_grad": false, "device": {"type": "cpu", "index": null},
+            "strides": strides.iter().map(|s| serde_json::json!({"as_int": s})).collect::<Vec<_>>(),
+            "storage_offset": {"as_int": 0}, "layout": 7})
+    };
+    let mut m = minimal_model();
+    let g = &mut m["graph_module"]["graph"];
+    g["inputs"] = serde_json::json!([{"as_tensor": {"name": "x"}}, {"as_tensor": {"name": "w"}}]);
+    g["outputs"] = serde_json::json!([{"as_tensor": {"name": "conv2d"}}]);
+    let mut inputs = vec![
+        serde_json::json!({"name": "input", "arg": {"as_tensor": {"name": "x"}}, "kind": 1}),
+        serde_json::json!({"name": "weight", "arg": {"as_tensor": {"name": "w"}}, "kind": 1}),
+    ];
+    inputs.extend(extra.iter().cloned());
+    g["nodes"] = serde_json::json!([{
+        "target": "torch.ops.aten.conv2d.default",
+        "inputs": inputs,
+        "outputs": [{"as_tensor": {"name": "conv2d"}}],
+        "metadata": {},
+        "is_hop_single_tensor_return": null,
+        "name": "conv2d"
+    }]);
+    g["tensor_values"] = serde_json::json!({
+        "x": tm(&[1, 4, 6, 6]), "w": tm(&[4, 2, 3, 3]), "conv2d": tm(&[1, 4, 4, 4])});
+    m["graph_module"]["signature"]["input_specs"] = serde_json::json!([
+        {"user_input": {"arg": {"as_tensor": {"name": "x"}}}},
+        {"user_input": {"arg": {"as_tensor": {"name": "w"}}}}
+    ]);
+    m["graph_module"]["signature"]["output_specs"] =
+        serde_json::json!([{"user_output": {"arg": {"as_tensor": {"name": "conv2d"}}}}]);
+    m["range_constraints"] = serde_json::json!({});
+    m
+}
+
+fn conv_node(p: &Program) -> (Vec<Arg>, Vec<(String, Arg)>) {
+    let g = p.main_graph();
+    let n = g
+        .nodes()
+        .find(|&n| g.node(n).op.target() == Some("aten.conv2d.default"))
+        .unwrap();
+    (g.node(n).args.to_vec(), g.node(n).kwargs.to_vec())
+}
+
+#[test]
+fn positional_argument_after_an_omitted_default_becomes_a_keyword() {
+    let ints = |v: &[i64]| Arg::List(v.iter().map(|&x| Arg::Int(x)).collect());
+    // conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1): torch omits
+    // `dilation` (left at its default) but passes `groups` positionally.
+    let m = conv_model(&[
+        serde_json::json!({"name": "bias", "arg": {"as_none": true}, "kind": 1}),
+        serde_json::json!({"name": "stride", "arg": {"as_ints": [1, 1]}, "kind": 1}),
+        serde_json::json!({"name": "padding", "arg": {"as_ints": [0, 0]}, "kind": 1}),
+        serde_json::json!({"name": "groups", "arg": {"as_int": 2}, "kind": 1}),
+    ]);
+    let p = import_pt2_bytes(make_pt2(&m), "conv.pt2").unwrap();
+    let (args, kwargs) = conv_node(&p);
+    assert_eq!(args.len(), 5, "{args:?}");
+    assert_eq!(
+        (&args[2], &args[3], &args[4]),
+        (&Arg::None, &ints(&[1, 1]), &ints(&[0, 0]))
+    );
+    assert_eq!(kwargs, [("groups".to_string(), Arg::Int(2))]);
+    assert_eq!(g_ty(&p), "f32[1,4,4,4]");
+
+    // An earlier gap moves every later argument to keywords, in order.
+    let m = conv_model(&[
+        serde_json::json!({"name": "padding", "arg": {"as_ints": [1, 1]}, "kind": 1}),
+        serde_json::json!({"name": "dilation", "arg": {"as_ints": [1, 1]}, "kind": 1}),
+        serde_json::json!({"name": "groups", "arg": {"as_int": 2}, "kind": 1}),
+    ]);
+    let p = import_pt2_bytes(make_pt2(&m), "conv.pt2").unwrap();
+    let (args, kwargs) = conv_node(&p);
+    assert_eq!(args.len(), 2);
+    let names: Vec<&str> = kwargs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["padding", "dilation", "groups"]);
+    assert_eq!(kwargs[0].1, ints(&[1, 1]));
+
+    // Without a registry there is no schema to place arguments by: kept positional, in order
+    // (the pre-registry behaviour; ambiguous, hence the registry default).
+    let ar = Arc::new(Pt2Archive::from_bytes(make_pt2(&m), "conv.pt2").unwrap());
+    let p = import_archive(ar, &ImportOptions::default())
+        .unwrap()
+        .program;
+    let (args, kwargs) = conv_node(&p);
+    assert_eq!((args.len(), kwargs.len()), (5, 0));
+
+    // Contiguous positional arguments stay positional.
+    let m = conv_model(&[
+        serde_json::json!({"name": "bias", "arg": {"as_none": true}, "kind": 1}),
+        serde_json::json!({"name": "stride", "arg": {"as_ints": [1, 1]}, "kind": 1}),
+        serde_json::json!({"name": "padding", "arg": {"as_ints": [0, 0]}, "kind": 1}),
+        serde_json::json!({"name": "dilation", "arg": {"as_ints": [1, 1]}, "kind": 1}),
+        serde_json::json!({"name": "groups", "arg": {"as_int": 2}, "kind": 1}),
+    ]);
+    let p = import_pt2_bytes(make_pt2(&m), "conv.pt2").unwrap();
+    let (args, kwargs) = conv_node(&p);
+    assert_eq!((args.len(), kwargs.len()), (7, 0));
+    assert_eq!(args[6], Arg::Int(2));
+}
+
+fn g_ty(p: &Program) -> String {
+    let g = p.main_graph();
+    let out = g.outputs()[0].as_value().unwrap();
+    g.ty(out).to_string()
 }
 
 #[test]

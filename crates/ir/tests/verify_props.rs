@@ -141,3 +141,18 @@ proptest! {
         prop_assert!(verify_program(&q, None).is_ok());
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The generated calls also match the real ATen schemas of the standard registry, and its
+    /// inference rules reproduce the generated types: this cross-checks the test registry's
+    /// hand-written schemas, the schema checker and the generator's type rules.
+    #[test]
+    fn generated_programs_match_aten_registry(p in arb_program(GenConfig::default())) {
+        let reg = trtfx_ir::aten::registry();
+        if let Err(d) = verify_types_with(&p, reg) {
+            prop_assert!(false, "{}\n{}", render(&d), trtfx_ir::print_program(&p));
+        }
+    }
+}

@@ -19,7 +19,7 @@ pub fn residual_chain(n: usize) -> Graph {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let unsupported = (state >> 33) % 100 == 0;
+        let unsupported = (state >> 33).is_multiple_of(100);
         let mut args = vec![Arg::Value(vals[vals.len() - 1])];
         if i % 4 == 3 && vals.len() > 3 {
             args.push(Arg::Value(vals[vals.len() - 3]));

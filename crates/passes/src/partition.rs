@@ -624,6 +624,167 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
     Ok(created)
 }
 
+/// A capability that accepts every `aten.*` operator and nothing else: the stand-in used by the
+/// pass registry when no backend registered its own (`partition{backend=aten}`); tests and
+/// `ir-opt` without a backend use it. Custom ops and higher-order ops fall back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AtenCapability;
+
+impl Capability for AtenCapability {
+    fn supports(&self, g: &Graph, n: NodeId) -> Result<(), String> {
+        match &g.node(n).op {
+            Op::Call { target } if target.starts_with("aten.") => Ok(()),
+            Op::Call { target } => Err(format!("`{target}` is not an ATen operator")),
+            other => Err(format!("{} nodes are not converted", other.opcode())),
+        }
+    }
+}
+
+/// A shared capability handle for the pass.
+pub type SharedCapability = std::sync::Arc<dyn Capability + Send + Sync>;
+
+/// The `partition` pass: plans the main graph and outlines its segments (or, with
+/// `dry-run=true`, only reports). Options: `backend` (the capability's name, informational),
+/// `min-block-size`, `fallback-ops=[...]`, `require-full-compilation`, `dry-run`.
+pub struct PartitionPass {
+    backend: String,
+    capability: SharedCapability,
+    options: PartitionOptions,
+    dry_run: bool,
+    /// The report of the last run (also written to stderr on a dry run).
+    pub last_report: Option<String>,
+}
+
+impl PartitionPass {
+    /// A partition pass with a capability.
+    pub fn new(
+        backend: impl Into<String>,
+        capability: SharedCapability,
+        options: PartitionOptions,
+    ) -> Self {
+        PartitionPass {
+            backend: backend.into(),
+            capability,
+            options,
+            dry_run: false,
+            last_report: None,
+        }
+    }
+
+    /// Builds the pass from pipeline options.
+    pub fn from_options(
+        backend: &str,
+        capability: SharedCapability,
+        o: &crate::options::OptionMap,
+    ) -> Result<Self, crate::options::OptionError> {
+        let mut r = crate::options::OptionReader::new("partition", o);
+        let written_backend: String = r.get("backend", backend.to_string())?;
+        let d = PartitionOptions::default();
+        let options = PartitionOptions {
+            min_block_size: r.get("min-block-size", d.min_block_size)?,
+            fallback_ops: r.get("fallback-ops", d.fallback_ops)?,
+            require_full_compilation: r.get("require-full-compilation", false)?,
+        };
+        let dry_run = r.get("dry-run", false)?;
+        r.finish()?;
+        if written_backend != backend {
+            return Err(crate::options::OptionError {
+                pass: "partition".into(),
+                option: "backend".into(),
+                message: format!(
+                    "pass `partition` has no backend `{written_backend}` registered (this registry has `{backend}`)"
+                ),
+                offset: None,
+            });
+        }
+        let mut p = PartitionPass::new(backend, capability, options);
+        p.dry_run = dry_run;
+        Ok(p)
+    }
+}
+
+impl crate::pass::Pass for PartitionPass {
+    fn name(&self) -> &str {
+        "partition"
+    }
+
+    fn options(&self) -> crate::options::PassOptions {
+        let d = PartitionOptions::default();
+        crate::options::PassOptions::new()
+            .with("backend", &self.backend, &self.backend)
+            .with(
+                "min-block-size",
+                &self.options.min_block_size,
+                &d.min_block_size,
+            )
+            .with("fallback-ops", &self.options.fallback_ops, &d.fallback_ops)
+            .with(
+                "require-full-compilation",
+                &self.options.require_full_compilation,
+                &false,
+            )
+            .with("dry-run", &self.dry_run, &false)
+    }
+
+    fn run(
+        &mut self,
+        p: &mut Program,
+        cx: &mut crate::pass::PassCx,
+    ) -> Result<crate::pass::PassOutcome, crate::pass::PassError> {
+        let main = p.main;
+        // Already partitioned: the main graph only calls segments.
+        let g = &p.graphs[main];
+        if g.nodes().all(|n| !matches!(g.node(n).op, Op::Call { .. }))
+            && g.nodes()
+                .any(|n| matches!(g.node(n).op, Op::CallGraph { .. }))
+        {
+            return Ok(crate::pass::PassOutcome::unchanged());
+        }
+        let plan = plan(g, self.capability.as_ref(), &self.options)
+            .map_err(|e| crate::pass::PassError::new(e.to_string()))?;
+        let text = report(g, &plan);
+        cx.stat("segments", plan.segments.len() as u64);
+        cx.stat(
+            "trt-segments",
+            plan.segments
+                .iter()
+                .filter(|s| s.backend == Backend::Trt)
+                .count() as u64,
+        );
+        if self.dry_run {
+            eprint!("{text}");
+            self.last_report = Some(text);
+            return Ok(crate::pass::PassOutcome::unchanged());
+        }
+        self.last_report = Some(text);
+        if plan.segments.is_empty() {
+            return Ok(crate::pass::PassOutcome::unchanged());
+        }
+        outline(p, main, &plan).map_err(|e| crate::pass::PassError::new(e.to_string()))?;
+        Ok(crate::pass::PassOutcome::changed())
+    }
+}
+
+/// Registers `partition` with a capability under a backend name (replacing an earlier one).
+pub fn register_partition(
+    r: &mut crate::registry::PassRegistry,
+    backend: &str,
+    capability: SharedCapability,
+) {
+    let backend_name = backend.to_string();
+    r.register_pass(
+        "partition",
+        "split the main graph into backend and fallback segments and outline them",
+        move |o| {
+            Ok(Box::new(PartitionPass::from_options(
+                &backend_name,
+                capability.clone(),
+                o,
+            )?))
+        },
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

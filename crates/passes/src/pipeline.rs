@@ -398,7 +398,7 @@ impl Pipeline {
     }
 
     /// Appends a pass.
-    pub fn add(mut self, p: impl Pass + 'static) -> Self {
+    pub fn with_pass(mut self, p: impl Pass + 'static) -> Self {
         self.items.push(PipelineItem::pass(p));
         self
     }

@@ -108,10 +108,8 @@ pub fn op_effect(target: &str, ops: Option<&OpRegistry>) -> Effect {
     let mut parts = target.split('.');
     let ns = parts.next().unwrap_or("");
     let name = parts.next().unwrap_or("");
-    if ns == "aten" || ns == "prims" {
-        if NONDETERMINISTIC.contains(&name) {
-            return Effect::Nondeterministic;
-        }
+    if (ns == "aten" || ns == "prims") && NONDETERMINISTIC.contains(&name) {
+        return Effect::Nondeterministic;
     }
     if let Some(def) = ops.and_then(|r| r.get(target)) {
         return if def.props.pure && !def.props.mutates {

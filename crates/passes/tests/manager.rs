@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use trtfx_ir::{parse_program, Program};
 use trtfx_passes::pipeline::PipelineItem;
 use trtfx_passes::{
-    Analysis, IrPrinter, Pass, PassCx, PassError, PassManager, PassOutcome, PassRegistry,
-    Pipeline, Preserved, PrintConfig, RunError, Sink,
+    Analysis, IrPrinter, Pass, PassCx, PassError, PassManager, PassOutcome, PassRegistry, Pipeline,
+    Preserved, PrintConfig, RunError, Sink,
 };
 
 fn program() -> Program {
@@ -47,13 +47,19 @@ impl Pass for Liar {
 #[test]
 fn misreported_change_is_caught() {
     for (claim_changed, claim) in [(false, "changed=false"), (true, "preserved=all")] {
-        let mut pm = PassManager::new(Pipeline::new().add(Liar { claim_changed }));
+        let mut pm = PassManager::new(Pipeline::new().with_pass(Liar { claim_changed }));
         let e = pm.run(&mut program()).unwrap_err();
         assert!(matches!(e, RunError::UnreportedChange { .. }));
-        assert_eq!(e.to_string(), format!("pass `liar` changed the IR but reported {claim}"));
+        assert_eq!(
+            e.to_string(),
+            format!("pass `liar` changed the IR but reported {claim}")
+        );
     }
     // With checks off, nothing is computed and nothing is caught.
-    let mut pm = PassManager::new(Pipeline::new().add(Liar { claim_changed: false })).verify_each(false);
+    let mut pm = PassManager::new(Pipeline::new().with_pass(Liar {
+        claim_changed: false,
+    }))
+    .verify_each(false);
     pm.run(&mut program()).unwrap();
 }
 
@@ -84,7 +90,11 @@ impl Pass for UseAnalysis {
         cx.analysis::<Counted>(p);
         Ok(PassOutcome {
             changed: true,
-            preserved: if self.keep { Preserved::only::<Counted>() } else { Preserved::None },
+            preserved: if self.keep {
+                Preserved::only::<Counted>()
+            } else {
+                Preserved::None
+            },
         })
     }
 }
@@ -93,10 +103,10 @@ impl Pass for UseAnalysis {
 fn analyses_are_cached_until_invalidated() {
     COMPUTED.store(0, Ordering::SeqCst);
     let pipeline = Pipeline::new()
-        .add(UseAnalysis { keep: true })
-        .add(UseAnalysis { keep: true })
-        .add(UseAnalysis { keep: false })
-        .add(UseAnalysis { keep: true });
+        .with_pass(UseAnalysis { keep: true })
+        .with_pass(UseAnalysis { keep: true })
+        .with_pass(UseAnalysis { keep: false })
+        .with_pass(UseAnalysis { keep: true });
     let mut pm = PassManager::new(pipeline).enable_timing();
     pm.run(&mut program()).unwrap();
     // keep, keep (cached), drop (cached, then dropped), keep (recomputed).
@@ -213,10 +223,16 @@ fn crash_reproducer_replays() {
             path.display()
         )
     );
-    assert!(buf.lock().unwrap().starts_with("// -----// IR Dump After Failure fails //----- //\n"));
+    assert!(buf
+        .lock()
+        .unwrap()
+        .starts_with("// -----// IR Dump After Failure fails //----- //\n"));
     // The reproducer is the input program with the pipeline in its RUN line; it parses back.
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("# RUN: cse,fails\n# failed: fails\n"), "{text}");
+    assert!(
+        text.starts_with("# RUN: cse,fails\n# failed: fails\n"),
+        "{text}"
+    );
     let replay = parse_program(&text).unwrap();
     assert!(replay == input);
     std::fs::remove_dir_all(&dir).ok();
@@ -238,7 +254,7 @@ fn verifier_failure_names_the_pass() {
             Ok(PassOutcome::changed())
         }
     }
-    let mut pm = PassManager::new(Pipeline::new().add(Breaks));
+    let mut pm = PassManager::new(Pipeline::new().with_pass(Breaks));
     let e = pm.run(&mut program()).unwrap_err().to_string();
     assert!(e.starts_with("verifier failed after pass `breaks`:"), "{e}");
 }

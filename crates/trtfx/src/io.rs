@@ -103,7 +103,9 @@ pub fn read_io_bytes(bytes: &[u8], origin: &str) -> Result<IoTensors, IoError> {
         } else {
             continue;
         };
-        let Ok(idx) = idx.parse::<usize>() else { continue };
+        let Ok(idx) = idx.parse::<usize>() else {
+            continue;
+        };
         list.push((idx, to_tensor(&view, &name, origin)?));
     }
     ins.sort_by_key(|(i, _)| *i);
@@ -142,7 +144,14 @@ pub fn write_tensors(path: &Path, prefix: &str, tensors: &[Tensor]) -> Result<()
     let data: Vec<(String, Vec<u8>, Dtype, Vec<usize>)> = tensors
         .iter()
         .enumerate()
-        .map(|(i, t)| (format!("{prefix}{i}"), t.to_le_bytes(), st_dtype(t.dtype()), t.shape().to_vec()))
+        .map(|(i, t)| {
+            (
+                format!("{prefix}{i}"),
+                t.to_le_bytes(),
+                st_dtype(t.dtype()),
+                t.shape().to_vec(),
+            )
+        })
         .collect();
     let views = data
         .iter()
@@ -188,12 +197,20 @@ pub fn compare(index: usize, got: &Tensor, expected: &Tensor, rtol: f64, atol: f
     };
     if got.shape() != expected.shape() {
         c.ok = false;
-        c.detail = Some(format!("shape {:?}, expected {:?}", got.shape(), expected.shape()));
+        c.detail = Some(format!(
+            "shape {:?}, expected {:?}",
+            got.shape(),
+            expected.shape()
+        ));
         return c;
     }
     if got.dtype() != expected.dtype() {
         c.ok = false;
-        c.detail = Some(format!("dtype {}, expected {}", got.dtype().name(), expected.dtype().name()));
+        c.detail = Some(format!(
+            "dtype {}, expected {}",
+            got.dtype().name(),
+            expected.dtype().name()
+        ));
         return c;
     }
     let exact = !expected.dtype().is_float();
@@ -205,7 +222,11 @@ pub fn compare(index: usize, got: &Tensor, expected: &Tensor, rtol: f64, atol: f
     };
     for (k, (&x, &y)) in a.iter().zip(&b).enumerate() {
         let both_nan = x.is_nan() && y.is_nan();
-        let d = if both_nan || x == y { 0.0 } else { (x - y).abs() };
+        let d = if both_nan || x == y {
+            0.0
+        } else {
+            (x - y).abs()
+        };
         let d = if d.is_nan() { f64::INFINITY } else { d };
         c.max_abs = c.max_abs.max(d);
         if y != 0.0 && !both_nan {

@@ -135,7 +135,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.t.default",
                 vec![Arg::Value(w)],
-                vec![],
                 &format!("{base}_t"),
                 tt,
             );
@@ -146,7 +145,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                     n,
                     "aten.addmm.default",
                     vec![Arg::Value(b), Arg::Value(x), Arg::Value(t)],
-                    vec![],
                     &base,
                     rty,
                 ),
@@ -156,7 +154,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                     n,
                     "aten.mm.default",
                     vec![Arg::Value(x), Arg::Value(t)],
-                    vec![],
                     &base,
                     rty,
                 ),
@@ -166,7 +163,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                     n,
                     "aten.matmul.default",
                     vec![Arg::Value(x), Arg::Value(t)],
-                    vec![],
                     &base,
                     rty,
                 ),
@@ -181,7 +177,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                         n,
                         "aten.matmul.default",
                         vec![Arg::Value(x), Arg::Value(t)],
-                        vec![],
                         &format!("{base}_mm"),
                         mty,
                     );
@@ -191,7 +186,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                         n,
                         "aten.add.Tensor",
                         vec![Arg::Value(m), Arg::Value(b)],
-                        vec![],
                         &base,
                         rty,
                     )
@@ -338,7 +332,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.transpose.int",
                 vec![Arg::Value(kv), Arg::Int(-2), Arg::Int(-1)],
-                vec![],
                 &format!("{base}_kt"),
                 Type::tensor(kt.dtype, kts),
             );
@@ -351,7 +344,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.matmul.default",
                 vec![Arg::Value(x), Arg::Value(ktr)],
-                vec![],
                 &format!("{base}_scores"),
                 sty.clone(),
             );
@@ -361,7 +353,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.mul.Scalar",
                 vec![Arg::Value(s), Arg::Float(F64(scale))],
-                vec![],
                 &format!("{base}_scaled"),
                 sty.clone(),
             );
@@ -372,7 +363,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                     n,
                     "aten.add.Tensor",
                     vec![Arg::Value(s), Arg::Value(m)],
-                    vec![],
                     &format!("{base}_masked"),
                     sty.clone(),
                 );
@@ -383,7 +373,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten._softmax.default",
                 vec![Arg::Value(s), Arg::Int(-1), Arg::Bool(false)],
-                vec![],
                 &format!("{base}_probs"),
                 sty,
             );
@@ -393,7 +382,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.matmul.default",
                 vec![Arg::Value(pr), Arg::Value(vv)],
-                vec![],
                 &base,
                 rty,
             );
@@ -427,7 +415,6 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
                 n,
                 "aten.view.default",
                 vec![Arg::Value(x), ints(&sizes)],
-                vec![],
                 &base,
                 rty.clone(),
             );

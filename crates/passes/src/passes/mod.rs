@@ -6,6 +6,7 @@ pub mod dce;
 pub mod decompose;
 pub mod fold;
 pub mod infer_types;
+pub mod params;
 
 use crate::options::{OptionMap, OptionReader};
 use crate::registry::PassRegistry;
@@ -57,6 +58,14 @@ pub fn register_builtins(r: &mut PassRegistry) {
         "infer-types",
         "recompute every value's type with the op registry's inference",
         |o| Ok(Box::new(InferTypes::from_options(o)?)),
+    );
+    params::register(r);
+    // Without a backend, `partition` uses the ATen stand-in capability; the trtfx facade
+    // registers the TensorRT converter registry's capability under the same name.
+    crate::partition::register_partition(
+        r,
+        "aten",
+        std::sync::Arc::new(crate::partition::AtenCapability),
     );
 }
 
@@ -111,13 +120,11 @@ pub(crate) fn insert_call(
     before: NodeId,
     target: &str,
     args: Vec<Arg>,
-    kwargs: Vec<(String, Arg)>,
     base: &str,
     ty: Type,
 ) -> ValueId {
     let name = namer.fresh(base);
-    let mut b = NodeBuilder::call(target).args(args).result(name, ty);
-    b.kwargs = kwargs;
+    let b = NodeBuilder::call(target).args(args).result(name, ty);
     let n = g.insert_before(before, b);
     g.node(n).results[0]
 }
