@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod emulator;
 pub mod network;
 pub mod recorded;
 pub mod settings;
@@ -26,3 +27,5 @@ pub mod tensorrt;
 pub use network::{NetworkBuilder, NetworkError, TensorDesc, TensorId, TrtDataType, Weights};
 pub use recorded::RecordedNetwork;
 pub use settings::{BuildSettings, ComputeCapability, OptimizationProfile, Plan};
+pub mod convert;
+pub mod engine;

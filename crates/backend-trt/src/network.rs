@@ -613,9 +613,9 @@ impl MatrixOp {
 /// `nvinfer1::GatherMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GatherMode {
-    /// `kDEFAULT`: output = data[:axis] ++ indices.dims ++ data[axis+1:].
+    /// `kDEFAULT`: output dims = `data[:axis] ++ indices.dims ++ data[axis+1:]`.
     Default,
-    /// `kELEMENT`: output[i] = data[i with i[axis] = indices[i]]; output has indices' dims
+    /// `kELEMENT`: `output[i] = data[i with i[axis] = indices[i]]`; output has indices' dims
     /// (torch.gather).
     Element,
     /// `kND`: the last indices dim indexes the leading data dims (no elementwise dims).
@@ -673,7 +673,7 @@ pub enum TopKOp {
 /// `nvinfer1::FillOperation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FillOp {
-    /// `kLINSPACE`: out[i] = alpha + sum_d(i_d * beta[d]) (arange is a 1-D linspace).
+    /// `kLINSPACE`: `out[i] = alpha + sum_d(i_d * beta[d])` (arange is a 1-D linspace).
     Linspace,
     /// `kRANDOM_UNIFORM` in [alpha, beta].
     RandomUniform,

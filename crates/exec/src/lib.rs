@@ -16,6 +16,7 @@
 
 pub mod dtype;
 pub mod error;
+pub mod interp;
 pub mod kernels;
 pub mod promote;
 pub mod tensor;

@@ -38,8 +38,10 @@ use crate::sympy::{parse_sym_expr, SymAst, SymFunc};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportOptions<'r> {
     /// Operator schemas, used to split arguments into positional/keyword when the archive has no
-    /// `kind` (torch 2.6), and to decide which ops keep their recorded types (those without an
-    /// inference function).
+    /// `kind` (torch 2.6), to place positional arguments by schema index (an argument after an
+    /// omitted default is passed by keyword), and to decide which ops keep their recorded types
+    /// (those without an inference function). `None` (the `Default`) uses no schemas;
+    /// [`ImportOptions::standard`] uses the standard ATen registry.
     pub registry: Option<&'r OpRegistry>,
 }
 

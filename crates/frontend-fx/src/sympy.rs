@@ -26,11 +26,30 @@ pub struct SymParseError {
 
 impl fmt::Display for SymParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Control characters are escaped so that the message stays on one line.
         write!(
             f,
             "malformed symbolic expression at byte {}: {} in `{}`",
-            self.pos, self.msg, self.expr
+            self.pos,
+            OneLine(&self.msg),
+            OneLine(&self.expr)
         )
+    }
+}
+
+/// Displays a string with its control characters escaped (`\n`, `\u{1b}`).
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

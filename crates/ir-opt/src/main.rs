@@ -1,2 +1,327 @@
-//! `ir-opt`: the trtfx command-line tool.
-fn main() {}
+//! `ir-opt`: the trtfx command-line tool for compiler authors.
+//!
+//! ```text
+//! ir-opt import  MODEL.pt2 [-o OUT.fxir] [--emit fxir|json]
+//! ir-opt opt     INPUT(.pt2|.fxir|.json) --passes PIPELINE [--print-ir-after-all] [--timing] [--emit fxir|json|dot]
+//! ir-opt check   INPUT.pt2
+//! ir-opt run     INPUT(.pt2|.fxir|.json) --inputs IO.safetensors [--expect IO.safetensors] [--rtol R --atol A]
+//! ir-opt params  INPUT
+//! ```
+//! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use trtfx::exec::interp::{Executor, Value};
+use trtfx::ir::{aten, text, Program};
+use trtfx::passes::{IrPrinter, PassManager, PassManagerOptions, PassRegistry, PrintConfig, Sink};
+
+#[derive(Parser)]
+#[command(
+    name = "ir-opt",
+    version,
+    about = "trtfx: import, transform, check and run torch.export programs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Emit {
+    /// The `.fxir` text format.
+    Fxir,
+    /// JSON (versioned; weights included).
+    Json,
+    /// Graphviz of the main graph (segments coloured).
+    Dot,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Import a `.pt2` archive and print (or write) the program.
+    Import {
+        /// The archive.
+        model: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "fxir")]
+        emit: Emit,
+    },
+    /// Run a pass pipeline and print the result.
+    Opt {
+        /// `.pt2`, `.fxir` or `.json` program.
+        input: PathBuf,
+        /// The pipeline, e.g. `default` or `dce,cse,fixpoint{max=4}(canonicalize)`.
+        #[arg(long, default_value = "")]
+        passes: String,
+        /// Print the expanded pipeline and exit.
+        #[arg(long)]
+        dump_pipeline: bool,
+        /// Print the IR before these passes.
+        #[arg(long, value_delimiter = ',')]
+        print_ir_before: Vec<String>,
+        /// Print the IR after these passes.
+        #[arg(long, value_delimiter = ',')]
+        print_ir_after: Vec<String>,
+        /// Print the IR after every pass.
+        #[arg(long)]
+        print_ir_after_all: bool,
+        /// Print the IR after every pass that changed it.
+        #[arg(long)]
+        print_ir_after_change: bool,
+        /// Print the IR after a failing pass.
+        #[arg(long)]
+        print_ir_after_failure: bool,
+        /// Print a timing tree (passes, analyses, verifier).
+        #[arg(long)]
+        timing: bool,
+        /// Print per-pass counters.
+        #[arg(long)]
+        statistics: bool,
+        /// Do not verify after each pass.
+        #[arg(long)]
+        no_verify_each: bool,
+        /// On failure, write the input and pipeline here so the failure can be replayed.
+        #[arg(long)]
+        crash_reproducer: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "fxir")]
+        emit: Emit,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Verify, re-infer every type and compare with the types PyTorch recorded.
+    Check {
+        /// The archive.
+        model: PathBuf,
+    },
+    /// Run a program on the CPU executor.
+    Run {
+        /// `.pt2`, `.fxir` or `.json` program.
+        input: PathBuf,
+        /// Safetensors with `in_0..` (user inputs in signature order).
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Safetensors with `out_0..` goldens to compare with.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// Relative tolerance for floating outputs.
+        #[arg(long, default_value_t = 1e-4)]
+        rtol: f64,
+        /// Absolute tolerance for floating outputs.
+        #[arg(long, default_value_t = 1e-5)]
+        atol: f64,
+        /// Write the outputs as `out_0..` to this safetensors file.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Report user inputs, parameters, buffers and constants with sizes.
+    Params {
+        /// `.pt2`, `.fxir` or `.json` program.
+        input: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads a program from a `.pt2` archive, `.fxir` text or `.json`.
+fn load(path: &Path) -> Result<Program> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "pt2" => trtfx::frontend::import_pt2(path).map_err(|e| anyhow!("{e}")),
+        "json" => {
+            let s = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Program::from_json(&s).map_err(|e| anyhow!("{}: {e}", path.display()))
+        }
+        _ => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            text::parse_bytes(&bytes).map_err(|e| anyhow!("{}:\n{}", path.display(), e.rendered()))
+        }
+    }
+}
+
+fn emit(p: &Program, how: Emit, out: Option<&Path>) -> Result<()> {
+    let s = match how {
+        Emit::Fxir => text::print_program(p),
+        Emit::Json => p.to_json().map_err(|e| anyhow!("serializing: {e}"))?,
+        Emit::Dot => trtfx::dot::program_to_dot(p),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            print!("{s}");
+            Ok(())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Import {
+            model,
+            output,
+            emit: how,
+        } => {
+            let p = load(&model)?;
+            emit(&p, how, output.as_deref())?;
+        }
+        Cmd::Opt {
+            input,
+            passes,
+            dump_pipeline,
+            print_ir_before,
+            print_ir_after,
+            print_ir_after_all,
+            print_ir_after_change,
+            print_ir_after_failure,
+            timing,
+            statistics,
+            no_verify_each,
+            crash_reproducer,
+            emit: how,
+            output,
+        } => {
+            let registry: PassRegistry = trtfx::pass_registry();
+            let pipeline = registry
+                .parse_pipeline(&passes)
+                .map_err(|e| anyhow!("invalid pipeline:\n{e}"))?;
+            if dump_pipeline {
+                println!("{pipeline}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut p = load(&input)?;
+            let options = PassManagerOptions {
+                verify_each: !no_verify_each,
+                crash_reproducer,
+                statistics,
+                timing,
+                ..Default::default()
+            };
+            let mut pm = PassManager::new(pipeline)
+                .with_options(options)
+                .with_ops(Arc::new(aten::standard_registry()));
+            let print = PrintConfig {
+                before: print_ir_before,
+                after: print_ir_after,
+                after_all: print_ir_after_all,
+                after_change: print_ir_after_change,
+                after_failure: print_ir_after_failure,
+                ..Default::default()
+            };
+            pm = pm.add_instrumentation(IrPrinter::new(print, Sink::Stderr));
+            let result = pm.run(&mut p);
+            if timing {
+                if let Some(t) = pm.timing_report(true) {
+                    eprint!("{t}");
+                }
+            }
+            if statistics {
+                eprint!("{}", pm.statistics().report());
+            }
+            result.map_err(|e| anyhow!("{e}"))?;
+            emit(&p, how, output.as_deref())?;
+        }
+        Cmd::Check { model } => {
+            let p = load(&model)?;
+            if let Err(diags) = trtfx::ir::verify_program(&p, Some(aten::registry())) {
+                bail!(
+                    "{} does not verify:\n{}",
+                    model.display(),
+                    trtfx::ir::verify::render(&diags)
+                );
+            }
+            let report = aten::check_program(&p, aten::registry());
+            print!("{report}");
+            if !report.ok() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Run {
+            input,
+            inputs,
+            expect,
+            rtol,
+            atol,
+            output,
+        } => {
+            let p = load(&input)?;
+            let io = trtfx::io::read_io(&inputs)?;
+            let ex = Executor::new(&p);
+            let args: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
+            let start = std::time::Instant::now();
+            let outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
+            let elapsed = start.elapsed();
+            let tensors: Vec<_> = outs
+                .iter()
+                .map(|v| match v {
+                    Value::Tensor(t) => Ok(t.clone()),
+                    Value::Int(i) => Ok(trtfx::exec::Tensor::scalar(*i)),
+                    Value::Float(f) => Ok(trtfx::exec::Tensor::scalar(*f)),
+                    Value::Bool(b) => Ok(trtfx::exec::Tensor::scalar(*b)),
+                    other => Err(anyhow!("output of kind {} cannot be written", other.kind())),
+                })
+                .collect::<Result<_>>()?;
+            eprintln!(
+                "ran in {:.3} ms on the CPU executor",
+                elapsed.as_secs_f64() * 1e3
+            );
+            if let Some(path) = &output {
+                trtfx::io::write_tensors(path, "out_", &tensors)?;
+            }
+            if let Some(path) = expect {
+                let golden = trtfx::io::read_io(&path)?;
+                if golden.outputs.len() != tensors.len() {
+                    bail!(
+                        "the program returned {} output(s), {} has {}",
+                        tensors.len(),
+                        path.display(),
+                        golden.outputs.len()
+                    );
+                }
+                let mut all_ok = true;
+                for (i, (got, want)) in tensors.iter().zip(&golden.outputs).enumerate() {
+                    let c = trtfx::io::compare(i, got, want, rtol, atol);
+                    println!(
+                        "out_{i}: {} max_abs={:.3e} max_rel={:.3e}{}",
+                        if c.ok { "ok" } else { "MISMATCH" },
+                        c.max_abs,
+                        c.max_rel,
+                        c.detail.map(|d| format!(" ({d})")).unwrap_or_default()
+                    );
+                    all_ok &= c.ok;
+                }
+                if !all_ok {
+                    return Ok(ExitCode::from(1));
+                }
+            } else {
+                for (i, t) in tensors.iter().enumerate() {
+                    println!("out_{i}: {} {:?}", t.dtype().name(), t.shape());
+                }
+            }
+        }
+        Cmd::Params { input } => {
+            let p = load(&input)?;
+            print!("{}", trtfx::param_report(&p));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,11 +1,28 @@
-//! `trtfx`: the library facade: import, compile, save/load and run programs.
+//! `trtfx`: the library facade over the trtfx crates.
 //!
-//! Today it offers the IO helpers used by `ir-opt run` and the end-to-end tests; `compile`,
-//! `CompiledProgram::{save, load, run}` and settings land with the backend and artifact work.
+//! - [`frontend`] imports `.pt2` archives; [`ir`] is the IR; [`passes`] transforms it;
+//!   [`exec`] runs it on CPU; [`backend`] converts to TensorRT.
+//! - [`pass_registry`] is the pass registry with every built-in pass, the one `ir-opt` uses.
+//! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
+//! - [`dot`] renders graphs for Graphviz.
+//!
+//! `compile` and `CompiledProgram::{save, load, run}` land with the artifact work.
 
+pub mod dot;
 pub mod io;
 
+pub use trtfx_backend_trt as backend;
 pub use trtfx_exec as exec;
 pub use trtfx_frontend_fx as frontend;
 pub use trtfx_ir as ir;
 pub use trtfx_passes as passes;
+
+/// The pass registry with every built-in pass and named pipeline.
+pub fn pass_registry() -> trtfx_passes::PassRegistry {
+    trtfx_passes::PassRegistry::with_builtins()
+}
+
+/// User inputs, parameters, buffers and constants of a program, with sizes.
+pub fn param_report(p: &trtfx_ir::Program) -> String {
+    trtfx_passes::passes::params::param_report(p)
+}

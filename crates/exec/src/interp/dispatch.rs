@@ -11,7 +11,8 @@ use trtfx_ir::Type;
 type KResult = RunResult<Vec<Value>>;
 
 fn one(r: crate::Result<Tensor>, c: &CallArgs<'_>) -> KResult {
-    r.map(|t| vec![Value::Tensor(t)]).map_err(|e| c.kernel_err(e))
+    r.map(|t| vec![Value::Tensor(t)])
+        .map_err(|e| c.kernel_err(e))
 }
 
 fn many(r: crate::Result<Vec<Tensor>>, c: &CallArgs<'_>) -> KResult {
@@ -62,21 +63,43 @@ fn unsupported(c: &CallArgs<'_>) -> KResult {
     })
 }
 
-fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_types: &[&Type]) -> KResult {
+fn aten(
+    ex: &Executor<'_>,
+    c: &CallArgs<'_>,
+    name: &str,
+    overload: &str,
+    result_types: &[&Type],
+) -> KResult {
     let _ = ex;
     // In-place variants compute functionally.
-    let name = name.strip_suffix('_').filter(|n| !n.is_empty() && !n.ends_with('_')).unwrap_or(name);
+    let name = name
+        .strip_suffix('_')
+        .filter(|n| !n.is_empty() && !n.ends_with('_'))
+        .unwrap_or(name);
     macro_rules! unary {
         ($f:path) => {{
             let x = c.tensor(0, "self")?;
             one($f(x), c)
         }};
     }
+    // A binary op whose `self` is a Python number (exported as `sub.Tensor(1, x)` from SymInt
+    // arithmetic on tensors) promotes it like a scalar against the other operand.
+    let lhs = |c: &CallArgs<'_>| -> RunResult<(Tensor, Tensor)> {
+        match c.get(0, "self") {
+            Some(Value::Tensor(a)) => {
+                let b = operand(c, a, 1, "other")?;
+                Ok((a.clone(), b))
+            }
+            _ => {
+                let b = c.tensor(1, "other")?;
+                Ok((ew::scalar_operand(b, c.scalar(0, "self")?), b.clone()))
+            }
+        }
+    };
     macro_rules! binary {
         ($f:path) => {{
-            let a = c.tensor(0, "self")?;
-            let b = operand(c, a, 1, "other")?;
-            one($f(a, &b), c)
+            let (a, b) = lhs(c)?;
+            one($f(&a, &b), c)
         }};
     }
     match name {
@@ -149,11 +172,25 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         "softplus" => {
             let x = c.tensor(0, "self")?;
-            one(ew::softplus(x, c.float_or(1, "beta", 1.0)?, c.float_or(2, "threshold", 20.0)?), c)
+            one(
+                ew::softplus(
+                    x,
+                    c.float_or(1, "beta", 1.0)?,
+                    c.float_or(2, "threshold", 20.0)?,
+                ),
+                c,
+            )
         }
         "hardtanh" => {
             let x = c.tensor(0, "self")?;
-            one(ew::hardtanh(x, c.float_or(1, "min_val", -1.0)?, c.float_or(2, "max_val", 1.0)?), c)
+            one(
+                ew::hardtanh(
+                    x,
+                    c.float_or(1, "min_val", -1.0)?,
+                    c.float_or(2, "max_val", 1.0)?,
+                ),
+                c,
+            )
         }
         "relu6" => {
             let x = c.tensor(0, "self")?;
@@ -161,23 +198,21 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         // ---- binary arithmetic
         "add" | "sub" | "rsub" => {
-            let a = c.tensor(0, "self")?;
-            let b = operand(c, a, 1, "other")?;
+            let (a, b) = lhs(c)?;
             let alpha = c.scalar_or(2, "alpha", Scalar::Int(1))?;
             let r = match name {
-                "add" => ew::add(a, &b, alpha),
-                "sub" => ew::sub(a, &b, alpha),
-                _ => ew::rsub(a, &b, alpha),
+                "add" => ew::add(&a, &b, alpha),
+                "sub" => ew::sub(&a, &b, alpha),
+                _ => ew::rsub(&a, &b, alpha),
             };
             one(r, c)
         }
         "mul" => binary!(ew::mul),
         "div" => {
-            let a = c.tensor(0, "self")?;
-            let b = operand(c, a, 1, "other")?;
+            let (a, b) = lhs(c)?;
             match c.opt_str(2, "rounding_mode")? {
-                Some(mode) => one(ew::div_mode(a, &b, Some(mode)), c),
-                None => one(ew::div(a, &b), c),
+                Some(mode) => one(ew::div_mode(&a, &b, Some(mode)), c),
+                None => one(ew::div(&a, &b), c),
             }
         }
         "floor_divide" => binary!(ew::floor_divide),
@@ -200,16 +235,24 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         "bitwise_xor" => binary!(ew::bitwise_xor),
         "pow" => match (c.get(0, "self"), c.get(1, "exponent")) {
             (Some(Value::Tensor(a)), Some(Value::Tensor(b))) => one(ew::pow(a, b), c),
-            (Some(Value::Tensor(a)), Some(_)) => one(ew::pow_scalar(a, c.scalar(1, "exponent")?), c),
-            (Some(_), Some(Value::Tensor(b))) => one(ew::pow_scalar_base(c.scalar(0, "self")?, b), c),
+            (Some(Value::Tensor(a)), Some(_)) => {
+                one(ew::pow_scalar(a, c.scalar(1, "exponent")?), c)
+            }
+            (Some(_), Some(Value::Tensor(b))) => {
+                one(ew::pow_scalar_base(c.scalar(0, "self")?, b), c)
+            }
             _ => unsupported(c),
         },
         "where" => {
             let cond = c.tensor(0, "condition")?;
             let (a, b) = match (c.get(1, "self"), c.get(2, "other")) {
                 (Some(Value::Tensor(a)), Some(Value::Tensor(b))) => (a.clone(), b.clone()),
-                (Some(Value::Tensor(a)), _) => (a.clone(), ew::scalar_operand(a, c.scalar(2, "other")?)),
-                (_, Some(Value::Tensor(b))) => (ew::scalar_operand(b, c.scalar(1, "self")?), b.clone()),
+                (Some(Value::Tensor(a)), _) => {
+                    (a.clone(), ew::scalar_operand(a, c.scalar(2, "other")?))
+                }
+                (_, Some(Value::Tensor(b))) => {
+                    (ew::scalar_operand(b, c.scalar(1, "self")?), b.clone())
+                }
                 _ => {
                     let (x, y) = (c.scalar(1, "self")?, c.scalar(2, "other")?);
                     let dt = crate::promote::promote_types(
@@ -232,10 +275,14 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         "clamp" | "clip" => {
             let x = c.tensor(0, "self")?;
             match (c.get(1, "min"), c.get(2, "max")) {
-                (Some(Value::Tensor(_)), _) | (_, Some(Value::Tensor(_))) => {
-                    one(ew::clamp_tensor(x, c.opt_tensor(1, "min")?, c.opt_tensor(2, "max")?), c)
-                }
-                _ => one(ew::clamp(x, c.opt_scalar(1, "min")?, c.opt_scalar(2, "max")?), c),
+                (Some(Value::Tensor(_)), _) | (_, Some(Value::Tensor(_))) => one(
+                    ew::clamp_tensor(x, c.opt_tensor(1, "min")?, c.opt_tensor(2, "max")?),
+                    c,
+                ),
+                _ => one(
+                    ew::clamp(x, c.opt_scalar(1, "min")?, c.opt_scalar(2, "max")?),
+                    c,
+                ),
             }
         }
         "clamp_min" => {
@@ -284,11 +331,17 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         "flatten" => {
             let x = c.tensor(0, "self")?;
-            one(shape::flatten(x, c.int_or(1, "start_dim", 0)?, c.int_or(2, "end_dim", -1)?), c)
+            one(
+                shape::flatten(x, c.int_or(1, "start_dim", 0)?, c.int_or(2, "end_dim", -1)?),
+                c,
+            )
         }
         "unflatten" => {
             let x = c.tensor(0, "self")?;
-            one(shape::unflatten(x, c.int(1, "dim")?, &c.ints(2, "sizes")?), c)
+            one(
+                shape::unflatten(x, c.int(1, "dim")?, &c.ints(2, "sizes")?),
+                c,
+            )
         }
         "cat" | "concat" | "concatenate" => {
             let ts = c.tensors(0, "tensors")?;
@@ -301,13 +354,22 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         "slice" => {
             let x = c.tensor(0, "self")?;
             one(
-                shape::slice(x, c.int_or(1, "dim", 0)?, c.opt_int(2, "start")?, c.opt_int(3, "end")?, c.int_or(4, "step", 1)?),
+                shape::slice(
+                    x,
+                    c.int_or(1, "dim", 0)?,
+                    c.opt_int(2, "start")?,
+                    c.opt_int(3, "end")?,
+                    c.int_or(4, "step", 1)?,
+                ),
                 c,
             )
         }
         "narrow" => {
             let x = c.tensor(0, "self")?;
-            one(shape::narrow(x, c.int(1, "dim")?, c.int(2, "start")?, c.int(3, "length")?), c)
+            one(
+                shape::narrow(x, c.int(1, "dim")?, c.int(2, "start")?, c.int(3, "length")?),
+                c,
+            )
         }
         "select" => {
             let x = c.tensor(0, "self")?;
@@ -319,18 +381,30 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         "split_with_sizes" => {
             let x = c.tensor(0, "self")?;
-            many(shape::split_with_sizes(x, &c.ints(1, "split_sizes")?, c.int_or(2, "dim", 0)?), c)
+            many(
+                shape::split_with_sizes(x, &c.ints(1, "split_sizes")?, c.int_or(2, "dim", 0)?),
+                c,
+            )
         }
         "split" => {
             let x = c.tensor(0, "self")?;
             match c.get(1, "split_size") {
-                Some(Value::List(_)) => many(shape::split_with_sizes(x, &c.ints(1, "split_size")?, c.int_or(2, "dim", 0)?), c),
-                _ => many(shape::split(x, c.int(1, "split_size")?, c.int_or(2, "dim", 0)?), c),
+                Some(Value::List(_)) => many(
+                    shape::split_with_sizes(x, &c.ints(1, "split_size")?, c.int_or(2, "dim", 0)?),
+                    c,
+                ),
+                _ => many(
+                    shape::split(x, c.int(1, "split_size")?, c.int_or(2, "dim", 0)?),
+                    c,
+                ),
             }
         }
         "chunk" => {
             let x = c.tensor(0, "self")?;
-            many(shape::chunk(x, c.int(1, "chunks")?, c.int_or(2, "dim", 0)?), c)
+            many(
+                shape::chunk(x, c.int(1, "chunks")?, c.int_or(2, "dim", 0)?),
+                c,
+            )
         }
         "repeat" => {
             let x = c.tensor(0, "self")?;
@@ -342,7 +416,10 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         "roll" => {
             let x = c.tensor(0, "self")?;
-            one(shape::roll(x, &c.ints(1, "shifts")?, &c.ints_or(2, "dims", &[])?), c)
+            one(
+                shape::roll(x, &c.ints(1, "shifts")?, &c.ints_or(2, "dims", &[])?),
+                c,
+            )
         }
         "tril" => {
             let x = c.tensor(0, "self")?;
@@ -354,10 +431,17 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         }
         "constant_pad_nd" => {
             let x = c.tensor(0, "self")?;
-            one(shape::constant_pad_nd(x, &c.ints(1, "pad")?, c.scalar_or(2, "value", Scalar::Int(0))?), c)
+            one(
+                shape::constant_pad_nd(
+                    x,
+                    &c.ints(1, "pad")?,
+                    c.scalar_or(2, "value", Scalar::Int(0))?,
+                ),
+                c,
+            )
         }
-        "clone" | "contiguous" | "alias" | "detach" | "lift_fresh_copy" | "lift_fresh" | "dropout" | "feature_dropout"
-        | "alpha_dropout" => {
+        "clone" | "contiguous" | "alias" | "detach" | "lift_fresh_copy" | "lift_fresh"
+        | "dropout" | "feature_dropout" | "alpha_dropout" => {
             // Dropout runs in inference mode here: exported inference programs have train=False.
             let x = c.tensor(0, "self").or_else(|_| c.tensor(0, "input"))?;
             Ok(vec![Value::Tensor(shape::clone(x))])
@@ -384,12 +468,15 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
         "sym_size" => {
             let x = c.tensor(0, "self")?;
             let d = c.int(1, "dim")?;
-            x.size(d).map(|s| vec![Value::Int(s as i64)]).map_err(|e| c.kernel_err(e))
+            x.size(d)
+                .map(|s| vec![Value::Int(s as i64)])
+                .map_err(|e| c.kernel_err(e))
         }
         "sym_numel" => Ok(vec![Value::Int(c.tensor(0, "self")?.numel() as i64)]),
         "sym_stride" => {
             let x = c.tensor(0, "self")?;
-            let d = crate::tensor::wrap_dim("sym_stride", c.int(1, "dim")?, x.ndim()).map_err(|e| c.kernel_err(e))?;
+            let d = crate::tensor::wrap_dim("sym_stride", c.int(1, "dim")?, x.ndim())
+                .map_err(|e| c.kernel_err(e))?;
             Ok(vec![Value::Int(x.strides()[d] as i64)])
         }
         "_assert_scalar" => {
@@ -399,7 +486,9 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
                 _ => true,
             };
             if !ok {
-                let msg = c.opt_str(1, "assert_msg")?.unwrap_or("runtime assertion failed");
+                let msg = c
+                    .opt_str(1, "assert_msg")?
+                    .unwrap_or("runtime assertion failed");
                 return Err(RunError::BadArgument {
                     node: c.node.to_string(),
                     op: c.op.to_string(),
@@ -408,7 +497,10 @@ fn aten(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str, overload: &str, result_
             }
             Ok(vec![])
         }
-        "_assert_tensor_metadata" | "sym_constrain_range_for_size" | "sym_constrain_range" | "_assert_async" => Ok(vec![]),
+        "_assert_tensor_metadata"
+        | "sym_constrain_range_for_size"
+        | "sym_constrain_range"
+        | "_assert_async" => Ok(vec![]),
         "item" | "_local_scalar_dense" => {
             let x = c.tensor(0, "self")?;
             let s = x.item().map_err(|e| c.kernel_err(e))?;
@@ -462,7 +554,9 @@ fn sym_operator(c: &CallArgs<'_>, name: &str) -> KResult {
             "mod" => Num::bin(a, b, trtfx_ir::dim::py_mod, |x, y| x - y * (x / y).floor()),
             "truediv" => Some(Num::F(a.f() / b.f())),
             "pow" => match (a, b) {
-                (Num::I(x), Num::I(y)) if y >= 0 => Some(Num::I(x.wrapping_pow(y.min(u32::MAX as i64) as u32))),
+                (Num::I(x), Num::I(y)) if y >= 0 => {
+                    Some(Num::I(x.wrapping_pow(y.min(u32::MAX as i64) as u32)))
+                }
                 _ => Some(Num::F(a.f().powf(b.f()))),
             },
             "lshift" => Num::bin(a, b, |x, y| Some(x.wrapping_shl(y as u32)), |_, _| f64::NAN),
@@ -497,7 +591,11 @@ fn sym_builtin(c: &CallArgs<'_>, name: &str, overload: &str) -> KResult {
         _ => f64::NAN,
     };
     // `math.floor` arrives as ns=math, name=floor; `torch.sym_max` as ns=torch, name=sym_max.
-    let full = if overload == "default" { name.to_string() } else { format!("{name}.{overload}") };
+    let full = if overload == "default" {
+        name.to_string()
+    } else {
+        format!("{name}.{overload}")
+    };
     Ok(vec![match full.as_str() {
         "trunc" => Value::Int(f.trunc() as i64),
         "floor" => Value::Int(f.floor() as i64),
@@ -528,7 +626,10 @@ fn sym_builtin(c: &CallArgs<'_>, name: &str, overload: &str) -> KResult {
         }
         "sym_ite" => {
             let cond = matches!(x, Value::Bool(true)) || matches!(x, Value::Int(i) if i != 0);
-            c.args.get(if cond { 1 } else { 2 }).cloned().unwrap_or(Value::None)
+            c.args
+                .get(if cond { 1 } else { 2 })
+                .cloned()
+                .unwrap_or(Value::None)
         }
         _ => return unsupported(c),
     }])
@@ -556,7 +657,12 @@ impl Num {
             Num::F(f) => Num::F(ff(f)),
         }
     }
-    fn bin(a: Num, b: Num, fi: impl Fn(i64, i64) -> Option<i64>, ff: impl Fn(f64, f64) -> f64) -> Option<Num> {
+    fn bin(
+        a: Num,
+        b: Num,
+        fi: impl Fn(i64, i64) -> Option<i64>,
+        ff: impl Fn(f64, f64) -> f64,
+    ) -> Option<Num> {
         match (a, b) {
             (Num::I(x), Num::I(y)) => fi(x, y).map(Num::I),
             _ => Some(Num::F(ff(a.f(), b.f()))),
@@ -596,7 +702,11 @@ fn higher_order(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str) -> KResult {
     match name {
         "cond" => {
             let pred = c.args.first().cloned().unwrap_or(Value::None);
-            let branch = if truthy(&pred)? { graph_at(1)? } else { graph_at(2)? };
+            let branch = if truthy(&pred)? {
+                graph_at(1)?
+            } else {
+                graph_at(2)?
+            };
             ex.run_graph(branch, list_at(3))
         }
         "while_loop" => {
@@ -619,7 +729,9 @@ fn higher_order(ex: &Executor<'_>, c: &CallArgs<'_>, name: &str) -> KResult {
                 msg: "while_loop did not terminate within 10^7 iterations".into(),
             })
         }
-        "wrap_with_set_grad_enabled" => ex.run_graph(graph_at(1)?, c.args[2.min(c.args.len())..].to_vec()),
+        "wrap_with_set_grad_enabled" => {
+            ex.run_graph(graph_at(1)?, c.args[2.min(c.args.len())..].to_vec())
+        }
         "wrap_with_autocast" => ex.run_graph(graph_at(4)?, c.args[5.min(c.args.len())..].to_vec()),
         "invoke_subgraph" => ex.run_graph(graph_at(0)?, c.args[2.min(c.args.len())..].to_vec()),
         _ => unsupported(c),

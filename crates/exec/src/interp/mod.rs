@@ -7,6 +7,7 @@
 //! one written positionally run the same.
 
 mod dispatch;
+mod dispatch_more;
 
 use crate::tensor::{Scalar, Tensor};
 use crate::{DType, ExecError};
@@ -167,7 +168,10 @@ impl<'a> CallArgs<'a> {
     pub fn tensor(&self, i: usize, name: &str) -> RunResult<&Tensor> {
         match self.get(i, name) {
             Some(Value::Tensor(t)) => Ok(t),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a Tensor, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a Tensor, got {}",
+                v.kind()
+            ))),
             None => Err(self.err(format!("missing tensor argument `{name}`"))),
         }
     }
@@ -177,7 +181,10 @@ impl<'a> CallArgs<'a> {
         match self.get(i, name) {
             Some(Value::Tensor(t)) => Ok(Some(t)),
             None => Ok(None),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a Tensor or None, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a Tensor or None, got {}",
+                v.kind()
+            ))),
         }
     }
 
@@ -191,7 +198,10 @@ impl<'a> CallArgs<'a> {
                     v => Err(self.err(format!("`{name}` must hold tensors, got {}", v.kind()))),
                 })
                 .collect(),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a list of tensors, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a list of tensors, got {}",
+                v.kind()
+            ))),
             None => Err(self.err(format!("missing argument `{name}`"))),
         }
     }
@@ -204,10 +214,16 @@ impl<'a> CallArgs<'a> {
                 .map(|v| match v {
                     Value::Tensor(t) => Ok(Some(t)),
                     Value::None => Ok(None),
-                    v => Err(self.err(format!("`{name}` must hold tensors or None, got {}", v.kind()))),
+                    v => Err(self.err(format!(
+                        "`{name}` must hold tensors or None, got {}",
+                        v.kind()
+                    ))),
                 })
                 .collect(),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a list, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a list, got {}",
+                v.kind()
+            ))),
             None => Err(self.err(format!("missing argument `{name}`"))),
         }
     }
@@ -215,7 +231,12 @@ impl<'a> CallArgs<'a> {
     /// A required int (a bool or a 0-dim integer tensor is accepted like Python does).
     pub fn int(&self, i: usize, name: &str) -> RunResult<i64> {
         match self.get(i, name) {
-            Some(v) => value_to_int(v).ok_or_else(|| self.err(format!("argument `{name}` must be an int, got {}", v.kind()))),
+            Some(v) => value_to_int(v).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be an int, got {}",
+                    v.kind()
+                ))
+            }),
             None => Err(self.err(format!("missing int argument `{name}`"))),
         }
     }
@@ -241,11 +262,18 @@ impl<'a> CallArgs<'a> {
         match self.get(i, name) {
             Some(Value::List(items)) => items
                 .iter()
-                .map(|v| value_to_int(v).ok_or_else(|| self.err(format!("`{name}` must hold ints, got {}", v.kind()))))
+                .map(|v| {
+                    value_to_int(v).ok_or_else(|| {
+                        self.err(format!("`{name}` must hold ints, got {}", v.kind()))
+                    })
+                })
                 .collect(),
-            Some(v) => value_to_int(v)
-                .map(|x| vec![x])
-                .ok_or_else(|| self.err(format!("argument `{name}` must be an int list, got {}", v.kind()))),
+            Some(v) => value_to_int(v).map(|x| vec![x]).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be an int list, got {}",
+                    v.kind()
+                ))
+            }),
             None => Err(self.err(format!("missing int list argument `{name}`"))),
         }
     }
@@ -270,7 +298,12 @@ impl<'a> CallArgs<'a> {
     pub fn float_or(&self, i: usize, name: &str, default: f64) -> RunResult<f64> {
         match self.get(i, name) {
             None => Ok(default),
-            Some(v) => value_to_f64(v).ok_or_else(|| self.err(format!("argument `{name}` must be a float, got {}", v.kind()))),
+            Some(v) => value_to_f64(v).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be a float, got {}",
+                    v.kind()
+                ))
+            }),
         }
     }
 
@@ -278,9 +311,12 @@ impl<'a> CallArgs<'a> {
     pub fn opt_float(&self, i: usize, name: &str) -> RunResult<Option<f64>> {
         match self.get(i, name) {
             None => Ok(None),
-            Some(v) => value_to_f64(v)
-                .map(Some)
-                .ok_or_else(|| self.err(format!("argument `{name}` must be a float, got {}", v.kind()))),
+            Some(v) => value_to_f64(v).map(Some).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be a float, got {}",
+                    v.kind()
+                ))
+            }),
         }
     }
 
@@ -290,12 +326,17 @@ impl<'a> CallArgs<'a> {
             None => Ok(None),
             Some(Value::List(items)) => items
                 .iter()
-                .map(|v| value_to_f64(v).ok_or_else(|| self.err(format!("`{name}` must hold floats"))))
+                .map(|v| {
+                    value_to_f64(v).ok_or_else(|| self.err(format!("`{name}` must hold floats")))
+                })
                 .collect::<RunResult<Vec<_>>>()
                 .map(Some),
-            Some(v) => value_to_f64(v)
-                .map(|x| Some(vec![x]))
-                .ok_or_else(|| self.err(format!("argument `{name}` must be a float list, got {}", v.kind()))),
+            Some(v) => value_to_f64(v).map(|x| Some(vec![x])).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be a float list, got {}",
+                    v.kind()
+                ))
+            }),
         }
     }
 
@@ -305,14 +346,22 @@ impl<'a> CallArgs<'a> {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::Int(v)) => Ok(*v != 0),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a bool, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a bool, got {}",
+                v.kind()
+            ))),
         }
     }
 
     /// A Python scalar (`Scalar`); a 0-dim tensor is accepted and read as its item.
     pub fn scalar(&self, i: usize, name: &str) -> RunResult<Scalar> {
         match self.get(i, name) {
-            Some(v) => value_to_scalar(v).ok_or_else(|| self.err(format!("argument `{name}` must be a number, got {}", v.kind()))),
+            Some(v) => value_to_scalar(v).ok_or_else(|| {
+                self.err(format!(
+                    "argument `{name}` must be a number, got {}",
+                    v.kind()
+                ))
+            }),
             None => Err(self.err(format!("missing scalar argument `{name}`"))),
         }
     }
@@ -338,7 +387,10 @@ impl<'a> CallArgs<'a> {
         match self.get(i, name) {
             None => Ok(None),
             Some(Value::DType(d)) => Ok(Some(*d)),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a dtype, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a dtype, got {}",
+                v.kind()
+            ))),
         }
     }
 
@@ -347,7 +399,10 @@ impl<'a> CallArgs<'a> {
         match self.get(i, name) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
-            Some(v) => Err(self.err(format!("argument `{name}` must be a string, got {}", v.kind()))),
+            Some(v) => Err(self.err(format!(
+                "argument `{name}` must be a string, got {}",
+                v.kind()
+            ))),
         }
     }
 }
@@ -356,7 +411,9 @@ fn value_to_int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         Value::Bool(b) => Some(*b as i64),
-        Value::Tensor(t) if t.numel() == 1 && !t.dtype().is_float() => Some(t.item().ok()?.to_i64()),
+        Value::Tensor(t) if t.numel() == 1 && !t.dtype().is_float() => {
+            Some(t.item().ok()?.to_i64())
+        }
         _ => None,
     }
 }
@@ -458,7 +515,12 @@ impl<'p> Executor<'p> {
             .weights
             .get(name)
             .ok_or_else(|| werr("not in the program's weight store".into()))?;
-        let dt = exec_dtype(w.dtype).ok_or_else(|| werr(format!("dtype {} is not supported by the CPU executor", w.dtype)))?;
+        let dt = exec_dtype(w.dtype).ok_or_else(|| {
+            werr(format!(
+                "dtype {} is not supported by the CPU executor",
+                w.dtype
+            ))
+        })?;
         let bytes = w.bytes().map_err(werr)?;
         let shape: Vec<usize> = w.shape.iter().map(|&d| d.max(0) as usize).collect();
         let t = Tensor::from_le_bytes(&bytes, dt, shape).map_err(|e| werr(e.to_string()))?;
@@ -484,7 +546,10 @@ impl<'p> Executor<'p> {
             match spec {
                 InputSpec::Tensor { name, dtype, dims } => {
                     let Value::Tensor(t) = v else {
-                        return Err(RunError::Input(format!("input `{name}` must be a tensor, got {}", v.kind())));
+                        return Err(RunError::Input(format!(
+                            "input `{name}` must be a tensor, got {}",
+                            v.kind()
+                        )));
                     };
                     if Some(t.dtype()) != exec_dtype(*dtype) {
                         return Err(RunError::Input(format!(
@@ -531,7 +596,9 @@ impl<'p> Executor<'p> {
                 InputSpec::Scalar { name, range, .. } => {
                     if let (Some((lo, hi)), Some(x)) = (range, value_to_int(v)) {
                         if lo.is_some_and(|lo| x < lo) || hi.is_some_and(|hi| x > hi) {
-                            return Err(RunError::Input(format!("input `{name}` = {x} is outside its range")));
+                            return Err(RunError::Input(format!(
+                                "input `{name}` = {x} is outside its range"
+                            )));
                         }
                     }
                 }
@@ -573,7 +640,12 @@ impl<'p> Executor<'p> {
         let outs = self.run_graph(p.main, args)?;
         Ok(outs
             .into_iter()
-            .zip(p.signature.outputs.iter().chain(std::iter::repeat(&OutputKind::User)))
+            .zip(
+                p.signature
+                    .outputs
+                    .iter()
+                    .chain(std::iter::repeat(&OutputKind::User)),
+            )
             .filter(|(_, k)| matches!(k, OutputKind::User))
             .map(|(v, _)| v)
             .collect())
@@ -598,7 +670,9 @@ impl<'p> Executor<'p> {
         let mut inputs = inputs.into_iter();
         for (i, &n) in order.iter().enumerate() {
             let node = g.node(n);
-            let read = |a: &Arg, env: &Vec<Option<Value>>| -> RunResult<Value> { resolve(a, env, &node.name) };
+            let read = |a: &Arg, env: &Vec<Option<Value>>| -> RunResult<Value> {
+                resolve(a, env, &node.name)
+            };
             match &node.op {
                 Op::Placeholder => {
                     let v = inputs.next().ok_or_else(|| {
@@ -618,7 +692,11 @@ impl<'p> Executor<'p> {
                     return node.args.iter().map(|a| read(a, &env)).collect();
                 }
                 Op::CallGraph { graph } => {
-                    let args = node.args.iter().map(|a| read(a, &env)).collect::<RunResult<Vec<_>>>()?;
+                    let args = node
+                        .args
+                        .iter()
+                        .map(|a| read(a, &env))
+                        .collect::<RunResult<Vec<_>>>()?;
                     let outs = self.run_graph(*graph, args)?;
                     bind_results(&mut env, &node.results, outs, &node.name)?;
                 }
@@ -626,7 +704,11 @@ impl<'p> Executor<'p> {
                     let call = CallArgs {
                         op: target,
                         node: &node.name,
-                        args: node.args.iter().map(|a| read(a, &env)).collect::<RunResult<_>>()?,
+                        args: node
+                            .args
+                            .iter()
+                            .map(|a| read(a, &env))
+                            .collect::<RunResult<_>>()?,
                         kwargs: node
                             .kwargs
                             .iter()
@@ -640,7 +722,8 @@ impl<'p> Executor<'p> {
                             msg,
                         })?
                     } else {
-                        let result_types: Vec<&Type> = node.results.iter().map(|&r| g.ty(r)).collect();
+                        let result_types: Vec<&Type> =
+                            node.results.iter().map(|&r| g.ty(r)).collect();
                         dispatch::call(self, &call, &result_types)?
                     };
                     bind_results(&mut env, &node.results, outs, &node.name)?;
@@ -653,11 +736,19 @@ impl<'p> Executor<'p> {
                 }
             });
         }
-        Err(RunError::Program(format!("graph @{} has no output node", g.name)))
+        Err(RunError::Program(format!(
+            "graph @{} has no output node",
+            g.name
+        )))
     }
 }
 
-fn bind_results(env: &mut [Option<Value>], results: &[ValueId], outs: Vec<Value>, node: &str) -> RunResult<()> {
+fn bind_results(
+    env: &mut [Option<Value>],
+    results: &[ValueId],
+    outs: Vec<Value>,
+    node: &str,
+) -> RunResult<()> {
     // A kernel returning a list for a node whose results were flattened (split → N values).
     let outs = if results.len() > 1 && outs.len() == 1 {
         match outs.into_iter().next() {
@@ -683,11 +774,17 @@ fn bind_results(env: &mut [Option<Value>], results: &[ValueId], outs: Vec<Value>
 
 fn resolve(a: &Arg, env: &[Option<Value>], node: &str) -> RunResult<Value> {
     Ok(match a {
-        Arg::Value(v) => env
-            .get(v.index())
-            .and_then(|x| x.clone())
-            .ok_or_else(|| RunError::Program(format!("node `{node}` reads value {v} before it is defined")))?,
-        Arg::List(items) => Value::List(items.iter().map(|x| resolve(x, env, node)).collect::<RunResult<_>>()?),
+        Arg::Value(v) => env.get(v.index()).and_then(|x| x.clone()).ok_or_else(|| {
+            RunError::Program(format!(
+                "node `{node}` reads value {v} before it is defined"
+            ))
+        })?,
+        Arg::List(items) => Value::List(
+            items
+                .iter()
+                .map(|x| resolve(x, env, node))
+                .collect::<RunResult<_>>()?,
+        ),
         Arg::Graph(g) => Value::Graph(*g),
         other => literal(other)?,
     })
@@ -701,15 +798,29 @@ pub fn literal(a: &Arg) -> RunResult<Value> {
         Arg::Int(i) => Value::Int(*i),
         Arg::Float(f) => Value::Float(f.0),
         Arg::Str(s) => Value::Str(s.clone()),
-        Arg::DType(d) => Value::DType(
-            exec_dtype(*d).ok_or_else(|| RunError::Program(format!("dtype {d} is not supported by the CPU executor")))?,
-        ),
-        Arg::Device(s) | Arg::Layout(s) | Arg::MemoryFormat(s) | Arg::OpRef(s) => Value::Str(s.clone()),
+        Arg::DType(d) => Value::DType(exec_dtype(*d).ok_or_else(|| {
+            RunError::Program(format!("dtype {d} is not supported by the CPU executor"))
+        })?),
+        Arg::Device(s) | Arg::Layout(s) | Arg::MemoryFormat(s) | Arg::OpRef(s) => {
+            Value::Str(s.clone())
+        }
         Arg::List(items) => Value::List(items.iter().map(literal).collect::<RunResult<_>>()?),
         Arg::Graph(g) => Value::Graph(*g),
-        Arg::Complex(..) => return Err(RunError::Program("complex literals are not supported by the CPU executor".into())),
-        Arg::Dict(_) => return Err(RunError::Program("dict literals are not supported by the CPU executor".into())),
-        Arg::Value(v) => return Err(RunError::Program(format!("value {v} where a literal was expected"))),
+        Arg::Complex(..) => {
+            return Err(RunError::Program(
+                "complex literals are not supported by the CPU executor".into(),
+            ))
+        }
+        Arg::Dict(_) => {
+            return Err(RunError::Program(
+                "dict literals are not supported by the CPU executor".into(),
+            ))
+        }
+        Arg::Value(v) => {
+            return Err(RunError::Program(format!(
+                "value {v} where a literal was expected"
+            )))
+        }
     })
 }
 

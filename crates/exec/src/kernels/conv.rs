@@ -371,7 +371,7 @@ mod tests {
         let r = conv(&x, &w, None, &[1], &[0], &[1], 1).unwrap();
         assert_eq!(r.to_f64_vec(), vec![-2., -2.]);
         let r = conv(&x, &w, Some(&f(&[1.], &[1])), &[1], &[1], &[1], 1).unwrap();
-        assert_eq!(r.to_f64_vec(), vec![-1., -1., -1., 5.]);
+        assert_eq!(r.to_f64_vec(), vec![-1., -1., -1., 4.]);
         let r = conv(&x, &w, None, &[2], &[1], &[1], 1).unwrap();
         assert_eq!(r.to_f64_vec(), vec![-2., -2.]);
         let r = conv(&x, &f(&[1., 1.], &[1, 1, 2]), None, &[1], &[0], &[2], 1).unwrap();

@@ -145,7 +145,9 @@ pub fn linspace(start: Scalar, end: Scalar, steps: i64, dtype: Option<DType>) ->
     Ok(with_dtype!(dtype.unwrap_or(DType::F32), T => {
         let v: Vec<T> = (0..n)
             .map(|i| {
-                let x = if i < half { s + step * i as f64 } else { e - step * (n - 1 - i) as f64 };
+                let x = if n == 1 {
+                    s
+                } else if i < half { s + step * i as f64 } else { e - step * (n - 1 - i) as f64 };
                 T::from_f64(x)
             })
             .collect();

@@ -673,7 +673,7 @@ mod tests {
         let x = f(&[1., 2., 3., 4.], &[4]);
         assert_eq!(
             var(&x, None, 1.0, false).unwrap().to_f64_vec(),
-            vec![5.0 / 3.0_f32 as f64]
+            vec![(5.0f32 / 3.0) as f64]
         );
         assert_eq!(var(&x, None, 0.0, false).unwrap().to_f64_vec(), vec![1.25]);
         let n = norm(&f(&[3., 4.], &[2]), 2.0, None, false).unwrap();

@@ -17,7 +17,7 @@ pub mod promote;
 mod run;
 pub mod schema_parse;
 
-pub use infer::{with_context, InferContext};
+pub use infer::{with_context, Autocast, InferContext};
 pub use promote::{
     broadcast_shapes, promote_types, result_type, NoRanges, Operand, PromotionKind, ScalarKind,
     SymRanges,

@@ -1,7 +1,8 @@
 //! Whole-program inference (`infer-types`) and checking against recorded types (`ir-opt check`).
 
-use super::infer::{self, InferContext};
-use crate::graph::{Graph, GraphId, NodeId, Op, ValueId};
+use super::infer::{self, Autocast, InferContext};
+use crate::dtype::DType;
+use crate::graph::{Arg, Graph, GraphId, NodeId, Op, ValueId};
 use crate::ops::{InferArgs, OpRegistry};
 use crate::program::Program;
 use crate::types::Type;
@@ -134,8 +135,15 @@ pub fn infer_node(g: &Graph, n: NodeId, reg: &OpRegistry) -> Option<Result<Vec<T
     };
     let f = reg.get(target)?.infer.as_ref()?;
     infer::set_recorded(node.results.iter().map(|&r| g.ty(r).clone()).collect());
-    let type_of =
-        |v: ValueId| -> Type { g.get_value(v).map(|vd| vd.ty.clone()).unwrap_or(Type::None) };
+    // Inside an autocast region, ops on the lower-precision list see their arguments cast.
+    let autocast = infer::autocast().filter(|a| a.lowers(target));
+    let type_of = |v: ValueId| -> Type {
+        let t = g.get_value(v).map(|vd| vd.ty.clone()).unwrap_or(Type::None);
+        match &autocast {
+            Some(a) => a.cast(t),
+            None => t,
+        }
+    };
     let args = InferArgs {
         args: &node.args,
         kwargs: &node.kwargs,
@@ -167,7 +175,7 @@ fn graph_order(p: &Program) -> Vec<GraphId> {
                 }
             }
             for a in nd.args.iter().chain(nd.kwargs.iter().map(|(_, a)| a)) {
-                if let crate::graph::Arg::Graph(callee) = a {
+                if let Arg::Graph(callee) = a {
                     if p.graphs.get(*callee).is_some() {
                         visit(p, *callee, seen, out);
                     }
@@ -200,7 +208,7 @@ fn structural_types(p: &Program, gid: GraphId, n: NodeId, ph_index: usize) -> Op
             let mut tys = Vec::new();
             for a in callee.outputs() {
                 match a {
-                    crate::graph::Arg::Value(v) => tys.push(callee.ty(*v).clone()),
+                    Arg::Value(v) => tys.push(callee.ty(*v).clone()),
                     _ => tys.push(Type::None),
                 }
             }
@@ -220,8 +228,89 @@ fn op_name(g: &Graph, n: NodeId) -> String {
 fn context_for(p: &Program) -> InferContext {
     InferContext {
         symbols: p.symbols.clone(),
+        device: program_device(p),
         ..InferContext::default()
     }
+}
+
+/// The device named by the program's `device=` arguments (factory ops, `_to_copy`), if any; the
+/// IR's types carry no device, so this is the only trace of it.
+fn program_device(p: &Program) -> Option<String> {
+    p.graphs.values().find_map(|g| {
+        g.nodes().find_map(|n| {
+            let nd = g.node(n);
+            nd.args
+                .iter()
+                .chain(nd.kwargs.iter().map(|(_, a)| a))
+                .find_map(|a| match a {
+                    Arg::Device(d) if d != "meta" => Some(d.clone()),
+                    _ => None,
+                })
+        })
+    })
+}
+
+/// The autocast region of a `higher_order.wrap_with_autocast` node: its arguments are
+/// `(device_type, dtype, enabled, cache_enabled, body, *operands)`. `Err(())` when the node is
+/// not one (its sub-graphs inherit the caller's region); `Ok(None)` for a disabled region.
+fn autocast_of(nd: &crate::graph::NodeData) -> Result<Option<Autocast>, ()> {
+    if nd.op.target() != Some("higher_order.wrap_with_autocast") {
+        return Err(());
+    }
+    let device_type = match nd.args.first() {
+        Some(Arg::Str(s)) | Some(Arg::Device(s)) => s.clone(),
+        _ => "cpu".to_string(),
+    };
+    if matches!(nd.args.get(2), Some(Arg::Bool(false))) {
+        return Ok(None);
+    }
+    let dtype = match nd.args.get(1) {
+        Some(Arg::DType(d)) => *d,
+        // `torch.get_autocast_dtype` defaults.
+        _ if device_type.starts_with("cuda") => DType::F16,
+        _ => DType::BF16,
+    };
+    Ok(Some(Autocast { device_type, dtype }))
+}
+
+/// The autocast region every graph runs in: the bodies of `wrap_with_autocast` and, through
+/// them, every graph they call (a nested `wrap_with_autocast` overrides). Indexed by graph.
+fn autocast_regions(p: &Program) -> Vec<Option<Autocast>> {
+    fn visit(
+        p: &Program,
+        g: GraphId,
+        region: Option<Autocast>,
+        seen: &mut [bool],
+        out: &mut [Option<Autocast>],
+    ) {
+        let i = g.as_u32() as usize;
+        if seen[i] {
+            return;
+        }
+        seen[i] = true;
+        out[i] = region.clone();
+        let graph = &p.graphs[g];
+        for n in graph.nodes() {
+            let nd = graph.node(n);
+            let inner = autocast_of(nd).unwrap_or_else(|()| region.clone());
+            if let Op::CallGraph { graph: callee } = nd.op {
+                if p.graphs.get(callee).is_some() {
+                    visit(p, callee, inner.clone(), seen, out);
+                }
+            }
+            for a in nd.args.iter().chain(nd.kwargs.iter().map(|(_, a)| a)) {
+                if let Arg::Graph(callee) = a {
+                    if p.graphs.get(*callee).is_some() {
+                        visit(p, *callee, inner.clone(), seen, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut seen = vec![false; p.graphs.len()];
+    let mut out = vec![None; p.graphs.len()];
+    visit(p, p.main, None, &mut seen, &mut out);
+    out
 }
 
 /// Recomputes every node's result types from its inputs, graph by graph (callees first), and
@@ -231,9 +320,11 @@ fn context_for(p: &Program) -> InferContext {
 /// data-dependent sizes are declared in the program.
 pub fn infer_program(p: &mut Program, reg: &OpRegistry) -> Result<InferReport, InferError> {
     let order = graph_order(p);
+    let regions = autocast_regions(p);
     let (res, cx) = infer::with_context(context_for(p), || {
         let mut report = InferReport::default();
         for gid in &order {
+            infer::set_autocast(regions[gid.as_u32() as usize].clone());
             infer_graph(p, *gid, reg, &mut report)?;
         }
         Ok(report)
@@ -284,7 +375,11 @@ fn infer_graph(
                 Some(Err(m)) => return Err(err(m)),
                 None => {
                     let g = &p.graphs[gid];
-                    if g.node(n).results.iter().any(|&r| *g.ty(r) == Type::None) {
+                    // A result recorded as `None` is legitimate next to typed ones: the `as_none`
+                    // slots of `with_effects` / `auto_functionalized_v2` outputs. A node whose
+                    // results are all untyped has nothing to keep.
+                    let results = &g.node(n).results;
+                    if !results.is_empty() && results.iter().all(|&r| *g.ty(r) == Type::None) {
                         return Err(InferError::NoTypes {
                             graph: g.name.clone(),
                             node: g.node(n).name.clone(),
@@ -315,9 +410,11 @@ fn set_types(g: &mut Graph, n: NodeId, tys: Vec<Type>) {
 /// failures are collected, not fatal. The program is not modified.
 pub fn check_program(p: &Program, reg: &OpRegistry) -> CheckReport {
     let order = graph_order(p);
+    let regions = autocast_regions(p);
     let (report, _) = infer::with_context(context_for(p), || {
         let mut report = CheckReport::default();
         for gid in order {
+            infer::set_autocast(regions[gid.as_u32() as usize].clone());
             let g = &p.graphs[gid];
             let mut ph = 0usize;
             for n in g.nodes() {

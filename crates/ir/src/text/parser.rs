@@ -3,7 +3,7 @@
 //! parser never panics, whatever the input.
 
 use super::lexer::{LexError, Lexer, Tok, Token};
-use super::{not_loaded_message, ParseError, MAX_NESTING};
+use super::{not_loaded_message, FxMap, ParseError, MAX_NESTING};
 use crate::dim::{Dim, SymName};
 use crate::dtype::DType;
 use crate::graph::{Arg, Graph, GraphId, NodeBuilder, Op, ValueId, F64};
@@ -62,7 +62,7 @@ struct Parser<'a> {
     depth: usize,
     /// Graph reference → index, from a pre-scan of `graph @name` headers, so references may
     /// point forward (the main graph calls subgraphs printed after it).
-    graph_index: HashMap<String, u32>,
+    graph_index: FxMap<String, u32>,
     graphs: PrimaryMap<GraphId, Graph>,
     infos: Vec<GraphInfo>,
     symbols: IndexMap<SymName, Symbol>,
@@ -71,16 +71,20 @@ struct Parser<'a> {
     weight_at: HashMap<String, usize>,
     meta: ProgramMeta,
     entry: Option<(GraphId, usize)>,
+    /// Symbol and small-constant dims already built: cloning shares their storage instead of
+    /// allocating per occurrence.
+    sym_dims: FxMap<&'a str, Dim>,
+    const_dims: Vec<Dim>,
 }
 
 /// Values visible in the graph being parsed.
-type Scope = HashMap<String, ValueId>;
+type Scope = FxMap<String, ValueId>;
 
 /// Positional and keyword arguments of a node.
 type ArgList = (Vec<Arg>, Vec<(String, Arg)>);
 
-fn prescan(src: &str) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
+fn prescan(src: &str) -> FxMap<String, u32> {
+    let mut map = FxMap::default();
     let mut lex = Lexer::new(src);
     let mut prev_graph_kw = false;
     let mut count = 0u32;
@@ -116,6 +120,8 @@ impl<'a> Parser<'a> {
             weight_at: HashMap::new(),
             meta: ProgramMeta::default(),
             entry: None,
+            sym_dims: FxMap::default(),
+            const_dims: (0..64).map(Dim::constant).collect(),
         }
     }
 
@@ -674,7 +680,8 @@ impl<'a> Parser<'a> {
     /// printed form of an `i64::MIN` coefficient) is read without overflow.
     fn dim_term(&mut self, neg: bool) -> PResult<Dim> {
         let mut acc = if let Tok::Int(_) = self.peek()?.tok {
-            Dim::constant(self.int_magnitude(neg, "an integer")?)
+            let v = self.int_magnitude(neg, "an integer")?;
+            self.const_dim(v)
         } else {
             let f = self.dim_factor()?;
             if neg {
@@ -696,10 +703,21 @@ impl<'a> Parser<'a> {
         Ok(acc)
     }
 
+    fn const_dim(&self, v: i64) -> Dim {
+        usize::try_from(v)
+            .ok()
+            .and_then(|i| self.const_dims.get(i))
+            .cloned()
+            .unwrap_or_else(|| Dim::constant(v))
+    }
+
     fn dim_factor(&mut self) -> PResult<Dim> {
         let t = self.peek()?.clone();
         match t.tok {
-            Tok::Int(_) => Ok(Dim::constant(self.int_magnitude(false, "an integer")?)),
+            Tok::Int(_) => {
+                let v = self.int_magnitude(false, "an integer")?;
+                Ok(self.const_dim(v))
+            }
             Tok::Ident => {
                 self.next()?;
                 let name = self.text(&t);
@@ -727,13 +745,18 @@ impl<'a> Parser<'a> {
                         ),
                     );
                 }
-                if !self.symbols.contains_key(name) {
+                if let Some(d) = self.sym_dims.get(name) {
+                    return Ok(d.clone());
+                }
+                let Some((key, _)) = self.symbols.get_key_value(name) else {
                     return Self::err_at(
                         t.start,
                         format!("undeclared symbol `{name}` (declare it with `sym {name}: size in 1..=N`)"),
                     );
-                }
-                Ok(Dim::sym(name))
+                };
+                let d = Dim::sym(key.clone());
+                self.sym_dims.insert(name, d.clone());
+                Ok(d)
             }
             ref other => {
                 let found = other.describe();
@@ -759,7 +782,7 @@ impl<'a> Parser<'a> {
             _ => gref.to_string(),
         };
         let mut g = Graph::new(name);
-        let mut scope = Scope::new();
+        let mut scope = Scope::default();
         let mut info = GraphInfo {
             placeholder_kinds: Vec::new(),
             outputs: None,

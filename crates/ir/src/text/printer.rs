@@ -1,11 +1,10 @@
 //! The `.fxir` printer. Output depends only on the program's structure, never on arena ids or
 //! hash order, so snapshots are stable.
 
-use super::{format_f64, is_ident, is_ref_name, not_loaded_message, RESERVED_TARGETS};
+use super::{format_f64, is_ident, is_ref_name, not_loaded_message, FxMap, RESERVED_TARGETS};
 use crate::graph::{Arg, Graph, GraphId, NodeData, NodeId, Op, ValueId};
 use crate::program::{DimSpec, InputKind, InputSpec, OutputKind, Program, SymKind, WeightData};
 use cranelift_entity::EntityRef;
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 /// Graphs wider than this print their parameters one per line.
@@ -15,12 +14,12 @@ const MAX_HEADER: usize = 100;
 /// graphs of a program: the real name when it is a bare name and unique, otherwise the next
 /// free positional number.
 fn assign_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut counts: FxMap<&str, usize> = FxMap::default();
     for n in names.clone() {
         *counts.entry(n).or_insert(0) += 1;
     }
     let keep = |n: &str| is_ref_name(n) && counts.get(n) == Some(&1);
-    let taken: HashSet<&str> = names.clone().filter(|n| keep(n)).collect();
+    let taken: FxMap<&str, ()> = names.clone().filter(|n| keep(n)).map(|n| (n, ())).collect();
     let mut next = 0u64;
     names
         .map(|n| {
@@ -30,7 +29,7 @@ fn assign_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String>
             loop {
                 let s = next.to_string();
                 next += 1;
-                if !taken.contains(s.as_str()) {
+                if !taken.contains_key(s.as_str()) {
                     return s;
                 }
             }

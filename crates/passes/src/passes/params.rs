@@ -23,8 +23,8 @@
 //!   registry builds, so `unlift-params,...,lift-params` restores buffers, non-persistent flags
 //!   and constants exactly); torch.export's naming convention (`p_*` parameter, `b_*` buffer,
 //!   `c_*` or a `_tensor_constant*`/`_lifted_tensor_constant*` target: constant); otherwise
-//!   parameter. A `Program::weight_kinds` field would make this survive save/load; see the
-//!   module's report in the lead's notes.
+//!   parameter. The table lives only as long as the registry: a `Program::weight_kinds` field
+//!   (weight name → kind, written by `unlift-params`) would make kinds survive save/load.
 //! - **Subgraphs.** `lift-params` lifts only in the main graph: `get_attr` inside subgraphs is
 //!   valid IR (the weight store is program-wide) and threading weights through `cond` branches
 //!   would change their arity. `unlift-params` only touches main-graph placeholders.

@@ -47,6 +47,115 @@ pub struct InferContext {
     pub recorded: Vec<Type>,
     /// Where the search for an unused `u<N>` name starts.
     pub next_unbacked: usize,
+    /// The device the program was exported for (`cpu`, `cuda:0`), when known. A few results
+    /// depend on it (PyTorch's meta functions branch on `input.device.type`: batch-norm and
+    /// layer-norm statistics); `None` follows the CPU rules, the device `torch.export` traces
+    /// on unless the example inputs live elsewhere (the IR's types carry no device).
+    pub device: Option<String>,
+    /// The autocast region the graph being inferred runs in (set per graph by `infer_program` /
+    /// `check_program` for the bodies of `higher_order.wrap_with_autocast`).
+    pub autocast: Option<Autocast>,
+}
+
+/// An enabled `torch.autocast` region: ops on autocast's lower-precision list run with their
+/// floating-point (non-`f64`) tensor arguments cast to `dtype`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Autocast {
+    /// `cpu` or `cuda` (the `device_type` of the region).
+    pub device_type: String,
+    /// The lower-precision dtype (`torch.autocast(dtype=...)`; default `bf16` on CPU, `f16` on
+    /// CUDA).
+    pub dtype: DType,
+}
+
+/// Ops whose autocast policy is `lower_precision_fp` (PyTorch's `autocast_mode.cpp`), by base
+/// name, for CPU and for CUDA. Other policies (`fp32`, `promote`) are not modelled: an op on
+/// those lists inside an autocast region disagrees visibly rather than silently.
+const AUTOCAST_LOWER_CPU: &[&str] = &[
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "bmm",
+    "mm",
+    "linalg_vecdot",
+    "baddbmm",
+    "addmm",
+    "addbmm",
+    "linear",
+    "_convolution",
+    "matmul",
+    "conv_tbc",
+    "mkldnn_rnn",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "prelu",
+    "scaled_dot_product_attention",
+    "_native_multi_head_attention",
+];
+const AUTOCAST_LOWER_CUDA: &[&str] = &[
+    "_convolution",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_tbc",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "convolution",
+    "prelu",
+    "addmm",
+    "addmv",
+    "addr",
+    "matmul",
+    "einsum",
+    "mm",
+    "mv",
+    "linalg_vecdot",
+    "linear",
+    "addbmm",
+    "baddbmm",
+    "bmm",
+    "chain_matmul",
+    "linalg_multi_dot",
+    "_thnn_fused_lstm_cell",
+    "_thnn_fused_gru_cell",
+    "lstm_cell",
+    "gru_cell",
+    "rnn_tanh_cell",
+    "rnn_relu_cell",
+    "_scaled_dot_product_flash_attention",
+    "scaled_dot_product_attention",
+];
+
+impl Autocast {
+    /// Whether `op` (a registry name, `aten.mm.default`) casts its inputs down in this region.
+    pub fn lowers(&self, op: &str) -> bool {
+        let Some(rest) = op.strip_prefix("aten.") else {
+            return false;
+        };
+        let base = rest.split('.').next().unwrap_or(rest);
+        let list = if self.device_type.starts_with("cuda") {
+            AUTOCAST_LOWER_CUDA
+        } else {
+            AUTOCAST_LOWER_CPU
+        };
+        list.contains(&base)
+    }
+
+    /// The type an argument has once autocast cast it: floating-point tensors other than `f64`
+    /// take the region's dtype (autocast's `is_eligible`).
+    pub fn cast(&self, ty: Type) -> Type {
+        match ty {
+            Type::Tensor(mut t)
+                if t.dtype.is_float() && t.dtype != DType::F64 && t.dtype != self.dtype =>
+            {
+                t.dtype = self.dtype;
+                Type::Tensor(t)
+            }
+            other => other,
+        }
+    }
 }
 
 impl SymRanges for InferContext {
@@ -74,6 +183,26 @@ pub fn with_context<T>(cx: InferContext, f: impl FnOnce() -> T) -> (T, InferCont
 /// Sets the recorded result types of the node about to be inferred.
 pub(crate) fn set_recorded(tys: Vec<Type>) {
     CONTEXT.with(|c| c.borrow_mut().recorded = tys);
+}
+
+/// Sets the autocast region of the graph about to be inferred.
+pub(crate) fn set_autocast(a: Option<Autocast>) {
+    CONTEXT.with(|c| c.borrow_mut().autocast = a);
+}
+
+/// The autocast region of the graph being inferred.
+pub(crate) fn autocast() -> Option<Autocast> {
+    CONTEXT.with(|c| c.borrow().autocast.clone())
+}
+
+/// Whether inference follows PyTorch's CPU conventions (see [`InferContext::device`]).
+pub(crate) fn on_cpu() -> bool {
+    CONTEXT.with(|c| {
+        c.borrow()
+            .device
+            .as_deref()
+            .is_none_or(|d| d == "cpu" || d.starts_with("cpu:") || d == "mtia")
+    })
 }
 
 /// Broadcast with the context's symbol ranges.

@@ -407,11 +407,13 @@ fn outer(c: &Call) -> R {
     Ok(vec![t(a.dtype, vec![a.numel(), b.numel()])])
 }
 
-/// Per-channel statistics of batch norm: `f32` for reduced-precision inputs (the computation
-/// dtype), as PyTorch's meta functions report.
+/// The dtype of normalization statistics (batch/layer norm `mean`, `rstd`): PyTorch computes
+/// them in the computation dtype (`f32` for reduced-precision inputs) and, on CPU, casts them
+/// back to the input dtype (`if input.device.type == "cpu"` in the decompositions that serve as
+/// meta functions).
 fn stat_dtype(d: DType) -> DType {
     match d {
-        DType::F16 | DType::BF16 => DType::F32,
+        DType::F16 | DType::BF16 if !super::on_cpu() => DType::F32,
         d => d,
     }
 }
@@ -420,23 +422,47 @@ fn channels(x: &TensorType) -> Dim {
     x.shape.get(1).cloned().unwrap_or_else(|| c1(1))
 }
 
+/// `save_mean` / `save_invstd` of batch norm. In training they are per channel. In eval mode the
+/// shape depends on the device (PyTorch: "Very annoying inconsistency where CPU and CUDA give
+/// different shapes"): CPU returns empty `[0]` tensors, CUDA the running mean and the inverse std
+/// per channel.
+fn bn_stats(x: &TensorType, training: bool) -> Type {
+    let shape = if training || !super::on_cpu() {
+        vec![channels(x)]
+    } else {
+        vec![c1(0)]
+    };
+    t(stat_dtype(x.dtype), shape)
+}
+
+/// Whether a batch-norm overload runs in training mode: its `training` argument, or its name
+/// (`_native_batch_norm_legit_no_training`, `_batch_norm_no_update` are eval-only).
+fn bn_training(c: &Call) -> bool {
+    match c.base() {
+        "_native_batch_norm_legit_no_training" | "_batch_norm_no_update" => false,
+        "_batch_norm_with_update" | "_batch_norm_with_update_functional" => true,
+        _ => c.bool_or("training", true),
+    }
+}
+
 fn native_batch_norm(c: &Call) -> R {
     let x = c.tensor("input")?;
-    let st = t(stat_dtype(x.dtype), vec![channels(&x)]);
+    let st = bn_stats(&x, bn_training(c));
     Ok(vec![Type::Tensor(x), st.clone(), st])
 }
 
 fn native_batch_norm_functional(c: &Call) -> R {
     let x = c.tensor("input")?;
-    let st = t(stat_dtype(x.dtype), vec![channels(&x)]);
+    let st = bn_stats(&x, bn_training(c));
     let rm = Type::Tensor(c.tensor("running_mean")?);
     let rv = Type::Tensor(c.tensor("running_var")?);
     Ok(vec![Type::Tensor(x), st.clone(), st, rm, rv])
 }
 
+/// `_batch_norm_with_update` (training) and `_batch_norm_no_update` (eval).
 fn batch_norm_with_update(c: &Call) -> R {
     let x = c.tensor("input")?;
-    let st = t(stat_dtype(x.dtype), vec![channels(&x)]);
+    let st = bn_stats(&x, bn_training(c));
     // The fourth result is the cuDNN reserve buffer: empty outside cuDNN.
     Ok(vec![
         Type::Tensor(x),
@@ -454,7 +480,7 @@ fn batch_norm_with_update_functional(c: &Call) -> R {
 }
 
 /// `native_layer_norm`: `(out, mean, rstd)`; statistics keep the rank with the normalized dims
-/// set to 1, in the computation dtype.
+/// set to 1, in the computation dtype (the input dtype on CPU, see [`stat_dtype`]).
 fn native_layer_norm(c: &Call) -> R {
     let x = c.tensor("input")?;
     let n = c.syms("normalized_shape")?.len();
@@ -482,7 +508,12 @@ fn fused_rms_norm(c: &Call) -> R {
         .enumerate()
         .map(|(i, d)| if i < axis { d.clone() } else { c1(1) })
         .collect();
-    Ok(vec![Type::Tensor(x.clone()), t(stat_dtype(x.dtype), st)])
+    // The rstd stays in the computation dtype on every device.
+    let sd = match x.dtype {
+        DType::F16 | DType::BF16 => DType::F32,
+        d => d,
+    };
+    Ok(vec![Type::Tensor(x.clone()), t(sd, st)])
 }
 
 /// `native_group_norm`: `(out, mean[N, group], rstd[N, group])` in the input dtype.

@@ -1,0 +1,307 @@
+//! Convolution, matrix products and attention.
+
+use super::elementwise::float_result;
+use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
+use crate::network::{
+    ConvolutionParams, ElementWiseOp as E, FillArg, FillOp, FillParams, MatrixOp, ShapeArg,
+    TensorId, TrtDataType,
+};
+
+fn one(t: TensorId) -> CResult<Vec<Slot>> {
+    Ok(vec![Slot::Tensor(t)])
+}
+
+/// `v` repeated to `n` entries when it has one (ATen's `int[2]` broadcasting).
+fn spread(v: Vec<i64>, n: usize) -> Vec<i64> {
+    if v.len() == 1 {
+        vec![v[0]; n]
+    } else {
+        v
+    }
+}
+
+fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    float_result(a)?;
+    if a.get("transposed").is_some() && a.bool("transposed")? {
+        return Err(format!("{}: transposed convolution is not supported", a.op));
+    }
+    let x = a.tensor("input")?;
+    let w = a.tensor("weight")?;
+    let n = w.rank().saturating_sub(2);
+    if !(1..=3).contains(&n) {
+        return Err(format!("{}: {n}-D convolution", a.op));
+    }
+    if x.rank() != n + 2 {
+        return Err(format!(
+            "{}: unbatched input {x} (TensorRT needs [N, C, spatial...])",
+            a.op
+        ));
+    }
+    for k in ["stride", "padding", "dilation"] {
+        let v = a.ints(k)?;
+        if v.len() != 1 && v.len() != n {
+            return Err(format!("{}: `{k}` {v:?} for a {n}-D kernel", a.op));
+        }
+    }
+    if a.get("output_padding").is_some() && a.ints("output_padding")?.iter().any(|&p| p != 0) {
+        return Err(format!("{}: output_padding", a.op));
+    }
+    if w.static_shape().is_none() {
+        return Err(format!("{}: the kernel shape {w} must be static", a.op));
+    }
+    Ok(())
+}
+
+fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
+    let wt = a.tensor("weight")?;
+    let wshape = wt.static_shape().ok_or("dynamic kernel shape")?;
+    let n = wshape.len() - 2;
+    let x = ctx.input(a, "input")?;
+    let wtid = ctx.input(a, "weight")?;
+    let dt = ctx.desc(x)?.dtype;
+    let kernel = ctx
+        .const_weights(wtid)
+        .cloned()
+        .ok_or("the convolution kernel must be a constant (a weight) for TensorRT")?;
+    if kernel.dtype != dt {
+        return Err(format!(
+            "kernel type {} differs from the input type {dt}",
+            kernel.dtype
+        )
+        .into());
+    }
+    let bias_t = ctx.opt_input(a, "bias")?;
+    let bias = match bias_t {
+        Some(b) => ctx.const_weights(b).cloned(),
+        None => None,
+    };
+    let stride = spread(a.ints("stride")?, n);
+    let pad = spread(a.ints("padding")?, n);
+    let dil = spread(a.ints("dilation")?, n);
+    let groups = a.int("groups")?;
+    // TensorRT has 2-D and 3-D convolutions: a 1-D one runs as 2-D with a unit width.
+    let (x, mut p) = if n == 1 {
+        let x = ctx.reshape_static(x, &[0, 0, 0, 1])?;
+        let mut p = ConvolutionParams::new(wshape[0], &[wshape[2], 1]);
+        p.stride = vec![stride[0], 1];
+        p.pre_padding = vec![pad[0], 0];
+        p.post_padding = vec![pad[0], 0];
+        p.dilation = vec![dil[0], 1];
+        (x, p)
+    } else {
+        let mut p = ConvolutionParams::new(wshape[0], &wshape[2..]);
+        p.stride = stride;
+        p.pre_padding = pad.clone();
+        p.post_padding = pad;
+        p.dilation = dil;
+        (x, p)
+    };
+    p.groups = groups;
+    let const_bias = bias.filter(|b| b.dtype == dt);
+    let use_layer_bias = const_bias.is_some();
+    let mut y = ctx.net.add_convolution_nd(x, &p, kernel, const_bias)?;
+    if let (Some(b), false) = (bias_t, use_layer_bias) {
+        let b = ctx.cast(b, dt)?;
+        let rank = ctx.rank(y)?;
+        let mut dims = vec![1i64; rank];
+        dims[1] = wshape[0];
+        let b = ctx.reshape_static(b, &dims)?;
+        y = ctx.elementwise(y, b, E::Sum)?;
+    }
+    if n == 1 {
+        y = ctx.reshape_static(y, &[0, 0, 0])?;
+    }
+    one(y)
+}
+
+/// Batched matrix multiply after equalising the batch ranks.
+pub(super) fn matmul(
+    ctx: &mut ConvertCtx<'_>,
+    x: TensorId,
+    opx: MatrixOp,
+    y: TensorId,
+    opy: MatrixOp,
+) -> CResult<TensorId> {
+    let core = |op: MatrixOp| if op == MatrixOp::Vector { 1 } else { 2 };
+    let bx = ctx.rank(x)? - core(opx);
+    let by = ctx.rank(y)? - core(opy);
+    let b = bx.max(by);
+    let x = ctx.to_rank(x, b + core(opx))?;
+    let y = ctx.to_rank(y, b + core(opy))?;
+    Ok(ctx.net.add_matrix_multiply(x, opx, y, opy)?)
+}
+
+fn scale_by(ctx: &mut ConvertCtx<'_>, t: TensorId, k: f64) -> CResult<TensorId> {
+    if k == 1.0 {
+        return Ok(t);
+    }
+    let d = ctx.desc(t)?;
+    let c = ctx.scalar(k, d.dtype, d.rank())?;
+    ctx.elementwise(t, c, E::Prod)
+}
+
+fn mm_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    float_result(a)?;
+    let r = a.result_tensor(0)?.rank();
+    let need2 = matches!(a.op, "aten.mm.default" | "aten.addmm.default");
+    if need2 && r != 2 {
+        return Err(format!("{}: rank {r} result", a.op));
+    }
+    Ok(())
+}
+
+fn linear_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    float_result(a)?;
+    if a.tensor("input")?.rank() < 2 || a.tensor("weight")?.rank() != 2 {
+        return Err(format!("{}: needs input rank >= 2 and a 2-D weight", a.op));
+    }
+    Ok(())
+}
+
+fn sdpa_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    float_result(a)?;
+    if a.f64("dropout_p")? != 0.0 {
+        return Err(format!("{}: dropout_p != 0", a.op));
+    }
+    if a.get("enable_gqa").is_some() && a.bool("enable_gqa")? {
+        return Err(format!("{}: enable_gqa", a.op));
+    }
+    let q = a.tensor("query")?;
+    let k = a.tensor("key")?;
+    let v = a.tensor("value")?;
+    if q.rank() < 2 || q.rank() != k.rank() || k.rank() != v.rank() {
+        return Err(format!("{}: ranks of q/k/v {q} {k} {v}", a.op));
+    }
+    let r = q.rank();
+    if q.shape[..r - 2] != k.shape[..r - 2] {
+        return Err(format!("{}: q/k batch dims differ (GQA)", a.op));
+    }
+    if a.is_none("scale") && q.shape[r - 1].as_const().is_none() {
+        return Err(format!("{}: dynamic head size without `scale`", a.op));
+    }
+    if !a.is_none("attn_mask") && a.bool("is_causal")? {
+        return Err(format!("{}: attn_mask together with is_causal", a.op));
+    }
+    Ok(())
+}
+
+fn sdpa_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
+    let qt = a.tensor("query")?;
+    let r = qt.rank();
+    let q = ctx.input(a, "query")?;
+    let k = ctx.input(a, "key")?;
+    let v = ctx.input(a, "value")?;
+    let dt = ctx.desc(q)?.dtype;
+    let scale = match a.opt_f64("scale")? {
+        Some(s) => s,
+        None => 1.0 / (qt.shape[r - 1].as_const().unwrap_or(1) as f64).sqrt(),
+    };
+    let s = ctx
+        .net
+        .add_matrix_multiply(q, MatrixOp::None, k, MatrixOp::Transpose)?;
+    let mut s = scale_by(ctx, s, scale)?;
+    let neg_inf = ctx.scalar(f64::NEG_INFINITY, dt, r)?;
+    if let Some(m) = ctx.opt_input(a, "attn_mask")? {
+        if ctx.desc(m)?.dtype == TrtDataType::Bool {
+            s = ctx.select(m, s, neg_inf)?;
+        } else {
+            let m = ctx.cast(m, dt)?;
+            s = ctx.elementwise(s, m, E::Sum)?;
+        }
+    }
+    if a.bool("is_causal")? {
+        // future[i, j] = j > i, from two linspace fills over [L, S].
+        let (l, sd) = (ctx.desc(q)?.dims[r - 2], ctx.desc(k)?.dims[r - 2]);
+        let dims = if l >= 0 && sd >= 0 {
+            ShapeArg::Static(vec![l, sd])
+        } else {
+            let lt = ctx.dim_of(q, r - 2)?;
+            let st = ctx.dim_of(k, r - 2)?;
+            ShapeArg::Tensor(ctx.net.add_concatenation(&[lt, st], 0)?)
+        };
+        let fill = |beta: Vec<f64>| FillParams {
+            dims: dims.clone(),
+            op: FillOp::Linspace,
+            dtype: TrtDataType::Float,
+            alpha: FillArg::Scalar(0.0),
+            beta: FillArg::PerDim(beta),
+        };
+        let rows = ctx.net.add_fill(&fill(vec![1.0, 0.0]))?;
+        let cols = ctx.net.add_fill(&fill(vec![0.0, 1.0]))?;
+        let future = ctx.elementwise(cols, rows, E::Greater)?;
+        s = ctx.select(future, neg_inf, s)?;
+    }
+    let p = ctx.net.add_softmax(s, (r - 1) as u32)?;
+    one(ctx
+        .net
+        .add_matrix_multiply(p, MatrixOp::None, v, MatrixOp::None)?)
+}
+
+pub(super) fn register(r: &mut ConverterRegistry) {
+    for name in [
+        "aten.convolution.default",
+        "aten.conv1d.default",
+        "aten.conv2d.default",
+        "aten.conv3d.default",
+    ] {
+        r.register(name, OpConverter::new(conv_validate, conv_convert).no_i64());
+    }
+    r.register(
+        "aten.linear.default",
+        OpConverter::new(linear_validate, |ctx, a| {
+            let x = ctx.input(a, "input")?;
+            let w = ctx.input(a, "weight")?;
+            let mut y = matmul(ctx, x, MatrixOp::None, w, MatrixOp::Transpose)?;
+            if let Some(b) = ctx.opt_input(a, "bias")? {
+                y = ctx.elementwise(y, b, E::Sum)?;
+            }
+            one(y)
+        })
+        .no_i64(),
+    );
+    r.register(
+        "aten.addmm.default",
+        OpConverter::new(mm_validate, |ctx, a| {
+            let x = ctx.input(a, "mat1")?;
+            let w = ctx.input(a, "mat2")?;
+            let y = matmul(ctx, x, MatrixOp::None, w, MatrixOp::None)?;
+            let y = scale_by(ctx, y, a.f64("alpha")?)?;
+            let b = ctx.input(a, "self")?;
+            let b = scale_by(ctx, b, a.f64("beta")?)?;
+            one(ctx.elementwise(y, b, E::Sum)?)
+        })
+        .no_i64(),
+    );
+    for name in ["aten.mm.default", "aten.bmm.default"] {
+        r.register(
+            name,
+            OpConverter::new(mm_validate, |ctx, a| {
+                let x = ctx.input(a, "self")?;
+                let y = ctx.input(a, "mat2")?;
+                one(matmul(ctx, x, MatrixOp::None, y, MatrixOp::None)?)
+            })
+            .no_i64(),
+        );
+    }
+    r.register(
+        "aten.matmul.default",
+        OpConverter::new(mm_validate, |ctx, a| {
+            let x = ctx.input(a, "self")?;
+            let y = ctx.input(a, "other")?;
+            let op = |r: usize| {
+                if r == 1 {
+                    MatrixOp::Vector
+                } else {
+                    MatrixOp::None
+                }
+            };
+            let (ox, oy) = (op(ctx.rank(x)?), op(ctx.rank(y)?));
+            one(matmul(ctx, x, ox, y, oy)?)
+        })
+        .no_i64(),
+    );
+    r.register(
+        "aten.scaled_dot_product_attention.default",
+        OpConverter::new(sdpa_validate, sdpa_convert).no_i64(),
+    );
+}
