@@ -240,12 +240,12 @@ fn deconvolution_matches_exec_conv_transpose() {
     let mut rng = Rng::new(3);
     let xs = [2, 4, 3, 4];
     let x = random(&mut rng, &xs);
-    let (kout, groups) = (4, 2);
+    let (kout, groups) = (4usize, 2i64);
     // [C, K/groups, kh, kw]
     let w = rng.vec(4 * 2 * 3 * 3);
     let b = rng.vec(kout);
     let (mut net, xi) = net_with(&xs);
-    let mut p = ConvolutionParams::new(kout, &[3, 3]);
+    let mut p = ConvolutionParams::new(kout as i64, &[3, 3]);
     p.stride = vec![2, 2];
     p.pre_padding = vec![1, 1];
     p.post_padding = vec![1, 1];

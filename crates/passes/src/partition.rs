@@ -566,10 +566,26 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
         // Build the subgraph.
         let mut sub = Graph::new(format!("{gname}_seg{i}_{}", seg.backend.name()));
         let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+        // Placeholders are named after the outside values they receive; an inner node may
+        // carry the same node name (multi-output nodes are named apart from their values), so
+        // names are made unique within the subgraph.
+        let mut taken: HashSet<String> = HashSet::new();
+        for &n in &seg.nodes {
+            taken.insert(g.node(n).name.clone());
+            for &r in &g.node(n).results {
+                taken.insert(g.value(r).name.clone());
+            }
+        }
         for &v in &inputs {
             let vd = g.value(v);
-            let ph = sub
-                .append(NodeBuilder::new(Op::Placeholder).result(vd.name.clone(), vd.ty.clone()));
+            let mut name = vd.name.clone();
+            let mut k = 1;
+            while taken.contains(&name) {
+                name = format!("{}_in{k}", vd.name);
+                k += 1;
+            }
+            taken.insert(name.clone());
+            let ph = sub.append(NodeBuilder::new(Op::Placeholder).result(name, vd.ty.clone()));
             map.insert(v, sub.node(ph).results[0]);
         }
         for &n in &seg.nodes {

@@ -320,7 +320,7 @@ fn aten(
         "squeeze" => {
             let x = c.tensor(0, "self")?;
             let dims = match overload {
-                "dim" | "dims" => Some(c.ints(1, if overload == "dim" { "dim" } else { "dim" })?),
+                "dim" | "dims" => Some(c.ints(1, "dim")?),
                 _ => None,
             };
             one(shape::squeeze(x, dims.as_deref()), c)
