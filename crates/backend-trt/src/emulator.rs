@@ -1357,7 +1357,7 @@ fn reshape_dims(
     let vol = numel(input);
     let rest = numel(&out);
     if let Some(i) = infer_at {
-        if rest == 0 || vol % rest != 0 {
+        if rest == 0 || !vol.is_multiple_of(rest) {
             return Err(format!(
                 "cannot reshape {input:?} to {target:?}: the -1 extent is not determined"
             ));
@@ -1670,8 +1670,8 @@ fn pooling(v: &Val, p: &PoolingParams) -> Result<Val, String> {
     }
     let sp_in: Vec<i64> = v.shape[r - n..].iter().map(|&e| e as i64).collect();
     let (mut out_sp, mut pre, mut post) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..n {
-        let (inn, w, s) = (sp_in[i], p.window[i], p.stride[i]);
+    for (i, &inn) in sp_in.iter().enumerate() {
+        let (w, s) = (p.window[i], p.stride[i]);
         let (o, a, b) = match p.padding_mode {
             PaddingMode::ExplicitRoundDown | PaddingMode::ExplicitRoundUp => {
                 let (a, b) = (p.pre_padding[i], p.post_padding[i]);
@@ -1793,7 +1793,7 @@ fn normalization(
         .map(|(&e, &m)| if m { 1 } else { e })
         .collect();
     let per_group = if g > 1 {
-        if r < 2 || x.shape[1] % g != 0 {
+        if r < 2 || !x.shape[1].is_multiple_of(g) {
             return Err(format!(
                 "{g} groups need a channel dim 1 divisible by them, input {:?}",
                 x.shape

@@ -139,22 +139,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads a program from a `.pt2` archive, `.fxir` text or `.json`.
+/// Loads a program from a `.pt2` archive, `.fxir` text (with its weights sidecar when present)
+/// or `.json`.
 fn load(path: &Path) -> Result<Program> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match ext {
-        "pt2" => trtfx::frontend::import_pt2(path).map_err(|e| anyhow!("{e}")),
-        "json" => {
-            let s = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Program::from_json(&s).map_err(|e| anyhow!("{}: {e}", path.display()))
-        }
-        _ => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            text::parse_bytes(&bytes).map_err(|e| anyhow!("{}:\n{}", path.display(), e.rendered()))
-        }
-    }
+    trtfx::load_program(path).map_err(|e| anyhow!("{e}"))
 }
 
 fn emit(p: &Program, how: Emit, out: Option<&Path>) -> Result<()> {
@@ -164,6 +152,12 @@ fn emit(p: &Program, how: Emit, out: Option<&Path>) -> Result<()> {
         Emit::Dot => trtfx::dot::program_to_dot(p),
     };
     match out {
+        // `.fxir` written to a file keeps its weights in a sidecar (`.json` has them inline).
+        Some(path)
+            if how == Emit::Fxir && path.extension().and_then(|e| e.to_str()) != Some("json") =>
+        {
+            trtfx::save_program(p, path).map_err(|e| anyhow!("{e}"))
+        }
         Some(path) => {
             std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
         }

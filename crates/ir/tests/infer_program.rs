@@ -348,3 +348,122 @@ fn data_dependent_sizes_mint_unbacked_symbols() {
     assert!(report.minted.is_empty());
     assert!(check_program(&b.p, registry()).ok());
 }
+
+/// Eval-mode batch-norm statistics depend on the device PyTorch traced on: CPU gives empty `[0]`
+/// tensors in the input dtype, CUDA per-channel `f32` (the computation dtype).
+#[test]
+fn batch_norm_eval_statistics_follow_the_device() {
+    for cuda in [false, true] {
+        let mut b = B::new();
+        let x = b.input("x", "f16[s0,3,8,8]");
+        let w = b.input("w", "f16[3]");
+        let rm = b.input("rm", "f32[3]");
+        if cuda {
+            // The only trace of the device in the IR: a `device=` argument.
+            b.g().append(
+                NodeBuilder::call("aten.zeros.default")
+                    .args(vec![ints(&[2])])
+                    .kwarg("device", Arg::Device("cuda:0".into()))
+                    .result("z", Type::None),
+            );
+        }
+        let bn = b.call(
+            "bn",
+            "aten._native_batch_norm_legit_no_training.default",
+            vec![a(x), a(w), a(w), a(rm), a(rm), f(0.1), f(1e-5)],
+            3,
+        );
+        b.output(vec![a(bn[0])]);
+        infer_program(&mut b.p, registry()).unwrap();
+        let types = b.types();
+        let stat = &types.iter().find(|(n, _)| n == "bn_1").unwrap().1;
+        assert_eq!(stat, if cuda { "f32[3]" } else { "f16[0]" }, "cuda={cuda}");
+    }
+}
+
+/// The body of `wrap_with_autocast(device_type, dtype, enabled, cache_enabled, body, *operands)`
+/// runs `mm` (on autocast's lower-precision list) with its inputs cast to the region's dtype;
+/// other ops keep their input dtypes.
+#[test]
+fn autocast_region_casts_lower_precision_ops() {
+    for enabled in [true, false] {
+        let mut b = B::new();
+        let x = b.input("x", "f32[s0,3]");
+        let mut body = Graph::new("submod_1");
+        let n = body.append(NodeBuilder::new(Op::Placeholder).result("arg", ty("f32[s0,3]")));
+        let arg = body.node(n).results[0];
+        let n = body.append(
+            NodeBuilder::call("aten.t.default")
+                .args(vec![a(arg)])
+                .result("t", Type::None),
+        );
+        let tt = body.node(n).results[0];
+        let n = body.append(
+            NodeBuilder::call("aten.mm.default")
+                .args(vec![a(arg), a(tt)])
+                .result("mm", Type::None),
+        );
+        let mm = body.node(n).results[0];
+        let n = body.append(
+            NodeBuilder::call("aten.relu.default")
+                .args(vec![a(mm)])
+                .result("relu", Type::None),
+        );
+        let relu = body.node(n).results[0];
+        body.append(NodeBuilder::new(Op::Output).args(vec![a(relu), a(tt)]));
+        let gid = b.p.add_graph(body);
+        let out_ty = if enabled { "bf16[s0,s0]" } else { "f32[s0,s0]" };
+        let n = b.g().append(
+            NodeBuilder::call("higher_order.wrap_with_autocast")
+                .args(vec![
+                    Arg::Str("cpu".into()),
+                    Arg::DType(DType::BF16),
+                    Arg::Bool(enabled),
+                    Arg::Bool(false),
+                    Arg::Graph(gid),
+                    a(x),
+                ])
+                .result("wrap", ty(out_ty))
+                .result("wrap_1", ty("f32[3,s0]")),
+        );
+        let r = b.g().node(n).results[0];
+        b.output(vec![a(r)]);
+        let report = infer_program(&mut b.p, registry()).unwrap();
+        assert_eq!(report.recorded, 1);
+        let g = &b.p.graphs[gid];
+        let got: Vec<String> = g
+            .nodes()
+            .flat_map(|n| g.node(n).results.to_vec())
+            .map(|v| format!("{}: {}", g.value(v).name, g.ty(v)))
+            .collect();
+        let want = [
+            "arg: f32[s0,3]".to_string(),
+            "t: f32[3,s0]".to_string(),
+            format!("mm: {out_ty}"),
+            format!("relu: {out_ty}"),
+        ];
+        assert_eq!(got, want, "enabled={enabled}");
+        assert!(check_program(&b.p, registry()).ok());
+    }
+}
+
+/// A node without inference whose results are recorded next to `None` slots (the outputs of
+/// `with_effects` / `auto_functionalized_v2`) keeps its types; it is not "untyped".
+#[test]
+fn none_slots_next_to_recorded_results_are_kept() {
+    let mut b = B::new();
+    let x = b.input("x", "f32[s0,3]");
+    let n = b.g().append(
+        NodeBuilder::call("higher_order.auto_functionalized_v2")
+            .args(vec![Arg::OpRef("mylib.inplace_fill.default".into())])
+            .kwarg("_all_bases", Arg::List(vec![a(x)]))
+            .result("af", Type::None)
+            .result("af_1", ty("f32[s0,3]")),
+    );
+    let r = b.g().node(n).results[1];
+    let relu = b.call1("relu", "aten.relu.default", vec![a(r)]);
+    b.output(vec![relu]);
+    let report = infer_program(&mut b.p, registry()).unwrap();
+    assert_eq!(report.recorded, 1);
+    assert!(b.types().contains(&("relu".into(), "f32[s0,3]".into())));
+}

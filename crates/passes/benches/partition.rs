@@ -1,11 +1,13 @@
 //! Partitioning speed on synthetic graphs: a residual chain (each node reads the previous node
 //! and, every 4th node, the node 3 back) with 1% of the nodes unsupported, from 10k to 1M nodes.
+//! `plan/N` times planning alone; `plan+outline/N` times planning and then outlining every
+//! segment into a subgraph (the program is cloned outside the timed region).
 //!
 //! `cargo bench -p trtfx-passes --bench partition`
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use trtfx_ir::{static_shape, Arg, DType, Graph, NodeBuilder, NodeId, Op, Type};
-use trtfx_passes::partition::{plan, PartitionOptions};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use trtfx_ir::{static_shape, Arg, DType, Graph, NodeBuilder, NodeId, Op, Program, Type};
+use trtfx_passes::partition::{outline, plan, PartitionOptions};
 
 /// A deterministic residual chain of `n` call nodes; every 100th node (offset by a hash) is
 /// `unsup`.
@@ -53,13 +55,26 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("partition");
     group.sample_size(10);
     for n in [10_000usize, 100_000, 1_000_000] {
-        let g = residual_chain(n);
+        let mut p = Program::new();
+        *p.main_graph_mut() = residual_chain(n);
         let opts = PartitionOptions {
             min_block_size: 5,
             ..Default::default()
         };
-        group.bench_with_input(BenchmarkId::from_parameter(n), &g, |b, g| {
-            b.iter(|| plan(g, &cap, &opts).expect("plans"))
+        group.bench_with_input(BenchmarkId::new("plan", n), &p, |b, p| {
+            b.iter(|| plan(p.main_graph(), &cap, &opts).expect("plans"))
+        });
+        group.bench_with_input(BenchmarkId::new("plan+outline", n), &p, |b, p| {
+            b.iter_batched(
+                || p.clone(),
+                |mut p| {
+                    let main = p.main;
+                    let pl = plan(&p.graphs[main], &cap, &opts).expect("plans");
+                    outline(&mut p, main, &pl).expect("outlines");
+                    p
+                },
+                BatchSize::LargeInput,
+            )
         });
     }
     group.finish();

@@ -5,11 +5,15 @@
 //! - [`pass_registry`] is the pass registry with every built-in pass, the one `ir-opt` uses.
 //! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
 //! - [`dot`] renders graphs for Graphviz.
+//! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
 //!
 //! `compile` and `CompiledProgram::{save, load, run}` land with the artifact work.
 
 pub mod dot;
 pub mod io;
+pub mod store;
+
+pub use store::{load_program, save_program};
 
 pub use trtfx_backend_trt as backend;
 pub use trtfx_exec as exec;

@@ -1,0 +1,208 @@
+//! CPU executor speed on every fixture model (`tests/fixtures/NAME.pt2` and `NAME.core.pt2`):
+//! each archive is imported once, then `Executor::run` is timed on the golden inputs
+//! (`NAME.io.safetensors`). Everything runs in a one-thread rayon pool, so the numbers compare
+//! with PyTorch eager at `torch.set_num_threads(1)` (`benches/torch_eager.py`;
+//! `benches/compare_exec.sh` runs both sides back to back and prints a table).
+//!
+//! `cargo bench -p trtfx-exec --bench fixtures` — criterion, one benchmark per fixture and
+//! dialect (`fixtures/core/cnn`, `fixtures/export/cnn`, ...); a filter argument selects some.
+//!
+//! `TRTFX_BENCH_RAW=ITERS` switches criterion off: after a warm-up, each fixture is run
+//! `ITERS` times and one tab-separated line per fixture is printed to stdout:
+//! `trtfx <dialect> <name> <median wall ms> <median cpu ms> <iters>`, where cpu is the on-CPU
+//! time of the executing thread (`/proc/thread-self/schedstat`), not inflated by other processes
+//! queueing for the cores. `TRTFX_BENCH_ONLY=cnn,mlp` restricts the fixtures in both modes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{black_box, Criterion};
+use safetensors::{Dtype, SafeTensors};
+use trtfx_exec::interp::{CallArgs, Executor, Value};
+use trtfx_exec::kernels::elementwise;
+use trtfx_exec::{DType, Scalar, Tensor};
+use trtfx_ir::Program;
+
+const NAMES: &[&str] = &[
+    "cnn",
+    "mlp",
+    "transformer",
+    "customop",
+    "intmath",
+    "cond",
+    "mobilenet_v3_small",
+    "ops",
+];
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// The user inputs `in_0, in_1, ...` of `NAME.io.safetensors`.
+fn read_inputs(path: &Path) -> Vec<Tensor> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let st = SafeTensors::deserialize(&bytes).expect("safetensors");
+    let mut ins: Vec<(usize, Tensor)> = Vec::new();
+    for (name, view) in st.tensors() {
+        let Some(i) = name.strip_prefix("in_").and_then(|i| i.parse().ok()) else {
+            continue;
+        };
+        let dt = match view.dtype() {
+            Dtype::BOOL => DType::Bool,
+            Dtype::U8 => DType::U8,
+            Dtype::I8 => DType::I8,
+            Dtype::I16 => DType::I16,
+            Dtype::I32 => DType::I32,
+            Dtype::I64 => DType::I64,
+            Dtype::F16 => DType::F16,
+            Dtype::BF16 => DType::BF16,
+            Dtype::F32 => DType::F32,
+            Dtype::F64 => DType::F64,
+            d => panic!("{name}: dtype {d:?}"),
+        };
+        let t = Tensor::from_le_bytes(view.data(), dt, view.shape().to_vec()).expect("tensor");
+        ins.push((i, t));
+    }
+    ins.sort_by_key(|(i, _)| *i);
+    ins.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
+/// computes `x * scale + shift` (as in `crates/trtfx/tests/exec_fixtures.rs`).
+fn scale_shift(c: &CallArgs<'_>) -> Result<Vec<Value>, String> {
+    let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
+    let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
+    let shift = c.int_or(2, "shift", 0).map_err(|e| e.to_string())?;
+    let y = elementwise::mul(x, &Tensor::scalar(scale as f32)).map_err(|e| e.to_string())?;
+    let y = elementwise::add(&y, &Tensor::scalar(shift as f32), Scalar::Int(1))
+        .map_err(|e| e.to_string())?;
+    Ok(vec![Value::Tensor(y)])
+}
+
+struct Case {
+    dialect: &'static str,
+    name: &'static str,
+    program: Program,
+    inputs: Vec<Value>,
+}
+
+fn cases() -> Vec<Case> {
+    let only: Option<Vec<String>> = std::env::var("TRTFX_BENCH_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+    let dir = fixtures_dir();
+    let mut out = Vec::new();
+    for &name in NAMES {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
+            continue;
+        }
+        let inputs: Vec<Value> = read_inputs(&dir.join(format!("{name}.io.safetensors")))
+            .into_iter()
+            .map(Value::Tensor)
+            .collect();
+        for (dialect, file) in [
+            ("core", format!("{name}.core.pt2")),
+            ("export", format!("{name}.pt2")),
+        ] {
+            let path = dir.join(file);
+            let program = trtfx_frontend_fx::import_pt2(&path)
+                .unwrap_or_else(|e| panic!("import {}: {e}", path.display()));
+            out.push(Case {
+                dialect,
+                name,
+                program,
+                inputs: inputs.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn executor(p: &Program) -> Executor<'_> {
+    let mut ex = Executor::new(p);
+    ex.register_kernel("trtfx_test.scale_shift.default", Arc::new(scale_shift));
+    ex
+}
+
+/// On-CPU time of the calling thread in ns (Linux `schedstat`).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Plain timing loop: median wall and on-CPU ms per run.
+fn raw(cases: &[Case], iters: usize) {
+    for c in cases {
+        let ex = executor(&c.program);
+        // Warm-up: decodes the weights, faults the allocator in.
+        let warm = Instant::now();
+        while warm.elapsed().as_secs_f64() < 0.2 {
+            black_box(ex.run(&c.inputs).expect("run"));
+        }
+        let mut wall = Vec::with_capacity(iters);
+        let mut cpu = Vec::with_capacity(iters);
+        for _ in 0..iters {
+            let c0 = thread_cpu_ns();
+            let t0 = Instant::now();
+            black_box(ex.run(&c.inputs).expect("run"));
+            wall.push(t0.elapsed().as_secs_f64() * 1e3);
+            cpu.push((thread_cpu_ns() - c0) as f64 / 1e6);
+        }
+        println!(
+            "trtfx\t{}\t{}\t{:.4}\t{:.4}\t{iters}",
+            c.dialect,
+            c.name,
+            median(&mut wall),
+            median(&mut cpu)
+        );
+    }
+}
+
+fn criterion_bench(cases: &[Case]) {
+    let mut cr = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .configure_from_args();
+    let mut g = cr.benchmark_group("fixtures");
+    for c in cases {
+        let ex = executor(&c.program);
+        ex.run(&c.inputs).expect("run");
+        g.bench_function(format!("{}/{}", c.dialect, c.name), |b| {
+            b.iter(|| black_box(ex.run(black_box(&c.inputs)).expect("run")))
+        });
+    }
+    g.finish();
+    cr.final_summary();
+}
+
+fn main() {
+    // One thread, like `torch.set_num_threads(1)`: every kernel runs on this pool's only worker.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("rayon pool");
+    pool.install(|| {
+        let cases = cases();
+        match std::env::var("TRTFX_BENCH_RAW")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            Some(iters) => raw(&cases, iters),
+            None => criterion_bench(&cases),
+        }
+    });
+}

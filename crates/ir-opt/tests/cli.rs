@@ -1,0 +1,394 @@
+//! The `ir-opt` binary end to end: `opt --passes default --print-ir-after-all --timing` on
+//! every fixture, `import`, `check`, `run`, `--dump-pipeline`, and the user errors (bad
+//! pipeline, missing file, garbage `.fxir`, type mismatch, golden mismatch): exit code 1 with
+//! one clear message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+fn ir_opt(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ir-opt"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("ir-opt starts")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ir-opt-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn describe(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout (first 2000 chars)\n{}\n--- stderr (last 4000 chars)\n{}",
+        o.status.code(),
+        text(&o.stdout).chars().take(2000).collect::<String>(),
+        {
+            let e = text(&o.stderr);
+            let skip = e.chars().count().saturating_sub(4000);
+            e.chars().skip(skip).collect::<String>()
+        }
+    )
+}
+
+/// Every `.pt2` archive in the fixtures folder (both dialects), sorted.
+fn all_archives() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pt2"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `ir-opt opt MODEL --passes default --print-ir-after-all --timing`: exit 0, the program on
+/// stdout, an IR dump after every pass and the timing report on stderr.
+fn opt_default(archive: &str) {
+    let path = fixture(archive);
+    let o = ir_opt(&[
+        &"opt",
+        &path,
+        &"--passes",
+        &"default",
+        &"--print-ir-after-all",
+        &"--timing",
+    ]);
+    assert!(o.status.success(), "{archive}: {}", describe(&o));
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    assert!(out.contains("graph @"), "{archive}: no program on stdout");
+    for pass in ["decompose", "infer-types", "canonicalize", "cse", "dce"] {
+        assert!(
+            err.contains(&format!("IR Dump After {pass}")),
+            "{archive}: no IR dump after {pass}"
+        );
+    }
+    assert!(
+        err.contains("Execution time report") && err.contains("Total Execution Time"),
+        "{archive}: no timing report:\n{}",
+        describe(&o)
+    );
+    // The optimized program parses back and verifies.
+    let p = trtfx_ir::parse_program(&out).unwrap_or_else(|e| panic!("{archive}: {e}"));
+    trtfx_ir::verify_program(&p, Some(trtfx_ir::aten::registry()))
+        .unwrap_or_else(|d| panic!("{archive}: {}", trtfx_ir::verify::render(&d)));
+}
+
+macro_rules! opt_default_tests {
+    ($($test:ident => $archive:literal),* $(,)?) => {
+        $(#[test] fn $test() { opt_default($archive); })*
+
+        /// The list above covers every archive in the fixtures folder.
+        #[test]
+        fn opt_default_covers_every_fixture() {
+            let listed: Vec<&str> = vec![$($archive),*];
+            assert_eq!(all_archives(), listed, "add the new fixture to opt_default_tests!");
+        }
+    };
+}
+
+opt_default_tests! {
+    opt_default_cnn => "cnn.core.pt2",
+    opt_default_cnn_export => "cnn.pt2",
+    opt_default_cond => "cond.core.pt2",
+    opt_default_cond_export => "cond.pt2",
+    opt_default_customop => "customop.core.pt2",
+    opt_default_customop_export => "customop.pt2",
+    opt_default_intmath => "intmath.core.pt2",
+    opt_default_intmath_export => "intmath.pt2",
+    opt_default_mlp => "mlp.core.pt2",
+    opt_default_mlp_export => "mlp.pt2",
+    opt_default_mobilenet => "mobilenet_v3_small.core.pt2",
+    opt_default_mobilenet_export => "mobilenet_v3_small.pt2",
+    opt_default_ops => "ops.core.pt2",
+    opt_default_ops_export => "ops.pt2",
+    opt_default_transformer => "transformer.core.pt2",
+    opt_default_transformer_export => "transformer.pt2",
+}
+
+#[test]
+fn opt_statistics_and_emit_formats() {
+    let path = fixture("cnn.pt2");
+    let o = ir_opt(&[&"opt", &path, &"--passes", &"default", &"--statistics"]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("decompose"), "{}", describe(&o));
+    for (emit, marker) in [("json", "{"), ("dot", "digraph")] {
+        let o = ir_opt(&[&"opt", &path, &"--passes", &"dce", &"--emit", &emit]);
+        assert!(o.status.success(), "{emit}: {}", describe(&o));
+        assert!(text(&o.stdout).trim_start().starts_with(marker), "{emit}");
+    }
+}
+
+#[test]
+fn import_prints_and_writes() {
+    let path = fixture("mlp.pt2");
+    let o = ir_opt(&[&"import", &path]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    assert!(out.contains("graph @") && out.contains("aten.linear.default"));
+    let p = trtfx_ir::parse_program(&out).expect("import output parses");
+    assert!(!p.signature.inputs.is_empty());
+
+    // -o writes a file; the file can be fed back to `opt`.
+    let dir = scratch("import");
+    let file = dir.join("mlp.fxir");
+    let o = ir_opt(&[&"import", &path, &"-o", &file]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(o.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out);
+    let o = ir_opt(&[&"opt", &file, &"--passes", &"default"]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(!text(&o.stdout).contains("aten.linear.default"));
+
+    // JSON round trip through `opt`.
+    let json = dir.join("mlp.json");
+    let o = ir_opt(&[&"import", &path, &"--emit", &"json", &"-o", &json]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = ir_opt(&[&"opt", &json]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert_eq!(text(&o.stdout), out);
+}
+
+#[test]
+fn check_fixture_ok() {
+    for archive in ["mlp.pt2", "cnn.core.pt2"] {
+        let o = ir_opt(&[&"check", &fixture(archive)]);
+        assert!(o.status.success(), "{archive}: {}", describe(&o));
+        assert!(!o.stdout.is_empty(), "{archive}: no report");
+    }
+}
+
+#[test]
+fn check_wrong_stored_type_fails() {
+    let dir = scratch("check");
+    let file = dir.join("wrong.fxir");
+    // relu of f32[2,3] stored as f32[3,2]: the recorded type disagrees with inference.
+    std::fs::write(
+        &file,
+        r#"input "x": f32[2,3]
+graph @main(%x: f32[2,3] = user "x") -> (user) {
+  %r: f32[3,2] = aten.relu.default(%x)
+  output (%r)
+}
+"#,
+    )
+    .unwrap();
+    let o = ir_opt(&[&"check", &file]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let all = text(&o.stdout) + &text(&o.stderr);
+    assert!(
+        all.contains("relu") || all.contains("%r"),
+        "{}",
+        describe(&o)
+    );
+    assert!(!all.contains("panicked"), "{}", describe(&o));
+}
+
+#[test]
+fn run_matches_goldens() {
+    for name in ["mlp", "cnn", "intmath"] {
+        let io = fixture(&format!("{name}.io.safetensors"));
+        let o = ir_opt(&[
+            &"run",
+            &fixture(&format!("{name}.pt2")),
+            &"--inputs",
+            &io,
+            &"--expect",
+            &io,
+        ]);
+        assert!(o.status.success(), "{name}: {}", describe(&o));
+        let out = text(&o.stdout);
+        assert!(out.contains("out_0: ok"), "{name}: {out}");
+        assert!(!out.contains("MISMATCH"), "{name}: {out}");
+    }
+}
+
+#[test]
+fn run_after_default_pipeline_matches_goldens() {
+    let dir = scratch("run-opt");
+    // `.fxir` text holds no weight bytes; JSON does.
+    let json = dir.join("cnn.json");
+    let o = ir_opt(&[
+        &"opt",
+        &fixture("cnn.pt2"),
+        &"--passes",
+        &"default",
+        &"--emit",
+        &"json",
+        &"-o",
+        &json,
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let io = fixture("cnn.io.safetensors");
+    let o = ir_opt(&[&"run", &json, &"--inputs", &io, &"--expect", &io]);
+    assert!(o.status.success(), "{}", describe(&o));
+}
+
+/// `mlp.io.safetensors` with `out_0[0]` increased by 1.
+fn corrupted_golden(dir: &Path) -> PathBuf {
+    use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+    let bytes = std::fs::read(fixture("mlp.io.safetensors")).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.dtype(), v.shape().to_vec(), v.data().to_vec()))
+        .collect();
+    let out0 = owned.iter_mut().find(|t| t.0 == "out_0").unwrap();
+    assert_eq!(out0.1, Dtype::F32);
+    let x = f32::from_le_bytes(out0.3[0..4].try_into().unwrap()) + 1.0;
+    out0.3[0..4].copy_from_slice(&x.to_le_bytes());
+    let views: Vec<(String, TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, d, s, b)| (n.clone(), TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    let out = safetensors::serialize(views, None).unwrap();
+    let path = dir.join("mlp.bad.io.safetensors");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn run_mismatch_fails() {
+    let dir = scratch("run-mismatch");
+    let model = fixture("mlp.pt2");
+    let inputs = fixture("mlp.io.safetensors");
+    let bad = corrupted_golden(&dir);
+    let o = ir_opt(&[&"run", &model, &"--inputs", &inputs, &"--expect", &bad]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(
+        text(&o.stdout).contains("out_0: MISMATCH"),
+        "{}",
+        describe(&o)
+    );
+
+    // Another model's goldens: the output count or shapes differ.
+    let other = fixture("transformer.io.safetensors");
+    let o = ir_opt(&[&"run", &model, &"--inputs", &inputs, &"--expect", &other]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+
+    // Inputs that do not match the program's input specs: a clear error, exit 1.
+    let o = ir_opt(&[&"run", &model, &"--inputs", &other]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(text(&o.stderr).starts_with("error: "), "{}", describe(&o));
+}
+
+#[test]
+fn dump_pipeline_expands_named_pipelines() {
+    let o = ir_opt(&[
+        &"opt",
+        &"no-such-file.fxir",
+        &"--passes",
+        &"default",
+        &"--dump-pipeline",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert_eq!(
+        text(&o.stdout).trim(),
+        "decompose,infer-types,fixpoint{max=4}(canonicalize,fold-constants,cse,dce)"
+    );
+    let o = ir_opt(&[
+        &"opt",
+        &"x.fxir",
+        &"--passes",
+        &"dce, fold-constants{max-elements=8},partition{min-block-size=2}",
+        &"--dump-pipeline",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("fold-constants{max-elements=8}") && out.contains("min-block-size=2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_pipeline_points_at_the_error() {
+    let o = ir_opt(&[&"opt", &fixture("mlp.pt2"), &"--passes", &"dce,cze"]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let err = text(&o.stderr);
+    assert!(err.contains("did you mean `cse`"), "{err}");
+    assert!(err.contains("dce,cze\n"), "{err}");
+    // The caret sits under the `c` of `cze` (column 5, after the two-space indent).
+    assert!(err.contains("\n      ^"), "{err}");
+
+    // A bad option name also suggests the right one.
+    let o = ir_opt(&[
+        &"opt",
+        &fixture("mlp.pt2"),
+        &"--passes",
+        &"fold-constants{max-element=4}",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(
+        text(&o.stderr).contains("did you mean `max-elements`"),
+        "{}",
+        describe(&o)
+    );
+}
+
+#[test]
+fn missing_file_is_one_line() {
+    for cmd in ["opt", "import", "check"] {
+        let o = ir_opt(&[&cmd, &"/nonexistent/model.pt2"]);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {}", describe(&o));
+        let err = text(&o.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{cmd}: {err}");
+        assert!(err.starts_with("error: "), "{cmd}: {err}");
+        assert!(err.contains("/nonexistent/model.pt2"), "{cmd}: {err}");
+    }
+    let o = ir_opt(&[&"opt", &"/nonexistent/prog.fxir"]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert_eq!(text(&o.stderr).trim_end().lines().count(), 1);
+}
+
+#[test]
+fn garbage_fxir_reports_line_and_column() {
+    let dir = scratch("garbage");
+    let file = dir.join("bad.fxir");
+    std::fs::write(
+        &file,
+        "input \"x\": f32[2]\ngraph @main(%x: f32[2] = user \"x\") -> (user) {\n  %r: f32[2] = aten.relu.default(%x\n  output (%r)\n}\n",
+    )
+    .unwrap();
+    let o = ir_opt(&[&"opt", &file, &"--passes", &"dce"]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let err = text(&o.stderr);
+    assert!(err.contains("bad.fxir"), "{err}");
+    // A `line:col` location: digits, a colon, digits.
+    let has_loc = err.split(|c: char| !c.is_ascii_digit() && c != ':').any(|w| {
+        let mut it = w.split(':');
+        matches!((it.next(), it.next()), (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+    });
+    assert!(has_loc, "no line:col in\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Binary garbage is an error too, not a panic.
+    std::fs::write(&file, [0xff, 0xfe, 0x00, 0x12, b'{']).unwrap();
+    let o = ir_opt(&[&"opt", &file]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(!text(&o.stderr).contains("panicked"));
+}
+
+#[test]
+fn params_reports_weights() {
+    let o = ir_opt(&[&"params", &fixture("cnn.pt2")]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(text(&o.stdout).contains("parameter"));
+}

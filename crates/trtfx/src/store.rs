@@ -1,0 +1,148 @@
+//! Saving and loading programs: `.json` (versioned, weights inline) or `.fxir` text with the
+//! weights in a safetensors sidecar `<file>.weights.safetensors`. Nothing is lost either way:
+//! every weight the program references is written, and loading checks that the sidecar holds
+//! exactly the weights the text declares, with the declared dtypes and shapes.
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::path::{Path, PathBuf};
+use trtfx_ir::{DType, Program, Weight};
+
+/// Errors saving or loading a program.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Fs {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Anything else, with the file it concerns.
+    #[error("{path}: {msg}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+fn invalid(path: &Path, msg: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        path: path.display().to_string(),
+        msg: msg.into(),
+    }
+}
+
+fn fs(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Fs {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The sidecar that holds the weights of `path` (`model.fxir` → `model.fxir.weights.safetensors`).
+pub fn weights_sidecar(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".weights.safetensors");
+    PathBuf::from(s)
+}
+
+fn st_dtype(d: DType) -> Option<Dtype> {
+    Some(match d {
+        DType::Bool => Dtype::BOOL,
+        DType::U8 => Dtype::U8,
+        DType::I8 => Dtype::I8,
+        DType::I16 => Dtype::I16,
+        DType::I32 => Dtype::I32,
+        DType::I64 => Dtype::I64,
+        DType::U16 => Dtype::U16,
+        DType::U32 => Dtype::U32,
+        DType::U64 => Dtype::U64,
+        DType::F16 => Dtype::F16,
+        DType::BF16 => Dtype::BF16,
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+        DType::F8E4M3FN => Dtype::F8_E4M3,
+        DType::F8E5M2 => Dtype::F8_E5M2,
+        DType::F8E8M0FNU => Dtype::F8_E8M0,
+        _ => return None,
+    })
+}
+
+/// Saves a program: JSON for `.json`, otherwise `.fxir` text plus a weights sidecar.
+pub fn save_program(p: &Program, path: &Path) -> Result<(), StoreError> {
+    if path.extension().and_then(|e| e.to_str()) == Some("json") {
+        let s = p.to_json().map_err(|e| invalid(path, e.to_string()))?;
+        return std::fs::write(path, s).map_err(|e| fs(path, e));
+    }
+    std::fs::write(path, trtfx_ir::text::print_program(p)).map_err(|e| fs(path, e))?;
+    let side = weights_sidecar(path);
+    let mut data: Vec<(String, Vec<u8>, Dtype, Vec<usize>)> = Vec::new();
+    for (name, w) in &p.weights {
+        let dt = st_dtype(w.dtype).ok_or_else(|| {
+            invalid(
+                &side,
+                format!(
+                    "weight `{name}`: dtype {} cannot be stored in safetensors",
+                    w.dtype
+                ),
+            )
+        })?;
+        let bytes = w
+            .bytes()
+            .map_err(|e| invalid(&side, format!("weight `{name}`: {e}")))?;
+        let shape = w.shape.iter().map(|&d| d.max(0) as usize).collect();
+        data.push((name.clone(), bytes.to_vec(), dt, shape));
+    }
+    let views = data
+        .iter()
+        .map(|(n, b, d, s)| {
+            TensorView::new(*d, s.clone(), b)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| invalid(&side, format!("weight `{n}`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::tensor::serialize_to_file(views, None, &side)
+        .map_err(|e| invalid(&side, e.to_string()))
+}
+
+/// Loads a program saved by [`save_program`] (or a `.pt2` archive).
+pub fn load_program(path: &Path) -> Result<Program, StoreError> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("pt2") => {
+            trtfx_frontend_fx::import_pt2(path).map_err(|e| invalid(path, e.to_string()))
+        }
+        Some("json") => {
+            let s = std::fs::read_to_string(path).map_err(|e| fs(path, e))?;
+            Program::from_json(&s).map_err(|e| invalid(path, e.to_string()))
+        }
+        _ => {
+            let text = std::fs::read(path).map_err(|e| fs(path, e))?;
+            let text = String::from_utf8(text).map_err(|_| invalid(path, "not UTF-8 text"))?;
+            let side = weights_sidecar(path);
+            let mut weights = indexmap::IndexMap::new();
+            if side.exists() {
+                let bytes = std::fs::read(&side).map_err(|e| fs(&side, e))?;
+                let st =
+                    SafeTensors::deserialize(&bytes).map_err(|e| invalid(&side, e.to_string()))?;
+                for (name, view) in st.tensors() {
+                    let dtype = trtfx_ir::DType::ALL
+                        .into_iter()
+                        .find(|d| st_dtype(*d) == Some(view.dtype()))
+                        .ok_or_else(|| {
+                            invalid(
+                                &side,
+                                format!("weight `{name}`: unsupported dtype {:?}", view.dtype()),
+                            )
+                        })?;
+                    let shape = view.shape().iter().map(|&d| d as i64).collect();
+                    weights.insert(name, Weight::from_bytes(dtype, shape, view.data().to_vec()));
+                }
+            }
+            trtfx_ir::text::parse_program_with_weights(&text, weights)
+                .map_err(|e| invalid(path, format!("\n{}", e.rendered())))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Partitioning must not change what a program computes: every fixture model (both dialects)
+//! is partitioned with [`AtenCapability`] at min-block-size 1 and 3, outlined, verified, run on
+//! the CPU executor and compared with PyTorch's outputs (`tests/fixtures/NAME.io.safetensors`),
+//! with the tolerances of `exec_fixtures.rs` (f32 rtol 1e-4 / atol 1e-5, integers exactly).
+
+use std::path::{Path, PathBuf};
+use trtfx::exec::interp::{Executor, Value};
+use trtfx::exec::Tensor;
+use trtfx::ir::{Op, Program};
+use trtfx::passes::partition::{outline, plan, AtenCapability, Backend, PartitionOptions};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
+/// computes `x * scale + shift` (see gen.py).
+fn register_test_kernels(ex: &mut Executor<'_>) {
+    ex.register_kernel(
+        "trtfx_test.scale_shift.default",
+        std::sync::Arc::new(|c| {
+            let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
+            let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
+            let shift = c.int_or(2, "shift", 0).map_err(|e| e.to_string())?;
+            let s = Tensor::scalar(scale as f32);
+            let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
+            let b = Tensor::scalar(shift as f32);
+            let y = trtfx::exec::kernels::elementwise::add(&y, &b, trtfx::exec::Scalar::Int(1))
+                .map_err(|e| e.to_string())?;
+            Ok(vec![Value::Tensor(y)])
+        }),
+    );
+}
+
+/// Partitions and outlines the main graph; checks the outlined program's shape.
+fn partition(program: &mut Program, min_block_size: usize, what: &str) {
+    let opts = PartitionOptions {
+        min_block_size,
+        ..Default::default()
+    };
+    let main = program.main;
+    let pl = plan(&program.graphs[main], &AtenCapability, &opts)
+        .unwrap_or_else(|e| panic!("{what}: plan: {e}"));
+    // Every TensorRT segment holds only nodes the capability accepts.
+    let g = &program.graphs[main];
+    for s in pl.segments.iter().filter(|s| s.backend == Backend::Trt) {
+        for &n in &s.nodes {
+            assert!(
+                matches!(&g.node(n).op, Op::Call { target } if target.starts_with("aten.")),
+                "{what}: {} in a TensorRT segment",
+                g.node(n).name
+            );
+        }
+    }
+    let created = outline(program, main, &pl).unwrap_or_else(|e| panic!("{what}: outline: {e}"));
+    assert_eq!(
+        created.len(),
+        pl.segments.len(),
+        "{what}: one subgraph per segment"
+    );
+    let mg = program.main_graph();
+    assert!(
+        mg.nodes()
+            .all(|n| !matches!(mg.node(n).op, Op::Call { .. })),
+        "{what}: calls left in the main graph after outlining"
+    );
+    let registry = trtfx::ir::aten::standard_registry();
+    if let Err(d) = trtfx::ir::verify_program(program, Some(&registry)) {
+        panic!(
+            "{what}: outlined program does not verify:\n{}",
+            trtfx::ir::verify::render(&d)
+        );
+    }
+}
+
+fn run_fixture(name: &str, dialect: &str) {
+    let dir = fixtures();
+    let archive = if dialect == "core" {
+        dir.join(format!("{name}.core.pt2"))
+    } else {
+        dir.join(format!("{name}.pt2"))
+    };
+    let io = trtfx::io::read_io(&dir.join(format!("{name}.io.safetensors"))).expect("io file");
+    for min_block_size in [1, 3] {
+        let what = format!("{name} ({dialect}, min-block-size {min_block_size})");
+        let mut program = trtfx::frontend::import_pt2(&archive)
+            .unwrap_or_else(|e| panic!("import {}: {e}", archive.display()));
+        partition(&mut program, min_block_size, &what);
+        let mut ex = Executor::new(&program);
+        register_test_kernels(&mut ex);
+        let inputs: Vec<Value> = io.inputs.iter().cloned().map(Value::Tensor).collect();
+        let outs = ex
+            .run(&inputs)
+            .unwrap_or_else(|e| panic!("{what}: run failed: {e}"));
+        assert_eq!(outs.len(), io.outputs.len(), "{what}: output count");
+        for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
+            let got = match got {
+                Value::Tensor(t) => t.clone(),
+                Value::Int(v) => Tensor::scalar(*v),
+                Value::Float(v) => Tensor::scalar(*v),
+                Value::Bool(v) => Tensor::scalar(*v),
+                other => panic!("{what}: output {i} is a {}", other.kind()),
+            };
+            let c = trtfx::io::compare(i, &got, want, 1e-4, 1e-5);
+            assert!(
+                c.ok,
+                "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
+                c.detail.unwrap_or_default(),
+                c.max_abs,
+                c.max_rel
+            );
+        }
+    }
+}
+
+macro_rules! fixture_tests {
+    ($($name:ident),* $(,)?) => {
+        mod export_ir {
+            $(#[test] fn $name() { super::run_fixture(stringify!($name), "export"); })*
+        }
+        mod core_aten {
+            $(#[test] fn $name() { super::run_fixture(stringify!($name), "core"); })*
+        }
+    };
+}
+
+fixture_tests!(
+    cnn,
+    mlp,
+    transformer,
+    customop,
+    intmath,
+    cond,
+    mobilenet_v3_small,
+    ops
+);
