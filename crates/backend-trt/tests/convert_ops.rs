@@ -393,8 +393,8 @@ fn reductions_and_norms() {
             case!("max_pool", [("x", "f32[1,2,6,6]")], [], "%r: f32[1,2,3,3] = aten.max_pool2d.default(%x, [3, 3], [2, 2], [1, 1])", ["r"]),
             case!("avg_pool_ceil", [("x", "f32[1,2,6,6]")], [], "%r: f32[1,2,3,3] = aten.avg_pool2d.default(%x, [3, 3], [2, 2], [0, 0], true)", ["r"]),
             case!("adaptive_avg", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,2,2] = aten.adaptive_avg_pool2d.default(%x, [2, 2])", ["r"]),
-            case!("upsample_nearest", [("x", "f32[1,2,3,3]")], [], "%r: f32[1,2,6,6] = aten.upsample_nearest2d.vec(%x, none, [2.0, 2.0])", ["r"]),
-            case!("upsample_bilinear", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,6,6] = aten.upsample_bilinear2d.vec(%x, [6, 6], false, none)", ["r"]),
+            case!("upsample_nearest", [("x", "f32[1,2,3,3]")], [], "%r: f32[1,2,6,6] = aten.upsample_nearest2d.vec(%x, None, [2.0, 2.0])", ["r"]),
+            case!("upsample_bilinear", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,6,6] = aten.upsample_bilinear2d.vec(%x, [6, 6], false, None)", ["r"]),
             case!("topk", [("x", "f32[2,6]")], [], "%v: f32[2,3], %i: i64[2,3] = aten.topk.default(%x, 3)", ["v", "i"]),
             case!("argmax", [("x", "f32[2,6]")], [], "%r: i64[2] = aten.argmax.default(%x, 1)", ["r"]),
             case!("cumsum", [("x", "i64[2,4]")], [], "%r: i64[2,4] = aten.cumsum.default(%x, 1)", ["r"]),
@@ -408,7 +408,7 @@ fn linalg_and_shapes() {
         "linalg_shape",
         &[
             case!("conv2d", [("x", "f32[1,3,5,5]")], [("w", "f32[4,3,3,3]"), ("b", "f32[4]")], "%r: f32[1,4,5,5] = aten.convolution.default(%x, %w, %b, [1, 1], [1, 1], [1, 1], false, [0, 0], 1)", ["r"]),
-            case!("conv1d_grouped", [("x", "f32[2,4,7]")], [("w", "f32[4,2,3]")], "%r: f32[2,4,3] = aten.conv1d.default(%x, %w, none, [2])", ["r"]),
+            case!("conv1d_grouped", [("x", "f32[2,4,7]")], [("w", "f32[4,2,3]")], "%r: f32[2,4,3] = aten.conv1d.default(%x, %w, None, [2])", ["r"]),
             case!("conv2d_dyn", [("x", "f32[s0,3,4,4]")], [("w", "f32[2,3,1,1]")], "%r: f32[s0,2,4,4] = aten.conv2d.default(%x, %w)", ["r"]),
             case!("linear", [("x", "f32[2,3,4]")], [("w", "f32[5,4]"), ("b", "f32[5]")], "%r: f32[2,3,5] = aten.linear.default(%x, %w, %b)", ["r"]),
             case!("addmm", [("x", "f32[2,4]"), ("y", "f32[4,3]"), ("b", "f32[3]")], [], "%r: f32[2,3] = aten.addmm.default(%b, %x, %y, beta=0.5)", ["r"]),
@@ -444,7 +444,7 @@ fn linalg_and_shapes() {
 fn validators_give_reasons() {
     let reg = ConverterRegistry::standard();
     let cases = [
-        case!("transposed", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,7,7] = aten.convolution.default(%x, %w, none, [1, 1], [0, 0], [1, 1], true, [0, 0], 1)", ["r"]),
+        case!("transposed", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,7,7] = aten.convolution.default(%x, %w, None, [1, 1], [0, 0], [1, 1], true, [0, 0], 1)", ["r"]),
         case!("f64", [("x", "f64[3]")], [], "%r: f64[3] = aten.relu.default(%x)", ["r"]),
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
         case!("unknown", [("x", "f32[3]")], [], "%r: f32[3] = aten.digamma.default(%x)", ["r"]),

@@ -10,7 +10,7 @@
 //! `TRTFX_BENCH_RAW=ITERS` switches criterion off: after a warm-up, each fixture is run
 //! `ITERS` times and one tab-separated line per fixture is printed to stdout:
 //! `trtfx <dialect> <name> <median wall ms> <median cpu ms> <iters>`, where cpu is the on-CPU
-//! time of the executing thread (`/proc/thread-self/schedstat`), not inflated by other processes
+//! time of the executing thread (`CLOCK_THREAD_CPUTIME_ID`), not inflated by other processes
 //! queueing for the cores. `TRTFX_BENCH_ONLY=cnn,mlp` restricts the fixtures in both modes.
 
 use std::path::{Path, PathBuf};
@@ -125,12 +125,19 @@ fn executor(p: &Program) -> Executor<'_> {
     ex
 }
 
-/// On-CPU time of the calling thread in ns (Linux `schedstat`).
+/// On-CPU time of the calling thread in ns (`CLOCK_THREAD_CPUTIME_ID`, exact, unlike
+/// `/proc/thread-self/schedstat`, which only advances at scheduler ticks while running).
 fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn median(v: &mut [f64]) -> f64 {

@@ -535,109 +535,229 @@ pub fn report(g: &Graph, plan: &Plan) -> String {
 /// Outlines every segment of `plan` (made for graph `gid`) into a subgraph named
 /// `<graph>_seg<i>_<backend>` and calls it from `gid`. Returns the new subgraphs in execution
 /// order.
+///
+/// Graph `gid` is rebuilt rather than edited in place: its nodes outside the plan keep their
+/// order, then come the calls in segment order, then the output node. Node and value ids of
+/// `gid` are renumbered densely. The plan is checked first (every node in at most one segment,
+/// segments in an executable order); nothing is changed when that fails.
 pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId>, PartitionError> {
-    let mut created = Vec::new();
-    let gname = p.graphs[gid].name.clone();
-    // Where the calls go: before the output node.
-    let out_node = p.graphs[gid]
+    const NONE: u32 = u32::MAX;
+    let g = &p.graphs[gid];
+    let gname = g.name.clone();
+    let out_node = g
         .output_node()
         .ok_or_else(|| PartitionError::Graph(format!("graph @{gname} has no output node")))?;
+    // Dense tables instead of hash sets (graphs reach 10^6 nodes): the segment of each node, and
+    // for values the segment that last took them as an input and their copy in that segment's
+    // subgraph.
+    let mut seg_of = vec![NONE; g.node_capacity()];
     for (i, seg) in plan.segments.iter().enumerate() {
-        let g = &p.graphs[gid];
-        let inside: HashSet<NodeId> = seg.nodes.iter().copied().collect();
-        // External inputs in order of first use; outputs in definition order.
+        for &n in &seg.nodes {
+            if g.get_node(n).is_none_or(|d| d.is_dead()) || n == out_node {
+                return Err(PartitionError::Graph(format!(
+                    "{n} cannot be outlined from @{gname}"
+                )));
+            }
+            let slot = &mut seg_of[n.as_u32() as usize];
+            if *slot != NONE {
+                return Err(PartitionError::Graph(format!("{n} is in two segments")));
+            }
+            *slot = i as u32;
+        }
+    }
+    let seg_of_node = |n: NodeId| seg_of[n.as_u32() as usize];
+    // Executable order: nodes outside the plan (they stay before the calls) read no segment's
+    // results, and each segment reads only earlier segments' results.
+    for n in g.nodes() {
+        if seg_of_node(n) != NONE || n == out_node {
+            continue;
+        }
+        let mut bad = None;
+        g.node(n).for_each_input(|v| {
+            if seg_of_node(g.value(v).def) != NONE {
+                bad = Some(v);
+            }
+        });
+        if let Some(v) = bad {
+            return Err(PartitionError::Graph(format!(
+                "{} is outside the plan but reads {}, a segment's result",
+                g.node(n).name,
+                g.value(v).name
+            )));
+        }
+    }
+    // Inputs (external values in order of first use) and outputs (values used outside, in
+    // definition order) of every segment.
+    let mut seen_by: Vec<u32> = vec![NONE; g.value_capacity()];
+    let mut io: Vec<(Vec<ValueId>, Vec<ValueId>)> = Vec::with_capacity(plan.segments.len());
+    for (i, seg) in plan.segments.iter().enumerate() {
+        let stamp = i as u32;
         let mut inputs: Vec<ValueId> = Vec::new();
-        let mut seen_in = HashSet::new();
+        let mut later = None;
         for &n in &seg.nodes {
             g.node(n).for_each_input(|v| {
-                if !inside.contains(&g.value(v).def) && seen_in.insert(v) {
+                let k = v.as_u32() as usize;
+                let ds = seg_of_node(g.value(v).def);
+                if seen_by[k] != stamp && ds != stamp {
+                    seen_by[k] = stamp;
                     inputs.push(v);
+                    if ds != NONE && ds > stamp {
+                        later = Some(v);
+                    }
                 }
             });
+        }
+        if let Some(v) = later {
+            return Err(PartitionError::Graph(format!(
+                "segment {i} reads {} from a later segment",
+                g.value(v).name
+            )));
         }
         let mut outputs: Vec<ValueId> = Vec::new();
         for &n in &seg.nodes {
             for &r in &g.node(n).results {
-                if g.value(r).uses().iter().any(|u| !inside.contains(u)) {
+                if g.value(r).uses().iter().any(|&u| seg_of_node(u) != stamp) {
                     outputs.push(r);
                 }
             }
         }
-        // Build the subgraph.
+        io.push((inputs, outputs));
+    }
+    // From here on nothing fails. Build the subgraphs.
+    let g = std::mem::replace(&mut p.graphs[gid], Graph::new(gname.clone()));
+    let mut copy: Vec<(u32, ValueId)> = vec![(NONE, ValueId::from_u32(0)); g.value_capacity()];
+    let mut created = Vec::with_capacity(plan.segments.len());
+    for (i, (seg, (inputs, outputs))) in plan.segments.iter().zip(&io).enumerate() {
+        let stamp = i as u32;
         let mut sub = Graph::new(format!("{gname}_seg{i}_{}", seg.backend.name()));
-        let mut map: HashMap<ValueId, ValueId> = HashMap::new();
         // Placeholders are named after the outside values they receive; an inner node may
         // carry the same node name (multi-output nodes are named apart from their values), so
-        // names are made unique within the subgraph.
-        let mut taken: HashSet<String> = HashSet::new();
-        for &n in &seg.nodes {
-            taken.insert(g.node(n).name.clone());
-            for &r in &g.node(n).results {
-                taken.insert(g.value(r).name.clone());
+        // names are made unique within the subgraph. With few inputs (the common case on long
+        // chains) the segment's names are scanned instead of hashed.
+        let few = inputs.len() <= 4;
+        let mut taken: HashSet<&str> = HashSet::new();
+        if !few {
+            for &n in &seg.nodes {
+                taken.insert(&g.node(n).name);
+                for &r in &g.node(n).results {
+                    taken.insert(&g.value(r).name);
+                }
             }
         }
-        for &v in &inputs {
+        let in_segment = |name: &str| {
+            if few {
+                seg.nodes.iter().any(|&n| {
+                    g.node(n).name == name
+                        || g.node(n).results.iter().any(|&r| g.value(r).name == name)
+                })
+            } else {
+                taken.contains(name)
+            }
+        };
+        let mut placeholders: HashSet<String> = HashSet::new();
+        for &v in inputs {
             let vd = g.value(v);
-            let mut name = vd.name.clone();
-            let mut k = 1;
-            while taken.contains(&name) {
-                name = format!("{}_in{k}", vd.name);
-                k += 1;
-            }
-            taken.insert(name.clone());
-            let ph = sub.append(NodeBuilder::new(Op::Placeholder).result(name, vd.ty.clone()));
-            map.insert(v, sub.node(ph).results[0]);
-        }
-        for &n in &seg.nodes {
-            let nd = g.node(n);
-            let remap = |a: &Arg| {
-                let mut a = a.clone();
-                a.map_values(&mut |v| map.get(&v).copied().unwrap_or(v));
-                a
+            let free = |name: &str| !in_segment(name) && !placeholders.contains(name);
+            let name = if free(&vd.name) {
+                vd.name.clone()
+            } else {
+                (1..)
+                    .map(|k| format!("{}_in{k}", vd.name))
+                    .find(|c| free(c))
+                    .expect("a free name")
             };
-            let mut b = NodeBuilder::new(nd.op.clone())
-                .args(nd.args.iter().map(remap).collect())
-                .name(nd.name.clone());
-            b.kwargs = nd
-                .kwargs
-                .iter()
-                .map(|(k, a)| (k.clone(), remap(a)))
-                .collect();
-            for &r in &nd.results {
-                b = b.result(g.value(r).name.clone(), g.ty(r).clone());
-            }
-            let new = sub.append(b);
-            sub.node_meta_mut(new).recorded_types = nd.meta.recorded_types;
-            for (k, &r) in nd.results.iter().enumerate() {
-                let nr = sub.node(new).results[k];
-                map.insert(r, nr);
+            placeholders.insert(name.clone());
+            let ph = sub.append(NodeBuilder::new(Op::Placeholder).result(name, vd.ty.clone()));
+            copy[v.as_u32() as usize] = (stamp, sub.node(ph).results[0]);
+        }
+        // Values read inside the segment are inputs (copied above) or results of earlier
+        // nodes of the segment (copied below, before any use: program order).
+        let lookup = |copy: &[(u32, ValueId)], v: ValueId| match copy[v.as_u32() as usize] {
+            (s, c) if s == stamp => c,
+            _ => v,
+        };
+        for &n in &seg.nodes {
+            let new = copy_node(&g, n, &mut sub, |v| lookup(&copy, v));
+            for (k, &r) in g.node(n).results.iter().enumerate() {
+                copy[r.as_u32() as usize] = (stamp, sub.node(new).results[k]);
             }
         }
         sub.append(
-            NodeBuilder::new(Op::Output).args(outputs.iter().map(|v| Arg::Value(map[v])).collect()),
+            NodeBuilder::new(Op::Output).args(
+                outputs
+                    .iter()
+                    .map(|&v| Arg::Value(lookup(&copy, v)))
+                    .collect(),
+            ),
         );
-        let sub_id = p.add_graph(sub);
-        created.push(sub_id);
-        // Call it from the parent and rewire.
-        let g = &mut p.graphs[gid];
-        let mut call = NodeBuilder::new(Op::CallGraph { graph: sub_id })
-            .args(inputs.iter().map(|&v| Arg::Value(v)).collect())
-            .name(format!("seg{i}_{}", seg.backend.name()));
-        for &v in &outputs {
-            call = call.result(g.value(v).name.clone(), g.ty(v).clone());
+        created.push(p.add_graph(sub));
+    }
+    // The new main graph: nodes outside the plan, the calls, the output. `copy` now maps old
+    // values to new main-graph values (stamp `NONE - 1`); the checks above guarantee every
+    // value is mapped before it is read.
+    const MAIN: u32 = NONE - 1;
+    let mut main = Graph::new(gname);
+    let lookup = |copy: &[(u32, ValueId)], v: ValueId| match copy[v.as_u32() as usize] {
+        (MAIN, c) => c,
+        _ => v,
+    };
+    let mut copy_into_main = |main: &mut Graph, copy: &mut Vec<(u32, ValueId)>, n: NodeId| {
+        let new = copy_node(&g, n, main, |v| lookup(copy, v));
+        for (k, &r) in g.node(n).results.iter().enumerate() {
+            copy[r.as_u32() as usize] = (MAIN, main.node(new).results[k]);
         }
-        let call_id = g.insert_before(out_node, call);
-        for (k, &v) in outputs.iter().enumerate() {
-            let nv = g.node(call_id).results[k];
-            g.replace_all_uses(v, nv);
-        }
-        for &n in seg.nodes.iter().rev() {
-            g.remove_node(n)
-                .map_err(|e| PartitionError::Graph(e.to_string()))?;
+    };
+    for n in g.nodes() {
+        if seg_of_node(n) == NONE && n != out_node {
+            copy_into_main(&mut main, &mut copy, n);
         }
     }
-    p.graphs[gid].compact();
+    for (i, ((seg, (inputs, outputs)), &sub_id)) in
+        plan.segments.iter().zip(&io).zip(&created).enumerate()
+    {
+        let mut call = NodeBuilder::new(Op::CallGraph { graph: sub_id })
+            .args(
+                inputs
+                    .iter()
+                    .map(|&v| Arg::Value(lookup(&copy, v)))
+                    .collect(),
+            )
+            .name(format!("seg{i}_{}", seg.backend.name()));
+        for &v in outputs {
+            call = call.result(g.value(v).name.clone(), g.ty(v).clone());
+        }
+        let call_id = main.append(call);
+        for (k, &v) in outputs.iter().enumerate() {
+            copy[v.as_u32() as usize] = (MAIN, main.node(call_id).results[k]);
+        }
+    }
+    copy_into_main(&mut main, &mut copy, out_node);
+    p.graphs[gid] = main;
     Ok(created)
+}
+
+/// Appends a copy of node `n` of `g` to `to`, with its values renamed by `map`.
+fn copy_node(g: &Graph, n: NodeId, to: &mut Graph, map: impl Fn(ValueId) -> ValueId) -> NodeId {
+    let nd = g.node(n);
+    let remap = |a: &Arg| {
+        let mut a = a.clone();
+        a.map_values(&mut |v| map(v));
+        a
+    };
+    let mut b = NodeBuilder::new(nd.op.clone())
+        .args(nd.args.iter().map(remap).collect())
+        .name(nd.name.clone());
+    b.kwargs = nd
+        .kwargs
+        .iter()
+        .map(|(k, a)| (k.clone(), remap(a)))
+        .collect();
+    for &r in &nd.results {
+        b = b.result(g.value(r).name.clone(), g.ty(r).clone());
+    }
+    let new = to.append(b);
+    *to.node_meta_mut(new) = nd.meta.clone();
+    new
 }
 
 /// A capability that accepts every `aten.*` operator and nothing else: the stand-in used by the

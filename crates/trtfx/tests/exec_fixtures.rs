@@ -3,80 +3,27 @@
 //! `tests/fixtures/gen.py` from the exported program). Tolerances: f32 rtol 1e-4 / atol 1e-5,
 //! integers and bools exactly.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{assert_matches_goldens, fixtures};
 use trtfx::exec::interp::{Executor, Value};
 use trtfx::exec::Tensor;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-/// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
-/// computes `x * scale + shift` (see gen.py).
-fn register_test_kernels(ex: &mut Executor<'_>) {
-    ex.register_kernel(
-        "trtfx_test.scale_shift.default",
-        std::sync::Arc::new(|c| {
-            let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
-            let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-            let shift = c.int_or(2, "shift", 0).map_err(|e| e.to_string())?;
-            let s = Tensor::scalar(scale as f32);
-            let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
-            let b = Tensor::scalar(shift as f32);
-            let y = trtfx::exec::kernels::elementwise::add(&y, &b, trtfx::exec::Scalar::Int(1))
-                .map_err(|e| e.to_string())?;
-            Ok(vec![Value::Tensor(y)])
-        }),
-    );
-}
-
-fn run_fixture(name: &str, dialect: &str) {
+fn run_fixture(name: &str, file: &str) {
     let dir = fixtures();
-    let archive = if dialect == "core" {
-        dir.join(format!("{name}.core.pt2"))
-    } else {
-        dir.join(format!("{name}.pt2"))
-    };
-    let program = trtfx::frontend::import_pt2(&archive)
-        .unwrap_or_else(|e| panic!("import {}: {e}", archive.display()));
+    let program = trtfx::frontend::import_pt2(dir.join(file))
+        .unwrap_or_else(|e| panic!("import {file}: {e}"));
     let io = trtfx::io::read_io(&dir.join(format!("{name}.io.safetensors"))).expect("io file");
-    let mut ex = Executor::new(&program);
-    register_test_kernels(&mut ex);
-    let inputs: Vec<Value> = io.inputs.iter().cloned().map(Value::Tensor).collect();
-    let outs = ex
-        .run(&inputs)
-        .unwrap_or_else(|e| panic!("{name} ({dialect}): run failed: {e}"));
-    assert_eq!(
-        outs.len(),
-        io.outputs.len(),
-        "{name} ({dialect}): output count"
-    );
-    for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
-        let got = match got {
-            Value::Tensor(t) => t.clone(),
-            Value::Int(v) => Tensor::scalar(*v),
-            Value::Float(v) => Tensor::scalar(*v),
-            Value::Bool(v) => Tensor::scalar(*v),
-            other => panic!("{name}: output {i} is a {}", other.kind()),
-        };
-        let c = trtfx::io::compare(i, &got, want, 1e-4, 1e-5);
-        assert!(
-            c.ok,
-            "{name} ({dialect}) out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
-            c.detail.unwrap_or_default(),
-            c.max_abs,
-            c.max_rel
-        );
-    }
+    assert_matches_goldens(&program, file, &io);
 }
 
 macro_rules! fixture_tests {
     ($($name:ident),* $(,)?) => {
         mod export_ir {
-            $(#[test] fn $name() { super::run_fixture(stringify!($name), "export"); })*
+            $(#[test] fn $name() { super::run_fixture(stringify!($name), concat!(stringify!($name), ".pt2")); })*
         }
         mod core_aten {
-            $(#[test] fn $name() { super::run_fixture(stringify!($name), "core"); })*
+            $(#[test] fn $name() { super::run_fixture(stringify!($name), concat!(stringify!($name), ".core.pt2")); })*
         }
     };
 }
@@ -95,8 +42,7 @@ fixture_tests!(
 /// Inputs that do not match the input specs are refused before anything runs.
 #[test]
 fn wrong_inputs_are_refused() {
-    let dir = fixtures();
-    let program = trtfx::frontend::import_pt2(&dir.join("cnn.pt2")).expect("import");
+    let program = trtfx::frontend::import_pt2(fixtures().join("cnn.pt2")).expect("import");
     let ex = Executor::new(&program);
     let err = ex.run(&[]).unwrap_err().to_string();
     assert!(err.contains("takes 1 user input(s), got 0"), "{err}");
@@ -106,4 +52,15 @@ fn wrong_inputs_are_refused() {
     let big = Tensor::zeros(&[65, 3, 16, 16], trtfx::exec::DType::F32);
     let err = ex.run(&[Value::Tensor(big)]).unwrap_err().to_string();
     assert!(err.contains("outside its range"), "{err}");
+}
+
+/// A custom op without a registered kernel is an error that names it and says how to fix it.
+#[test]
+fn custom_op_without_kernel_is_named() {
+    let program = trtfx::frontend::import_pt2(fixtures().join("customop.pt2")).expect("import");
+    let io = trtfx::io::read_io(&fixtures().join("customop.io.safetensors")).expect("io");
+    let ins: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
+    let err = Executor::new(&program).run(&ins).unwrap_err().to_string();
+    assert!(err.contains("trtfx_test.scale_shift.default"), "{err}");
+    assert!(err.contains("register_kernel"), "{err}");
 }

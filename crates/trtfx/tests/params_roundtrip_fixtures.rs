@@ -2,54 +2,15 @@
 //! and as `.fxir` + weights sidecar, loaded back, and run in the executor with PyTorch's outputs.
 //! User-facing runs take only the user inputs; the weights travel with the program.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use trtfx::exec::interp::{Executor, Value};
-use trtfx::exec::Tensor;
+mod common;
+
+use common::{assert_matches_goldens, fixtures, run};
 use trtfx::ir::Program;
 use trtfx::passes::passes::params::{check_weight_bindings, lift, unlift, WeightKinds};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn run(p: &Program, inputs: &[Tensor]) -> Result<Vec<Tensor>, String> {
-    let mut ex = Executor::new(p);
-    ex.register_kernel(
-        "trtfx_test.scale_shift.default",
-        Arc::new(|c| {
-            let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
-            let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-            let shift = c.float_or(2, "shift", 0.0).map_err(|e| e.to_string())?;
-            let s = Tensor::from_scalar(trtfx::exec::Scalar::Float(scale), x.dtype());
-            let b = Tensor::from_scalar(trtfx::exec::Scalar::Float(shift), x.dtype());
-            let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
-            let y = trtfx::exec::kernels::elementwise::add(&y, &b, trtfx::exec::Scalar::Int(1))
-                .map_err(|e| e.to_string())?;
-            Ok(vec![Value::Tensor(y)])
-        }),
-    );
-    let ins: Vec<Value> = inputs.iter().cloned().map(Value::Tensor).collect();
-    let outs = ex.run(&ins).map_err(|e| e.to_string())?;
-    outs.into_iter()
-        .map(|v| match v {
-            Value::Tensor(t) => Ok(t),
-            Value::Int(i) => Ok(Tensor::scalar(i)),
-            Value::Float(f) => Ok(Tensor::scalar(f)),
-            Value::Bool(b) => Ok(Tensor::scalar(b)),
-            other => Err(format!("non-tensor output {}", other.kind())),
-        })
-        .collect()
-}
-
 fn check(p: &Program, what: &str, io: &trtfx::io::IoTensors) {
     check_weight_bindings(p).unwrap_or_else(|e| panic!("{what}: {}", e.join("\n")));
-    let outs = run(p, &io.inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert_eq!(outs.len(), io.outputs.len(), "{what}");
-    for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
-        let c = trtfx::io::compare(i, got, want, 1e-4, 1e-5);
-        assert!(c.ok, "{what}: out_{i}: {c:?}");
-    }
+    assert_matches_goldens(p, what, io);
 }
 
 fn round_trip(name: &str, file: &str) {

@@ -82,7 +82,7 @@ fn make_inputs(p: &Program, seed: u64) -> Option<Vec<Value>> {
                     let s = match d {
                         DimSpec::Static(s) => *s,
                         DimSpec::Dynamic { sym, min, max, .. } => {
-                            let mut pick = |rng: &mut Rng| rng.range(*min, (*max).min(*min + 3));
+                            let pick = |rng: &mut Rng| rng.range(*min, (*max).min(*min + 3));
                             match sym {
                                 Some(s) => {
                                     *sizes.entry(s.to_string()).or_insert_with(|| pick(&mut rng))

@@ -271,7 +271,9 @@ impl<'a> ConvertCtx<'a> {
             t,
             &ShuffleParams {
                 reshape: Some(arg),
-                zero_is_placeholder: false,
+                // No real zero extents occur here, and TensorRT builders reject
+                // `setZeroIsPlaceholder(false)` with shape tensors.
+                zero_is_placeholder: true,
                 ..ShuffleParams::default()
             },
         )?;
@@ -434,7 +436,9 @@ impl<'a> ConvertCtx<'a> {
                 t,
                 &ShuffleParams {
                     reshape: Some(ShapeArg::Static(dims)),
-                    zero_is_placeholder: false,
+                    // No real zero extents occur here, and TensorRT builders reject
+                    // `setZeroIsPlaceholder(false)` with shape tensors.
+                    zero_is_placeholder: true,
                     ..ShuffleParams::default()
                 },
             )?
@@ -446,7 +450,9 @@ impl<'a> ConvertCtx<'a> {
                 t,
                 &ShuffleParams {
                     reshape: Some(ShapeArg::Tensor(shape)),
-                    zero_is_placeholder: false,
+                    // No real zero extents occur here, and TensorRT builders reject
+                    // `setZeroIsPlaceholder(false)` with shape tensors.
+                    zero_is_placeholder: true,
                     ..ShuffleParams::default()
                 },
             )?

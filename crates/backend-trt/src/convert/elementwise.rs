@@ -636,7 +636,9 @@ pub(super) fn register(r: &mut ConverterRegistry) {
 
 /// [`inplace_ok`] for ops whose tensor argument is named `input` (`dropout_`).
 pub(super) fn inplace_ok_input(a: &NodeArgs<'_>) -> Result<(), String> {
-    if a.op.split('.').nth(1).is_some_and(|b| b.ends_with('_')) && a.used_after("input") {
+    if a.op.split('.').nth(1).is_some_and(|b| b.ends_with('_'))
+        && (a.used_after("input") || a.used_after("self"))
+    {
         return Err(format!(
             "{}: in-place op whose input is read afterwards (run functionalization)",
             a.op

@@ -182,7 +182,15 @@ pub(super) fn register(r: &mut ConverterRegistry) {
                     }
                     super::elementwise::inplace_ok_input(a)
                 },
-                |ctx, a| one(ctx.input(a, "input")?),
+                |ctx, a| {
+                    // `dropout` names its tensor `input`, `dropout_` names it `self`.
+                    let name = if a.get("input").is_some() {
+                        "input"
+                    } else {
+                        "self"
+                    };
+                    one(ctx.input(a, name)?)
+                },
             ),
         );
     }

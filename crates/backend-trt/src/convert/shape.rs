@@ -196,12 +196,42 @@ fn pad_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>>
     let x = ctx.input(a, "self")?;
     let out = a.result_tensor(0)?;
     let dt = trt_dtype(out.dtype)?;
-    let fill = if mode == SliceMode::Fill {
+    if mode == SliceMode::Fill {
+        // Constant padding as concatenation with constant blocks: TensorRT builders do not
+        // all expose the slice layer's fill mode.
         let v = a.opt_f64("value")?.unwrap_or(0.0);
-        Some(ctx.scalar(v, dt, 0)?)
-    } else {
-        None
-    };
+        let mut y = x;
+        for (axis, &(l, r)) in p.iter().enumerate() {
+            if l < 0 || r < 0 {
+                return Err("negative padding".into());
+            }
+            let mut parts = vec![];
+            let dims = ctx.desc(y)?.dims;
+            for (n, before) in [(l, true), (r, false)] {
+                if n == 0 {
+                    continue;
+                }
+                let mut d = dims.clone();
+                d[axis] = n;
+                let count: i64 = d.iter().product();
+                let w = super::ctx::weights_of(&vec![v; count as usize], dt)?;
+                let c = ctx.constant(&d, w)?;
+                if before {
+                    parts.insert(0, c);
+                } else {
+                    parts.push(c);
+                }
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            let pos = if l > 0 { 1 } else { 0 };
+            parts.insert(pos, y);
+            y = ctx.net.add_concatenation(&parts, axis as u32)?;
+        }
+        return one(y);
+    }
+    let fill = None;
     let start: Vec<Dim> = p.iter().map(|(l, _)| Dim::constant(-l)).collect();
     let r = p.len();
     one(slice(ctx, x, &start, &out.shape, &vec![1; r], mode, fill)?)
@@ -542,8 +572,25 @@ pub(super) fn register(r: &mut ConverterRegistry) {
             name,
             OpConverter::new(
                 |a| {
-                    pads(a)?;
-                    pad_mode(a)?;
+                    let p = pads(a)?;
+                    let mode = pad_mode(a)?;
+                    if mode != SliceMode::Fill {
+                        // The real builder (trtx 0.9.1) does not expose ISliceLayer::setMode.
+                        return Err(format!(
+                            "{}: {mode:?} padding needs ISliceLayer::setMode, which the \
+                             TensorRT binding does not expose",
+                            a.op
+                        ));
+                    }
+                    {
+                        let x = a.tensor("self")?;
+                        if p.iter().any(|&(l, r)| l < 0 || r < 0) || x.static_shape().is_none() {
+                            return Err(format!(
+                                "{}: constant padding needs a static shape and pads >= 0",
+                                a.op
+                            ));
+                        }
+                    }
                     Ok(())
                 },
                 pad_convert,

@@ -14,7 +14,8 @@ use crate::{DType, ExecError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use trtfx_ir::{
-    Arg, DimSpec, GraphId, InputKind, InputSpec, Op, OutputKind, Program, Type, ValueId,
+    Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, Type,
+    ValueId,
 };
 
 /// A run-time value.
@@ -478,6 +479,106 @@ pub struct Executor<'p> {
     program: &'p Program,
     weights: Mutex<HashMap<String, Tensor>>,
     custom: HashMap<String, CustomKernel>,
+    /// Per graph, what a run needs beyond the graph (built on first use).
+    plans: Mutex<HashMap<GraphId, Arc<Plan>>>,
+    /// Results of weight-only layout nodes ([`Plan::fold`]), by graph and node position.
+    folded: Mutex<HashMap<(GraphId, usize), Vec<Value>>>,
+}
+
+/// What running a graph needs besides the graph, computed once per graph.
+struct Plan {
+    /// Nodes in execution order.
+    order: Vec<NodeId>,
+    /// Per value index: position in `order` of its last reader (`usize::MAX`: never read), so
+    /// large intermediates are freed as soon as possible.
+    last_use: Vec<usize>,
+    /// Per position: the node is a pure layout op (permute, transpose, view, ...) whose tensor
+    /// inputs are all weights or other such nodes, so its result is the same on every run and
+    /// is computed once (e.g. the `permute` of a `linear` weight in core ATen programs).
+    fold: Vec<bool>,
+}
+
+/// Deterministic, side-effect-free ops that only rearrange or convert their input; applied to
+/// weights they are computed once per executor.
+fn foldable_target(target: &str) -> bool {
+    let mut parts = target.splitn(3, '.');
+    if parts.next() != Some("aten") {
+        return false;
+    }
+    matches!(
+        parts.next().unwrap_or(""),
+        "permute"
+            | "t"
+            | "transpose"
+            | "numpy_T"
+            | "view"
+            | "reshape"
+            | "_unsafe_view"
+            | "unsqueeze"
+            | "squeeze"
+            | "flatten"
+            | "expand"
+            | "clone"
+            | "contiguous"
+            | "alias"
+            | "detach"
+            | "lift_fresh_copy"
+            | "_to_copy"
+            | "to"
+            | "type_as"
+    )
+}
+
+impl Plan {
+    fn new(g: &Graph, const_placeholders: &[bool]) -> Plan {
+        let order = g.node_ids();
+        let mut last_use = vec![usize::MAX; g.value_capacity()];
+        // Values that are the same on every run: weights and folded nodes' results.
+        let mut is_const = vec![false; g.value_capacity()];
+        let mut fold = vec![false; order.len()];
+        let mut placeholder = 0;
+        for (i, &n) in order.iter().enumerate() {
+            let node = g.node(n);
+            node.for_each_input(|v| {
+                if let Some(l) = last_use.get_mut(v.as_u32() as usize) {
+                    *l = i;
+                }
+            });
+            let konst = match &node.op {
+                Op::Placeholder => {
+                    placeholder += 1;
+                    const_placeholders
+                        .get(placeholder - 1)
+                        .copied()
+                        .unwrap_or(false)
+                }
+                Op::GetAttr { .. } => true,
+                Op::Call { target } if foldable_target(target) => {
+                    let mut all = true;
+                    let mut any = false;
+                    node.for_each_input(|v| {
+                        any = true;
+                        all &= is_const.get(v.as_u32() as usize).copied().unwrap_or(false);
+                    });
+                    fold[i] = all && any;
+                    fold[i]
+                }
+                _ => false,
+            };
+            if konst {
+                for &r in &node.results {
+                    if let Some(c) = is_const.get_mut(r.as_u32() as usize) {
+                        *c = true;
+                    }
+                }
+            }
+        }
+        Plan {
+            order,
+            last_use,
+            fold,
+        }
+    }
 }
 
 impl<'p> Executor<'p> {
@@ -487,6 +588,8 @@ impl<'p> Executor<'p> {
             program,
             weights: Mutex::new(HashMap::new()),
             custom: HashMap::new(),
+            plans: Mutex::new(HashMap::new()),
+            folded: Mutex::new(HashMap::new()),
         }
     }
 
@@ -659,16 +762,9 @@ impl<'p> Executor<'p> {
             .get(gid)
             .ok_or_else(|| RunError::Program(format!("no graph {gid}")))?;
         let mut env: Vec<Option<Value>> = vec![None; g.value_capacity()];
-        // Last use of each value, so large intermediates are freed as soon as possible.
-        let order = g.node_ids();
-        let mut last_use: HashMap<ValueId, usize> = HashMap::new();
-        for (i, &n) in order.iter().enumerate() {
-            g.node(n).for_each_input(|v| {
-                last_use.insert(v, i);
-            });
-        }
+        let plan = self.plan(gid, g);
         let mut inputs = inputs.into_iter();
-        for (i, &n) in order.iter().enumerate() {
+        for (i, &n) in plan.order.iter().enumerate() {
             let node = g.node(n);
             let read = |a: &Arg, env: &Vec<Option<Value>>| -> RunResult<Value> {
                 resolve(a, env, &node.name)
@@ -700,6 +796,7 @@ impl<'p> Executor<'p> {
                     let outs = self.run_graph(*graph, args)?;
                     bind_results(&mut env, &node.results, outs, &node.name)?;
                 }
+                Op::Call { .. } if plan.fold[i] && self.bind_folded(gid, i, &mut env, node)? => {}
                 Op::Call { target } => {
                     let call = CallArgs {
                         op: target,
@@ -726,12 +823,17 @@ impl<'p> Executor<'p> {
                             node.results.iter().map(|&r| g.ty(r)).collect();
                         dispatch::call(self, &call, &result_types)?
                     };
+                    if plan.fold[i] {
+                        if let Ok(mut m) = self.folded.lock() {
+                            m.insert((gid, i), outs.clone());
+                        }
+                    }
                     bind_results(&mut env, &node.results, outs, &node.name)?;
                 }
             }
             // Free values whose last use was this node.
             node.for_each_input(|v| {
-                if last_use.get(&v) == Some(&i) {
+                if plan.last_use.get(v.index()) == Some(&i) {
                     env[v.index()] = None;
                 }
             });
@@ -740,6 +842,59 @@ impl<'p> Executor<'p> {
             "graph @{} has no output node",
             g.name
         )))
+    }
+}
+
+impl Executor<'_> {
+    /// The plan of graph `gid` (built on first use).
+    fn plan(&self, gid: GraphId, g: &Graph) -> Arc<Plan> {
+        if let Some(p) = self.plans.lock().ok().and_then(|m| m.get(&gid).cloned()) {
+            return p;
+        }
+        // Main-graph placeholders fed from the weight store are constants.
+        let consts: Vec<bool> = if gid == self.program.main {
+            self.program
+                .signature
+                .inputs
+                .iter()
+                .map(|k| {
+                    matches!(
+                        k,
+                        InputKind::Parameter { .. }
+                            | InputKind::Buffer { .. }
+                            | InputKind::Constant { .. }
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let p = Arc::new(Plan::new(g, &consts));
+        if let Ok(mut m) = self.plans.lock() {
+            m.insert(gid, p.clone());
+        }
+        p
+    }
+
+    /// Binds the cached results of folded node `pos` of graph `gid`; `false` when not computed
+    /// yet.
+    fn bind_folded(
+        &self,
+        gid: GraphId,
+        pos: usize,
+        env: &mut [Option<Value>],
+        node: &trtfx_ir::NodeData,
+    ) -> RunResult<bool> {
+        let Some(outs) = self
+            .folded
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(gid, pos)).cloned())
+        else {
+            return Ok(false);
+        };
+        bind_results(env, &node.results, outs, &node.name)?;
+        Ok(true)
     }
 }
 

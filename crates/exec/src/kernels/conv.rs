@@ -221,10 +221,19 @@ pub fn convolution(
     } else {
         (&out_sp, &in_sp)
     };
-    let pairs: Vec<Vec<(u32, u32)>> = koffs
-        .iter()
-        .map(|k| kernel_pairs(k, col_sp, img_sp, &s, &p, &d))
-        .collect();
+    // Depthwise-like 2-d convolutions run directly; 1×1 stride-1 unpadded ones read the input
+    // as the GEMM operand. Neither needs the im2col pairs.
+    let direct2d = !transposed && cin_g == 1 && nd == 2;
+    let pointwise =
+        !transposed && kk == 1 && s.iter().all(|&v| v == 1) && p.iter().all(|&v| v == 0);
+    let pairs: Vec<Vec<(u32, u32)>> = if direct2d || pointwise {
+        Vec::new()
+    } else {
+        koffs
+            .iter()
+            .map(|k| kernel_pairs(k, col_sp, img_sp, &s, &p, &d))
+            .collect()
+    };
     let lc = numel(col_sp);
     let li = numel(img_sp);
     if li > u32::MAX as usize || lc > u32::MAX as usize {
@@ -241,12 +250,14 @@ pub fn convolution(
         let per_image = |(ni, o): (usize, &mut [F])| {
             let xi = &xs[ni * c * l_in..(ni + 1) * c * l_in];
             let rows = if transposed { cout_g * kk } else { cin_g * kk };
-            let mut col = vec![F::zero(); rows * lc];
+            // im2col / col2im buffer, allocated on first use (zeros at padded positions stay).
+            let mut col: Vec<F> = Vec::new();
             for gi in 0..g {
                 if transposed {
                     // col[(co, k), i] = sum_ci W[ci, co, k] * x[ci, i]; W_g is [cin_g, rows].
                     let wg = &ws[gi * cin_g * rows..];
                     let xg = &xi[gi * cin_g * l_in..];
+                    col.resize(rows * lc, F::zero());
                     run_gemm(rows, cin_g, lc, Mat { data: wg, rs: 1, cs: rows as isize, bs: 0 }, Mat { data: xg, rs: lc as isize, cs: 1, bs: 0 }, &mut col);
                     let og = &mut o[gi * cout_g * l_out..(gi + 1) * cout_g * l_out];
                     for co in 0..cout_g {
@@ -258,12 +269,28 @@ pub fn convolution(
                             }
                         }
                     }
+                } else if direct2d {
+                    // Depthwise-like (one input channel per group): direct, no im2col.
+                    let xg = &xi[gi * l_in..(gi + 1) * l_in];
+                    let wg = &ws[gi * cout_g * kk..(gi + 1) * cout_g * kk];
+                    let og = &mut o[gi * cout_g * l_out..(gi + 1) * cout_g * l_out];
+                    let geo = Geo2d {
+                        img: [in_sp[0], in_sp[1]],
+                        out: [out_sp[0], out_sp[1]],
+                        k: [k_sp[0], k_sp[1]],
+                        s: [s[0] as usize, s[1] as usize],
+                        p: [p[0], p[1]],
+                        d: [d[0] as usize, d[1] as usize],
+                    };
+                    for co in 0..cout_g {
+                        single_channel_2d(&geo, xg, &wg[co * kk..(co + 1) * kk], &mut og[co * l_out..(co + 1) * l_out]);
+                    }
                 } else {
                     let xg = &xi[gi * cin_g * l_in..(gi + 1) * cin_g * l_in];
-                    let pointwise = kk == 1 && s.iter().all(|&v| v == 1) && p.iter().all(|&v| v == 0);
                     let cm: &[F] = if pointwise {
                         xg
                     } else {
+                        col.resize(rows * lc, F::zero());
                         for ci in 0..cin_g {
                             let xc = &xg[ci * l_in..];
                             for (ki, pr) in pairs.iter().enumerate() {
@@ -300,6 +327,70 @@ pub fn convolution(
         let r = Tensor::from_parts(out, shape).to_dtype(dt);
         if unbatched { crate::kernels::shape::squeeze(&r, Some(&[0])) } else { Ok(r) }
     })
+}
+
+/// Geometry of a 2-d convolution: image, output and kernel sizes, stride, padding, dilation.
+struct Geo2d {
+    img: [usize; 2],
+    out: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    p: [i64; 2],
+    d: [usize; 2],
+}
+
+/// Output positions `lo..hi` along one dim whose input `o * s - p + k * d` lies in `0..size`.
+fn valid_range(out: usize, size: usize, s: usize, p: i64, kd: usize) -> (usize, usize) {
+    let off = kd as i64 - p; // input = o * s + off
+    let lo = if off >= 0 {
+        0
+    } else {
+        ((-off) as usize).div_ceil(s)
+    };
+    let last = size as i64 - 1 - off; // need o * s <= last
+    let hi = if last < 0 {
+        0
+    } else {
+        (last as usize / s + 1).min(out)
+    };
+    (lo.min(hi), hi)
+}
+
+/// One output channel of a 2-d convolution over one input channel (`out += w ⋆ x`), computed
+/// directly: for each kernel tap a scaled, strided row add (contiguous when the stride is 1).
+fn single_channel_2d<F: crate::dtype::Real>(g: &Geo2d, x: &[F], w: &[F], out: &mut [F]) {
+    let [ih, iw] = g.img;
+    let [oh, ow] = g.out;
+    let [kh, kw] = g.k;
+    let xr: Vec<(usize, usize)> = (0..kw)
+        .map(|kx| valid_range(ow, iw, g.s[1], g.p[1], kx * g.d[1]))
+        .collect();
+    for ky in 0..kh {
+        let (y0, y1) = valid_range(oh, ih, g.s[0], g.p[0], ky * g.d[0]);
+        for oy in y0..y1 {
+            let iy = (oy * g.s[0]) as i64 - g.p[0] + (ky * g.d[0]) as i64;
+            let xrow = &x[iy as usize * iw..(iy as usize + 1) * iw];
+            let orow = &mut out[oy * ow..(oy + 1) * ow];
+            for (kx, &(x0, x1)) in xr.iter().enumerate() {
+                if x0 >= x1 {
+                    continue;
+                }
+                let wv = w[ky * kw + kx];
+                let ix0 = ((x0 * g.s[1]) as i64 - g.p[1] + (kx * g.d[1]) as i64) as usize;
+                if g.s[1] == 1 {
+                    crate::kernels::linalg::axpy(
+                        wv,
+                        &xrow[ix0..ix0 + (x1 - x0)],
+                        &mut orow[x0..x1],
+                    );
+                } else {
+                    for (j, o) in orow[x0..x1].iter_mut().enumerate() {
+                        *o += wv * xrow[ix0 + j * g.s[1]];
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `c = a @ b` (overwriting `c`), `a` m×k, `b` k×n.

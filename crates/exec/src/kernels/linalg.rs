@@ -73,6 +73,12 @@ macro_rules! impl_gemm {
                 );
                 assert!(extent(m, n, rsc, csc) < c.len() as isize);
                 assert!(rsa >= 0 && csa >= 0 && rsb >= 0 && csb >= 0 && rsc >= 0 && csc >= 0);
+                // Few rows, or few columns (c^T = b^T a^T): no packing.
+                if small_m_gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+                    || small_m_gemm(n, k, m, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc)
+                {
+                    return;
+                }
                 // SAFETY: all offsets addressed by (m, k, n, strides) were checked to lie inside
                 // the slices above; `c` is uniquely borrowed.
                 unsafe {
@@ -99,6 +105,107 @@ macro_rules! impl_gemm {
 }
 impl_gemm!(f32, matrixmultiply::sgemm);
 impl_gemm!(f64, matrixmultiply::dgemm);
+
+/// Products with at most this many rows (or columns) skip `matrixmultiply`, whose packing of the
+/// large operand costs about as much as the product itself when `m` (`n`) is tiny: batch-1
+/// `linear`, GEMV-like `addmm`, 1×1 convolutions on 1×1 maps (squeeze-excitation).
+const SMALL_M: usize = 4;
+
+/// `c = alpha * a @ b + beta * c` for `m <= SMALL_M` without packing, when `b` has unit row or
+/// column stride; `false` (nothing done) otherwise. `beta == 0`
+/// ignores `c`, like `matrixmultiply`. Strides were bounds-checked by the caller.
+#[allow(clippy::too_many_arguments)]
+fn small_m_gemm<F: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: F,
+    a: &[F],
+    rsa: isize,
+    csa: isize,
+    b: &[F],
+    rsb: isize,
+    csb: isize,
+    beta: F,
+    c: &mut [F],
+    rsc: isize,
+    csc: isize,
+) -> bool {
+    if m > SMALL_M || k == 0 || (csb != 1 && rsb != 1) {
+        return false;
+    }
+    let (rsa, csa, rsb, csb, rsc, csc) = (
+        rsa as usize,
+        csa as usize,
+        rsb as usize,
+        csb as usize,
+        rsc as usize,
+        csc as usize,
+    );
+    // Rows of `a`, contiguous.
+    let mut arows = vec![F::zero(); m * k];
+    for i in 0..m {
+        for (kk, v) in arows[i * k..(i + 1) * k].iter_mut().enumerate() {
+            *v = a[i * rsa + kk * csa];
+        }
+    }
+    let mut acc = vec![F::zero(); m * n];
+    if csb == 1 {
+        // Rows of `b` are contiguous: acc[i, :] += a[i, kk] * b[kk, :], `b` streamed once.
+        for kk in 0..k {
+            let brow = &b[kk * rsb..kk * rsb + n];
+            for i in 0..m {
+                axpy(arows[i * k + kk], brow, &mut acc[i * n..(i + 1) * n]);
+            }
+        }
+    } else {
+        // Columns of `b` are contiguous (`b` is a transposed row-major matrix): dot products.
+        for j in 0..n {
+            let bcol = &b[j * csb..j * csb + k];
+            for i in 0..m {
+                acc[i * n + j] = dot_slices(&arows[i * k..(i + 1) * k], bcol);
+            }
+        }
+    }
+    for i in 0..m {
+        for (j, &v) in acc[i * n..(i + 1) * n].iter().enumerate() {
+            let o = &mut c[i * rsc + j * csc];
+            *o = if beta == F::zero() {
+                alpha * v
+            } else {
+                alpha * v + beta * *o
+            };
+        }
+    }
+    true
+}
+
+/// `y += a * x`.
+#[inline]
+pub(crate) fn axpy<F: Real>(a: F, x: &[F], y: &mut [F]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o += a * v;
+    }
+}
+
+/// Dot product with 8 independent partial sums (so it vectorizes).
+#[inline]
+pub(crate) fn dot_slices<F: Real>(x: &[F], y: &[F]) -> F {
+    let mut acc = [F::zero(); 8];
+    let xc = x.chunks_exact(8);
+    let yc = y.chunks_exact(8);
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut s = F::zero();
+    for (&a, &b) in xr.iter().zip(yr) {
+        s += a * b;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + s
+}
 
 /// A strided matrix operand: data, row stride, column stride, batch stride (0 = broadcast).
 #[derive(Clone, Copy)]

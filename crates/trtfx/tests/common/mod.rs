@@ -1,0 +1,67 @@
+//! Shared helpers for the end-to-end tests over `tests/fixtures`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trtfx::exec::interp::{CustomKernel, Executor, Value};
+use trtfx::exec::{Scalar, Tensor};
+use trtfx::ir::Program;
+
+/// The fixture directory of the repository.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
+/// computes `x * scale + shift` (see `tests/fixtures/gen.py`).
+pub fn scale_shift() -> CustomKernel {
+    Arc::new(|c| {
+        let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
+        let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
+        let shift = c.float_or(2, "shift", 0.0).map_err(|e| e.to_string())?;
+        let s = Tensor::from_scalar(Scalar::Float(scale), x.dtype());
+        let b = Tensor::from_scalar(Scalar::Float(shift), x.dtype());
+        let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
+        let y = trtfx::exec::kernels::elementwise::add(&y, &b, Scalar::Int(1))
+            .map_err(|e| e.to_string())?;
+        Ok(vec![Value::Tensor(y)])
+    })
+}
+
+/// An executor for `p` with the fixtures' custom-op kernels registered.
+pub fn executor(p: &Program) -> Executor<'_> {
+    let mut ex = Executor::new(p);
+    ex.register_kernel("trtfx_test.scale_shift.default", scale_shift());
+    ex
+}
+
+/// Runs `p` on tensors and returns its user outputs as tensors (scalars become 0-dim).
+pub fn run(p: &Program, inputs: &[Tensor]) -> Result<Vec<Tensor>, String> {
+    let ins: Vec<Value> = inputs.iter().cloned().map(Value::Tensor).collect();
+    let outs = executor(p).run(&ins).map_err(|e| e.to_string())?;
+    outs.into_iter()
+        .map(|v| match v {
+            Value::Tensor(t) => Ok(t),
+            Value::Int(i) => Ok(Tensor::scalar(i)),
+            Value::Float(f) => Ok(Tensor::scalar(f)),
+            Value::Bool(b) => Ok(Tensor::scalar(b)),
+            other => Err(format!("output of kind {} is not a tensor", other.kind())),
+        })
+        .collect()
+}
+
+/// Asserts that `p` reproduces the goldens (f32 rtol 1e-4 / atol 1e-5; ints and bools exact).
+pub fn assert_matches_goldens(p: &Program, what: &str, io: &trtfx::io::IoTensors) {
+    let outs = run(p, &io.inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(outs.len(), io.outputs.len(), "{what}: output count");
+    for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
+        let c = trtfx::io::compare(i, got, want, 1e-4, 1e-5);
+        assert!(
+            c.ok,
+            "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
+            c.detail.unwrap_or_default(),
+            c.max_abs,
+            c.max_rel
+        );
+    }
+}
