@@ -408,7 +408,7 @@ fn linalg_and_shapes() {
         "linalg_shape",
         &[
             case!("conv2d", [("x", "f32[1,3,5,5]")], [("w", "f32[4,3,3,3]"), ("b", "f32[4]")], "%r: f32[1,4,5,5] = aten.convolution.default(%x, %w, %b, [1, 1], [1, 1], [1, 1], false, [0, 0], 1)", ["r"]),
-            case!("conv1d_grouped", [("x", "f32[2,4,7]")], [("w", "f32[4,2,3]")], "%r: f32[2,4,3] = aten.conv1d.default(%x, %w, None, [2])", ["r"]),
+            case!("conv1d_grouped", [("x", "f32[2,4,7]")], [("w", "f32[4,2,3]")], "%r: f32[2,4,3] = aten.conv1d.default(%x, %w, None, [2], [0], [1], 2)", ["r"]),
             case!("conv2d_dyn", [("x", "f32[s0,3,4,4]")], [("w", "f32[2,3,1,1]")], "%r: f32[s0,2,4,4] = aten.conv2d.default(%x, %w)", ["r"]),
             case!("linear", [("x", "f32[2,3,4]")], [("w", "f32[5,4]"), ("b", "f32[5]")], "%r: f32[2,3,5] = aten.linear.default(%x, %w, %b)", ["r"]),
             case!("addmm", [("x", "f32[2,4]"), ("y", "f32[4,3]"), ("b", "f32[3]")], [], "%r: f32[2,3] = aten.addmm.default(%b, %x, %y, beta=0.5)", ["r"]),
@@ -516,4 +516,11 @@ fn custom_op_converter_leaves_fallback() {
     for (a, b) in want.iter().zip(got[0].1.to_f64_vec()) {
         assert!((a - b).abs() < 1e-5);
     }
+}
+
+#[test]
+fn converter_count() {
+    let n = ConverterRegistry::standard().len();
+    eprintln!("standard converters: {n}");
+    assert!(n > 200);
 }

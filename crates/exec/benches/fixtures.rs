@@ -12,6 +12,8 @@
 //! `trtfx <dialect> <name> <median wall ms> <median cpu ms> <iters>`, where cpu is the on-CPU
 //! time of the executing thread (`CLOCK_THREAD_CPUTIME_ID`), not inflated by other processes
 //! queueing for the cores. `TRTFX_BENCH_ONLY=cnn,mlp` restricts the fixtures in both modes.
+//!
+//! Before timing, a warmed-up run is checked against the golden outputs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,13 +41,21 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// The user inputs `in_0, in_1, ...` of `NAME.io.safetensors`.
-fn read_inputs(path: &Path) -> Vec<Tensor> {
+/// The user inputs `in_0, in_1, ...` and golden outputs `out_0, ...` of `NAME.io.safetensors`.
+fn read_io(path: &Path) -> (Vec<Tensor>, Vec<Tensor>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let st = SafeTensors::deserialize(&bytes).expect("safetensors");
     let mut ins: Vec<(usize, Tensor)> = Vec::new();
+    let mut outs: Vec<(usize, Tensor)> = Vec::new();
     for (name, view) in st.tensors() {
-        let Some(i) = name.strip_prefix("in_").and_then(|i| i.parse().ok()) else {
+        let (list, i) = if let Some(i) = name.strip_prefix("in_") {
+            (&mut ins, i)
+        } else if let Some(i) = name.strip_prefix("out_") {
+            (&mut outs, i)
+        } else {
+            continue;
+        };
+        let Ok(i) = i.parse::<usize>() else {
             continue;
         };
         let dt = match view.dtype() {
@@ -62,10 +72,35 @@ fn read_inputs(path: &Path) -> Vec<Tensor> {
             d => panic!("{name}: dtype {d:?}"),
         };
         let t = Tensor::from_le_bytes(view.data(), dt, view.shape().to_vec()).expect("tensor");
-        ins.push((i, t));
+        list.push((i, t));
     }
     ins.sort_by_key(|(i, _)| *i);
-    ins.into_iter().map(|(_, t)| t).collect()
+    outs.sort_by_key(|(i, _)| *i);
+    let strip = |v: Vec<(usize, Tensor)>| v.into_iter().map(|(_, t)| t).collect();
+    (strip(ins), strip(outs))
+}
+
+/// Checks a run's outputs against the goldens (rtol 1e-4, atol 1e-5, as the e2e test): the
+/// timed runs reuse state cached by earlier runs (decoded weights, folded weight layouts), so
+/// this guards the steady state that the tests, running once, do not see.
+fn check(c: &Case, outs: &[Value]) {
+    assert_eq!(outs.len(), c.golden.len(), "{} ({})", c.name, c.dialect);
+    for (i, (v, want)) in outs.iter().zip(&c.golden).enumerate() {
+        let Value::Tensor(got) = v else {
+            panic!("{} ({}): output {i} is a {}", c.name, c.dialect, v.kind());
+        };
+        assert_eq!(
+            got.shape(),
+            want.shape(),
+            "{} ({}) out_{i}",
+            c.name,
+            c.dialect
+        );
+        for (g, w) in got.to_f64_vec().iter().zip(want.to_f64_vec()) {
+            let ok = (g - w).abs() <= 1e-5 + 1e-4 * w.abs() || (g.is_nan() && w.is_nan());
+            assert!(ok, "{} ({}) out_{i}: {g} vs {w}", c.name, c.dialect);
+        }
+    }
 }
 
 /// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
@@ -85,11 +120,13 @@ struct Case {
     name: &'static str,
     program: Program,
     inputs: Vec<Value>,
+    golden: Vec<Tensor>,
 }
 
 fn cases() -> Vec<Case> {
     let only: Option<Vec<String>> = std::env::var("TRTFX_BENCH_ONLY")
         .ok()
+        .filter(|s| !s.trim().is_empty())
         .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let dir = fixtures_dir();
     let mut out = Vec::new();
@@ -97,10 +134,8 @@ fn cases() -> Vec<Case> {
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
             continue;
         }
-        let inputs: Vec<Value> = read_inputs(&dir.join(format!("{name}.io.safetensors")))
-            .into_iter()
-            .map(Value::Tensor)
-            .collect();
+        let (inputs, golden) = read_io(&dir.join(format!("{name}.io.safetensors")));
+        let inputs: Vec<Value> = inputs.into_iter().map(Value::Tensor).collect();
         for (dialect, file) in [
             ("core", format!("{name}.core.pt2")),
             ("export", format!("{name}.pt2")),
@@ -113,6 +148,7 @@ fn cases() -> Vec<Case> {
                 name,
                 program,
                 inputs: inputs.clone(),
+                golden: golden.clone(),
             });
         }
     }
@@ -159,6 +195,7 @@ fn raw(cases: &[Case], iters: usize) {
         while warm.elapsed().as_secs_f64() < 0.2 {
             black_box(ex.run(&c.inputs).expect("run"));
         }
+        check(c, &ex.run(&c.inputs).expect("run"));
         let mut wall = Vec::with_capacity(iters);
         let mut cpu = Vec::with_capacity(iters);
         for _ in 0..iters {
@@ -188,6 +225,7 @@ fn criterion_bench(cases: &[Case]) {
     for c in cases {
         let ex = executor(&c.program);
         ex.run(&c.inputs).expect("run");
+        check(c, &ex.run(&c.inputs).expect("run"));
         g.bench_function(format!("{}/{}", c.dialect, c.name), |b| {
             b.iter(|| black_box(ex.run(black_box(&c.inputs)).expect("run")))
         });

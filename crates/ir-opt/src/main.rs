@@ -121,6 +121,18 @@ enum Cmd {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Build one TensorRT engine for the whole program, or list every node that prevents it.
+    /// Nothing is written on failure.
+    Engine {
+        /// The program.
+        model: PathBuf,
+        /// Where to write the serialized plan.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Print the recorded TensorRT network.
+        #[arg(long)]
+        print_network: bool,
+    },
     /// Report user inputs, parameters, buffers and constants with sizes.
     Params {
         /// `.pt2`, `.fxir` or `.json` program.
@@ -309,6 +321,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 for (i, t) in tensors.iter().enumerate() {
                     println!("out_{i}: {} {:?}", t.dtype().name(), t.shape());
+                }
+            }
+        }
+        Cmd::Engine {
+            model,
+            output,
+            print_network,
+        } => {
+            let p = load(&model)?;
+            let reg = trtfx::backend::convert::ConverterRegistry::standard();
+            let settings = trtfx::backend::settings::BuildSettings::default();
+            let engine = trtfx::backend::engine::convert_to_engine(&p, &reg, &settings)
+                .map_err(|e| anyhow!("{}: {e}", model.display()))?;
+            if print_network {
+                print!("{}", engine.network);
+            }
+            match &engine.plan {
+                trtfx::backend::engine::PlanOutcome::Built { plan, build_time } => {
+                    std::fs::write(&output, &plan.bytes)
+                        .with_context(|| format!("writing {}", output.display()))?;
+                    eprintln!(
+                        "wrote {} ({} bytes, built in {:.2} s)",
+                        output.display(),
+                        plan.bytes.len(),
+                        build_time.as_secs_f64()
+                    );
+                }
+                trtfx::backend::engine::PlanOutcome::Skipped { reason } => {
+                    bail!("the network converted, but no plan was built: {reason}");
                 }
             }
         }

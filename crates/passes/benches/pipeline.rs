@@ -156,7 +156,7 @@ fn block(c: &mut Ctx, g: &mut Graph, x: ValueId, skip: ValueId, w: &[ValueId; 4]
 
 fn weight(shape: &[i64]) -> Weight {
     let numel: i64 = shape.iter().product();
-    let bytes = (0..numel)
+    let bytes: Vec<u8> = (0..numel)
         .flat_map(|i| ((i % 7) as f32 * 0.1).to_le_bytes())
         .collect();
     Weight::from_bytes(DType::F32, shape.to_vec(), bytes)

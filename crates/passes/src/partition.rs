@@ -701,7 +701,7 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
         (MAIN, c) => c,
         _ => v,
     };
-    let mut copy_into_main = |main: &mut Graph, copy: &mut Vec<(u32, ValueId)>, n: NodeId| {
+    let copy_into_main = |main: &mut Graph, copy: &mut [(u32, ValueId)], n: NodeId| {
         let new = copy_node(&g, n, main, |v| lookup(copy, v));
         for (k, &r) in g.node(n).results.iter().enumerate() {
             copy[r.as_u32() as usize] = (MAIN, main.node(new).results[k]);

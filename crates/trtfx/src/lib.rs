@@ -21,9 +21,16 @@ pub use trtfx_frontend_fx as frontend;
 pub use trtfx_ir as ir;
 pub use trtfx_passes as passes;
 
-/// The pass registry with every built-in pass and named pipeline.
+/// The pass registry with every built-in pass and named pipeline; `partition` uses the
+/// TensorRT converter registry as its capability (`partition{backend=trt}`).
 pub fn pass_registry() -> trtfx_passes::PassRegistry {
-    trtfx_passes::PassRegistry::with_builtins()
+    let mut r = trtfx_passes::PassRegistry::with_builtins();
+    trtfx_passes::partition::register_partition(
+        &mut r,
+        "trt",
+        std::sync::Arc::new(trtfx_backend_trt::convert::ConverterRegistry::standard()),
+    );
+    r
 }
 
 /// User inputs, parameters, buffers and constants of a program, with sizes.

@@ -3,34 +3,11 @@
 //! the CPU executor and compared with PyTorch's outputs (`tests/fixtures/NAME.io.safetensors`),
 //! with the tolerances of `exec_fixtures.rs` (f32 rtol 1e-4 / atol 1e-5, integers exactly).
 
-use std::path::{Path, PathBuf};
-use trtfx::exec::interp::{Executor, Value};
-use trtfx::exec::Tensor;
+mod common;
+
+use common::{assert_matches_goldens, fixtures};
 use trtfx::ir::{Op, Program};
 use trtfx::passes::partition::{outline, plan, AtenCapability, Backend, PartitionOptions};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-/// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
-/// computes `x * scale + shift` (see gen.py).
-fn register_test_kernels(ex: &mut Executor<'_>) {
-    ex.register_kernel(
-        "trtfx_test.scale_shift.default",
-        std::sync::Arc::new(|c| {
-            let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
-            let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-            let shift = c.int_or(2, "shift", 0).map_err(|e| e.to_string())?;
-            let s = Tensor::scalar(scale as f32);
-            let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
-            let b = Tensor::scalar(shift as f32);
-            let y = trtfx::exec::kernels::elementwise::add(&y, &b, trtfx::exec::Scalar::Int(1))
-                .map_err(|e| e.to_string())?;
-            Ok(vec![Value::Tensor(y)])
-        }),
-    );
-}
 
 /// Partitions and outlines the main graph; checks the outlined program's shape.
 fn partition(program: &mut Program, min_block_size: usize, what: &str) {
@@ -86,30 +63,7 @@ fn run_fixture(name: &str, dialect: &str) {
         let mut program = trtfx::frontend::import_pt2(&archive)
             .unwrap_or_else(|e| panic!("import {}: {e}", archive.display()));
         partition(&mut program, min_block_size, &what);
-        let mut ex = Executor::new(&program);
-        register_test_kernels(&mut ex);
-        let inputs: Vec<Value> = io.inputs.iter().cloned().map(Value::Tensor).collect();
-        let outs = ex
-            .run(&inputs)
-            .unwrap_or_else(|e| panic!("{what}: run failed: {e}"));
-        assert_eq!(outs.len(), io.outputs.len(), "{what}: output count");
-        for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
-            let got = match got {
-                Value::Tensor(t) => t.clone(),
-                Value::Int(v) => Tensor::scalar(*v),
-                Value::Float(v) => Tensor::scalar(*v),
-                Value::Bool(v) => Tensor::scalar(*v),
-                other => panic!("{what}: output {i} is a {}", other.kind()),
-            };
-            let c = trtfx::io::compare(i, &got, want, 1e-4, 1e-5);
-            assert!(
-                c.ok,
-                "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
-                c.detail.unwrap_or_default(),
-                c.max_abs,
-                c.max_rel
-            );
-        }
+        assert_matches_goldens(&program, &what, &io);
     }
 }
 

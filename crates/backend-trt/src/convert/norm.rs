@@ -450,14 +450,14 @@ fn adaptive_window(a: &NodeArgs<'_>) -> Result<Option<Vec<i64>>, String> {
         return Ok(None);
     }
     let mut w = vec![];
-    for i in 0..2 {
-        let n = x.shape[2 + i]
+    for (d, &o) in x.shape[2..].iter().zip(&out) {
+        let n = d
             .as_const()
             .ok_or_else(|| format!("{}: dynamic spatial dim", a.op))?;
-        if out[i] < 1 || n % out[i] != 0 {
-            return Err(format!("{}: {n} is not divisible by {}", a.op, out[i]));
+        if o < 1 || n % o != 0 {
+            return Err(format!("{}: {n} is not divisible by {o}", a.op));
         }
-        w.push(n / out[i]);
+        w.push(n / o);
     }
     Ok(Some(w))
 }
