@@ -56,7 +56,7 @@ fn assert_matches_pytorch(p: &Program, what: &str, io: &trtfx::io::IoTensors) {
 }
 
 fn load() -> (Program, trtfx::io::IoTensors) {
-    let p = trtfx::frontend::import_pt2(&fixtures().join("customop.pt2")).expect("import");
+    let p = trtfx::frontend::import_pt2(fixtures().join("customop.pt2")).expect("import");
     let io = trtfx::io::read_io(&fixtures().join("customop.io.safetensors")).expect("goldens");
     (p, io)
 }

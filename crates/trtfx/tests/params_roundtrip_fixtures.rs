@@ -17,7 +17,7 @@ fn round_trip(name: &str, file: &str) {
     let dir = std::env::temp_dir().join(format!("trtfx-store-{}-{file}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let io = trtfx::io::read_io(&fixtures().join(format!("{name}.io.safetensors"))).unwrap();
-    let imported = trtfx::frontend::import_pt2(&fixtures().join(file)).unwrap();
+    let imported = trtfx::frontend::import_pt2(fixtures().join(file)).unwrap();
     let kinds = WeightKinds::new();
     let mut lifted = imported.clone();
     lift(&mut lifted, Some(&kinds)).unwrap();
@@ -73,7 +73,7 @@ fixtures!(
 fn missing_sidecar_weight_is_named() {
     let dir = std::env::temp_dir().join(format!("trtfx-store-missing-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let p = trtfx::frontend::import_pt2(&fixtures().join("cnn.pt2")).unwrap();
+    let p = trtfx::frontend::import_pt2(fixtures().join("cnn.pt2")).unwrap();
     let path = dir.join("cnn.fxir");
     trtfx::save_program(&p, &path).unwrap();
     std::fs::remove_file(trtfx::store::weights_sidecar(&path)).unwrap();
