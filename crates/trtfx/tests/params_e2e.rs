@@ -4,55 +4,15 @@
 //! inputs, got 1") and a deleted attribute ("does not contain attribute conv_weight") are
 //! clear errors, not crashes or wrong bindings.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use trtfx::exec::interp::{CallArgs, CustomKernel, Executor, Value};
-use trtfx::exec::kernels::elementwise::{add, mul};
-use trtfx::exec::{Scalar, Tensor};
+mod common;
+
+use common::{assert_matches_goldens, fixtures, run};
 use trtfx::ir::{InputKind, Op, Program};
 use trtfx::passes::passes::params::{check_weight_bindings, lift, unlift, WeightKinds};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-/// `trtfx_test.scale_shift.default(x, scale, *, shift)` = x * scale + shift.
-fn scale_shift() -> CustomKernel {
-    Arc::new(|a: &CallArgs<'_>| {
-        let x = a.tensor(0, "x").map_err(|e| e.to_string())?;
-        let scale = a.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-        let shift = a.float_or(2, "shift", 0.0).map_err(|e| e.to_string())?;
-        let dt = x.dtype();
-        let s = Tensor::from_scalar(Scalar::Float(scale), dt);
-        let b = Tensor::from_scalar(Scalar::Float(shift), dt);
-        let y = mul(x, &s).map_err(|e| e.to_string())?;
-        let y = add(&y, &b, Scalar::Int(1)).map_err(|e| e.to_string())?;
-        Ok(vec![Value::Tensor(y)])
-    })
-}
-
-fn run(p: &Program, inputs: &[Tensor]) -> Result<Vec<Tensor>, String> {
-    let mut ex = Executor::new(p);
-    ex.register_kernel("trtfx_test.scale_shift.default", scale_shift());
-    let ins: Vec<Value> = inputs.iter().cloned().map(Value::Tensor).collect();
-    let outs = ex.run(&ins).map_err(|e| e.to_string())?;
-    Ok(outs
-        .into_iter()
-        .map(|v| match v {
-            Value::Tensor(t) => t,
-            other => panic!("non-tensor output {}", other.kind()),
-        })
-        .collect())
-}
-
 fn assert_matches_pytorch(p: &Program, what: &str, io: &trtfx::io::IoTensors) {
     check_weight_bindings(p).unwrap_or_else(|e| panic!("{what}: {}", e.join("\n")));
-    let outs = run(p, &io.inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert_eq!(outs.len(), io.outputs.len(), "{what}");
-    for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
-        let c = trtfx::io::compare(i, got, want, 1e-4, 1e-4);
-        assert!(c.ok, "{what}: output {i}: {c:?}");
-    }
+    assert_matches_goldens(p, what, io);
 }
 
 fn load() -> (Program, trtfx::io::IoTensors) {
