@@ -26,9 +26,11 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// The small odd-case archives of the shared docs (HOPs, custom ops, unbacked symbols); absent
-/// outside the development machine.
-const SHARED_FIXTURES: &str = "/work/shared/docs/pt2-fixtures";
+/// The small odd-case archives of the shared docs (HOPs, custom ops, unbacked symbols), in the
+/// `shared/` folder beside the repository; absent outside the project's machines.
+fn shared_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/docs/pt2-fixtures")
+}
 
 fn import(path: &Path) -> Program {
     import_pt2(path).unwrap_or_else(|e| panic!("{}: import failed: {e}", path.display()))
@@ -146,9 +148,10 @@ fn every_fixture_is_checked() {
 /// design (counted as `recorded`, not checked); everything inferred must agree.
 #[test]
 fn shared_odd_case_archives() {
-    let dir = Path::new(SHARED_FIXTURES);
+    let dir = shared_fixtures();
+    let dir = dir.as_path();
     if !dir.is_dir() {
-        eprintln!("{SHARED_FIXTURES} absent: skipped");
+        eprintln!("{} absent: skipped", dir.display());
         return;
     }
     let mut failures = Vec::new();
