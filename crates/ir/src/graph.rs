@@ -348,6 +348,80 @@ pub struct Graph {
     first: PackedOption<NodeId>,
     last: PackedOption<NodeId>,
     live: usize,
+    /// Mutation counter (see [`Graph::epoch`]); not part of equality or serialization.
+    #[serde(skip)]
+    epoch: u64,
+    /// Positions in long use lists (see [`UseIndex`]); a cache, rebuilt on demand.
+    #[serde(skip)]
+    use_index: UseIndex,
+}
+
+/// Use lists longer than this get a position index on their first removal.
+const USE_INDEX_THRESHOLD: usize = 32;
+
+/// For values with long use lists (a weight read by every layer, a mask read by every
+/// attention block), where in the list each user's entries are: removing a use is then O(1)
+/// instead of a scan. Without it, rewriting each of N users of one value costs O(N) per user,
+/// O(N^2) in all. Built lazily for a value on its first removal from a list longer than
+/// [`USE_INDEX_THRESHOLD`], then maintained by every use-list change.
+type UseIndex = rustc_hash::FxHashMap<ValueId, rustc_hash::FxHashMap<NodeId, SmallVec<[u32; 2]>>>;
+
+/// Adds one use of `v` by `node` at the end of its list.
+fn push_use(
+    values: &mut PrimaryMap<ValueId, ValueData>,
+    index: &mut UseIndex,
+    v: ValueId,
+    node: NodeId,
+) {
+    let Some(vd) = values.get_mut(v) else { return };
+    if let Some(by_node) = index.get_mut(&v) {
+        by_node.entry(node).or_default().push(vd.uses.len() as u32);
+    }
+    vd.uses.push(node);
+}
+
+/// Removes one use of `v` by `node` (swap-remove: use-list order is not meaningful).
+fn drop_use(
+    values: &mut PrimaryMap<ValueId, ValueData>,
+    index: &mut UseIndex,
+    v: ValueId,
+    node: NodeId,
+) {
+    let Some(vd) = values.get_mut(v) else { return };
+    let pos = if vd.uses.len() > USE_INDEX_THRESHOLD || index.contains_key(&v) {
+        let by_node = index.entry(v).or_insert_with(|| {
+            let mut m = rustc_hash::FxHashMap::<NodeId, SmallVec<[u32; 2]>>::default();
+            for (i, &u) in vd.uses.iter().enumerate() {
+                m.entry(u).or_default().push(i as u32);
+            }
+            m
+        });
+        let Some(slots) = by_node.get_mut(&node) else {
+            return;
+        };
+        let Some(pos) = slots.pop() else { return };
+        if slots.is_empty() {
+            by_node.remove(&node);
+        }
+        let last = vd.uses.len() - 1;
+        if pos as usize != last {
+            // The last entry moves into the hole: repoint its slot.
+            let moved = vd.uses[last];
+            if let Some(slot) = by_node
+                .get_mut(&moved)
+                .and_then(|ss| ss.iter_mut().find(|s| **s as usize == last))
+            {
+                *slot = pos;
+            }
+        }
+        pos as usize
+    } else {
+        match vd.uses.iter().position(|&u| u == node) {
+            Some(p) => p,
+            None => return,
+        }
+    };
+    vd.uses.swap_remove(pos);
 }
 
 impl Graph {
@@ -360,7 +434,32 @@ impl Graph {
             first: None.into(),
             last: None.into(),
             live: 0,
+            epoch: 0,
+            use_index: UseIndex::default(),
         }
+    }
+
+    /// The graph's mutation epoch: every method that changes the graph (nodes, arguments,
+    /// order, types, names, metadata, compaction) bumps it, and setters that store an equal
+    /// value do not. The pass manager compares epochs around a pass to catch a pass that
+    /// mutates but reports `changed=false` — in O(1) instead of hashing the whole program.
+    /// Only the [`Graph::name`] field, being public, is not tracked.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    fn bump(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+    }
+
+    /// An empty graph with room for `nodes` nodes and `values` values, for builders that know
+    /// the size up front (outlining creates many subgraphs; growing each arena step by step
+    /// copied and page-faulted far more memory than the graphs hold).
+    pub fn with_capacity(name: impl Into<String>, nodes: usize, values: usize) -> Self {
+        let mut g = Graph::new(name);
+        g.nodes.reserve_exact(nodes);
+        g.values.reserve_exact(values);
+        g
     }
 
     /// Number of live nodes.
@@ -400,28 +499,43 @@ impl Graph {
 
     /// Sets a value's type (type inference).
     pub fn set_ty(&mut self, v: ValueId, ty: Type) {
-        self.values[v].ty = ty;
+        if self.values[v].ty != ty {
+            self.bump();
+            self.values[v].ty = ty;
+        }
     }
 
     /// Renames a value.
     pub fn set_value_name(&mut self, v: ValueId, name: impl Into<String>) {
-        self.values[v].name = name.into();
+        let name = name.into();
+        if self.values[v].name != name {
+            self.bump();
+            self.values[v].name = name;
+        }
     }
 
     /// Mutable access to a node's name and meta. Arguments change only through [`Graph::set_args`]
     /// so use lists stay right.
     pub fn set_node_name(&mut self, n: NodeId, name: impl Into<String>) {
-        self.nodes[n].name = name.into();
+        let name = name.into();
+        if self.nodes[n].name != name {
+            self.bump();
+            self.nodes[n].name = name;
+        }
     }
 
-    /// Mutable node metadata.
+    /// Mutable node metadata (bumps the epoch: the caller may change it).
     pub fn node_meta_mut(&mut self, n: NodeId) -> &mut NodeMeta {
+        self.bump();
         &mut self.nodes[n].meta
     }
 
     /// Changes a node's opcode (e.g. retargeting `aten.conv2d` to `aten.convolution`).
     pub fn set_op(&mut self, n: NodeId, op: Op) {
-        self.nodes[n].op = op;
+        if self.nodes[n].op != op {
+            self.bump();
+            self.nodes[n].op = op;
+        }
     }
 
     /// Total node slots, dead ones included (the size for side tables).
@@ -508,15 +622,18 @@ impl Graph {
         op: Op,
         args: Vec<Arg>,
         kwargs: Vec<(String, Arg)>,
-        results: &[(String, Type)],
+        results: impl IntoIterator<Item = (String, Type)>,
         name: String,
     ) -> NodeId {
+        self.bump();
         let n = self.nodes.next_key();
         let mut ids = SmallVec::new();
-        for (i, (rname, ty)) in results.iter().enumerate() {
+        // Names and types are moved in, not cloned: appending is on the path of every pass
+        // that builds graphs (outlining moves 10^6 nodes).
+        for (i, (rname, ty)) in results.into_iter().enumerate() {
             ids.push(self.values.push(ValueData {
-                ty: ty.clone(),
-                name: rname.clone(),
+                ty,
+                name: rname,
                 def: n,
                 index: i as u32,
                 uses: Vec::new(),
@@ -534,13 +651,7 @@ impl Graph {
             next: None.into(),
         };
         let id = self.nodes.push(data);
-        let mut inputs = Vec::new();
-        self.nodes[id].for_each_input(|v| inputs.push(v));
-        for v in inputs {
-            if let Some(vd) = self.values.get_mut(v) {
-                vd.uses.push(id);
-            }
-        }
+        self.add_uses_of(id);
         self.live += 1;
         id
     }
@@ -573,10 +684,11 @@ impl Graph {
             .name
             .or_else(|| b.results.first().map(|(n, _)| n.clone()))
             .unwrap_or_else(|| b.op.opcode().to_string());
-        self.alloc(b.op, b.args, b.kwargs, &b.results, name)
+        self.alloc(b.op, b.args, b.kwargs, b.results, name)
     }
 
     fn link_after(&mut self, id: NodeId, prev: Option<NodeId>) {
+        self.bump();
         let next = match prev {
             Some(p) => self.nodes[p].next.expand(),
             None => self.first.expand(),
@@ -594,6 +706,7 @@ impl Graph {
     }
 
     fn unlink(&mut self, id: NodeId) {
+        self.bump();
         let prev = self.nodes[id].prev.expand();
         let next = self.nodes[id].next.expand();
         match prev {
@@ -624,28 +737,72 @@ impl Graph {
         self.link_after(node, self.last.expand());
     }
 
+    // The use-list helpers borrow the node and value tables separately instead of collecting
+    // the inputs into a temporary vector: they run once per appended or moved node.
     fn drop_uses_of(&mut self, node: NodeId) {
-        let inputs = self.nodes[node].inputs();
-        for v in inputs {
-            if let Some(vd) = self.values.get_mut(v) {
-                if let Some(pos) = vd.uses.iter().position(|&u| u == node) {
-                    vd.uses.swap_remove(pos);
-                }
-            }
-        }
+        let (values, index) = (&mut self.values, &mut self.use_index);
+        self.nodes[node].for_each_input(|v| drop_use(values, index, v, node));
     }
 
     fn add_uses_of(&mut self, node: NodeId) {
-        let inputs = self.nodes[node].inputs();
-        for v in inputs {
-            if let Some(vd) = self.values.get_mut(v) {
-                vd.uses.push(node);
-            }
+        let (values, index) = (&mut self.values, &mut self.use_index);
+        self.nodes[node].for_each_input(|v| push_use(values, index, v, node));
+    }
+
+    /// Removes a live node from the program order (a tombstone until [`Graph::compact`]) and
+    /// hands back its contents without cloning them, for moving whole regions into another
+    /// graph (outlining) with [`Graph::append_taken`].
+    ///
+    /// Unlike [`Graph::remove_node`], the node's results may still be used. They stay allocated
+    /// with their ids, `def` and use lists, but their names and types move into the
+    /// [`TakenNode`] (leaving empty names and [`Type::None`]). So every remaining user of them
+    /// must be taken as well, or rewired with [`Graph::replace_all_uses`], before the graph is
+    /// printed, verified or compacted. The node leaves the use lists of its own inputs, so the
+    /// rest of the graph stays consistent.
+    pub fn take_node(&mut self, node: NodeId) -> Result<TakenNode, GraphError> {
+        if self.get_node(node).is_none() {
+            return Err(GraphError::Invalid(node.to_string()));
         }
+        self.drop_uses_of(node);
+        self.unlink(node);
+        self.live -= 1;
+        let nd = &mut self.nodes[node];
+        nd.dead = true;
+        let results = nd
+            .results
+            .iter()
+            .map(|&r| {
+                let vd = &mut self.values[r];
+                (
+                    std::mem::take(&mut vd.name),
+                    std::mem::replace(&mut vd.ty, Type::None),
+                )
+            })
+            .collect();
+        Ok(TakenNode {
+            // `Placeholder` holds no data, so the tombstone keeps nothing worth dropping.
+            op: std::mem::replace(&mut nd.op, Op::Placeholder),
+            args: std::mem::take(&mut nd.args),
+            kwargs: std::mem::take(&mut nd.kwargs),
+            results,
+            name: std::mem::take(&mut nd.name),
+            meta: std::mem::take(&mut nd.meta),
+        })
+    }
+
+    /// Appends a node taken from another graph (or from this one) with [`Graph::take_node`],
+    /// moving its contents in. The caller must first map its argument values to values of this
+    /// graph ([`TakenNode::map_values`]). Results get fresh value ids, in order.
+    pub fn append_taken(&mut self, t: TakenNode) -> NodeId {
+        let id = self.alloc(t.op, t.args, t.kwargs, t.results, t.name);
+        self.nodes[id].meta = t.meta;
+        self.link_after(id, self.last.expand());
+        id
     }
 
     /// Replaces a node's arguments, keeping use lists right.
     pub fn set_args(&mut self, node: NodeId, args: Vec<Arg>, kwargs: Vec<(String, Arg)>) {
+        self.bump();
         self.drop_uses_of(node);
         self.nodes[node].args = args;
         self.nodes[node].kwargs = kwargs;
@@ -657,7 +814,9 @@ impl Graph {
         if old == new {
             return 0;
         }
+        self.bump();
         let mut users = std::mem::take(&mut self.values[old].uses);
+        self.use_index.remove(&old);
         users.sort();
         users.dedup();
         for &u in &users {
@@ -678,7 +837,7 @@ impl Graph {
                 a.map_values(&mut f);
             }
             for _ in 0..count {
-                self.values[new].uses.push(u);
+                push_use(&mut self.values, &mut self.use_index, new, u);
             }
         }
         users.len()
@@ -750,10 +909,12 @@ impl Graph {
                     )
                 })
                 .collect();
-            let id = new.alloc(d.op, d.args, d.kwargs, &results, d.name);
+            let id = new.alloc(d.op, d.args, d.kwargs, results, d.name);
             new.nodes[id].meta = d.meta;
             new.link_after(id, new.last.expand());
         }
+        // Ids changed: keep counting from the old epoch so observers see a change.
+        new.epoch = self.epoch.wrapping_add(1);
         *self = new;
         vmap
     }
@@ -832,6 +993,37 @@ impl PartialEq for Graph {
             }
         }
         ok
+    }
+}
+
+/// The contents of a node taken out of a graph by [`Graph::take_node`], to be appended to a
+/// graph with [`Graph::append_taken`] without cloning its operator, arguments, names or types.
+#[derive(Clone, Debug)]
+pub struct TakenNode {
+    /// What the node does.
+    pub op: Op,
+    /// Positional arguments (still referring to values of the graph it was taken from).
+    pub args: Vec<Arg>,
+    /// Keyword arguments.
+    pub kwargs: Vec<(String, Arg)>,
+    /// Result `(name, type)` pairs, in order.
+    pub results: SmallVec<[(String, Type); 1]>,
+    /// Node name.
+    pub name: String,
+    /// Side information.
+    pub meta: NodeMeta,
+}
+
+impl TakenNode {
+    /// Rewrites every value reference of the arguments in place (from the source graph's ids
+    /// to the destination's).
+    pub fn map_values(&mut self, mut f: impl FnMut(ValueId) -> ValueId) {
+        for a in self.args.iter_mut() {
+            a.map_values(&mut f);
+        }
+        for (_, a) in self.kwargs.iter_mut() {
+            a.map_values(&mut f);
+        }
     }
 }
 
@@ -971,5 +1163,59 @@ mod tests {
         );
         assert_eq!(g.prev_node(out), Some(c));
         assert_eq!(g.to_petgraph().edge_count(), 4);
+    }
+
+    #[test]
+    fn take_and_append_moves_nodes() {
+        let mut g = Graph::new("main");
+        let x = g.append(NodeBuilder::new(Op::Placeholder).result("x", t()));
+        let xv = g.node(x).results[0];
+        let a = g.append(
+            NodeBuilder::call("aten.relu.default")
+                .args(vec![Arg::Value(xv)])
+                .result("a", t()),
+        );
+        g.node_meta_mut(a).recorded_types = true;
+        let av = g.node(a).results[0];
+        let b = g.append(
+            NodeBuilder::call("aten.add.Tensor")
+                .args(vec![Arg::Value(av), Arg::Value(xv)])
+                .result("b", t()),
+        );
+        let bv = g.node(b).results[0];
+        g.append(NodeBuilder::new(Op::Output).args(vec![Arg::Value(bv)]));
+
+        // Move a and b into a new graph with its own input.
+        let mut sub = Graph::new("sub");
+        let sx = sub.append(NodeBuilder::new(Op::Placeholder).result("x", t()));
+        let sxv = sub.node(sx).results[0];
+        let epoch = g.epoch();
+        let mut ta = g.take_node(a).unwrap();
+        assert!(g.epoch() != epoch);
+        assert!(g.node(a).is_dead());
+        assert_eq!(g.len(), 3);
+        // x no longer lists a as a user; a's result keeps its use by b (not taken yet).
+        assert_eq!(g.value(xv).uses(), &[b]);
+        assert_eq!(g.value(av).uses(), &[b]);
+        assert_eq!(g.ty(av), &Type::None);
+        assert!(matches!(g.take_node(a), Err(GraphError::Invalid(_))));
+        ta.map_values(|v| if v == xv { sxv } else { v });
+        let na = sub.append_taken(ta);
+        let nav = sub.node(na).results[0];
+        assert!(sub.node(na).meta.recorded_types);
+        let mut tb = g.take_node(b).unwrap();
+        assert!(g.value(av).uses().is_empty());
+        tb.map_values(|v| match v {
+            v if v == xv => sxv,
+            v if v == av => nav,
+            v => v,
+        });
+        let nb = sub.append_taken(tb);
+        assert_eq!(sub.value(nav).uses(), &[nb]);
+        assert_eq!(sub.value(sxv).uses(), &[na, nb]);
+        assert_eq!(sub.value(sub.node(nb).results[0]).name, "b");
+        assert_eq!(sub.ty(nav), &t());
+        let names: Vec<_> = sub.nodes().map(|n| sub.node(n).name.clone()).collect();
+        assert_eq!(names, ["x", "a", "b"]);
     }
 }

@@ -142,7 +142,8 @@ impl fmt::Debug for OpDef {
 /// Operators by name, in registration order.
 #[derive(Clone, Debug, Default)]
 pub struct OpRegistry {
-    ops: IndexMap<String, OpDef>,
+    // Fx hashing: every pass and the verifier look up the target of every node.
+    ops: IndexMap<String, OpDef, rustc_hash::FxBuildHasher>,
 }
 
 impl OpRegistry {

@@ -489,11 +489,14 @@ fn check_graph(
         ));
     }
 
-    let mut names: HashMap<&str, NodeId> = HashMap::new();
+    // Fx hashing: this map sees every node name after every pass.
+    let mut names: rustc_hash::FxHashMap<&str, NodeId> = rustc_hash::FxHashMap::default();
+    names.reserve(g.len());
     let mut seen_non_placeholder: Option<NodeId> = None;
     let mut outputs = Vec::new();
-    // Expected use lists, rebuilt from the arguments of live nodes.
-    let mut expected_uses: SecondaryMap<ValueId, Vec<NodeId>> = SecondaryMap::new();
+    // Expected uses, rebuilt from the arguments of live nodes as (value, user) pairs: one flat
+    // vector sorted once, rather than a vector per value (the verifier runs after every pass).
+    let mut expected_uses: Vec<(ValueId, NodeId)> = Vec::new();
 
     for (i, &n) in order.iter().enumerate() {
         let nd = g.node(n);
@@ -529,7 +532,7 @@ fn check_graph(
                             ),
                         ));
                     }
-                    check_type_symbols(p, g, n, &vd.ty, &format!("result %{}", vd.name), out);
+                    check_type_symbols(p, g, n, &vd.ty, || format!("result %{}", vd.name), out);
                 }
             }
         }
@@ -546,7 +549,7 @@ fn check_graph(
                 bad_args = true;
                 return;
             };
-            expected_uses[v].push(n);
+            expected_uses.push((v, n));
             let def_ok = vd.def.index() < g.node_capacity();
             if !def_ok {
                 out.push(Diagnostic::at_node(
@@ -713,14 +716,19 @@ fn check_graph(
 
     // Use lists of values defined by live nodes must equal the recomputed ones (as multisets:
     // the order of a use list is an implementation detail of the mutation methods).
+    expected_uses.sort_unstable();
+    let mut have: Vec<NodeId> = Vec::new();
     for &n in &order {
         for &r in &g.node(n).results {
             let Some(vd) = g.get_value(r) else { continue };
-            let mut have = vd.uses().to_vec();
-            let mut want = std::mem::take(&mut expected_uses[r]);
-            have.sort();
-            want.sort();
-            if have != want {
+            let lo = expected_uses.partition_point(|&(v, _)| v < r);
+            let hi = lo + expected_uses[lo..].partition_point(|&(v, _)| v == r);
+            let want = expected_uses[lo..hi].iter().map(|&(_, u)| u);
+            have.clear();
+            have.extend_from_slice(vd.uses());
+            have.sort_unstable();
+            if !have.iter().copied().eq(want.clone()) {
+                let want: Vec<NodeId> = want.collect();
                 let names = |v: &[NodeId]| {
                     v.iter()
                         .map(|&u| match g.get_node(u) {
@@ -755,10 +763,20 @@ fn check_type_symbols(
     g: &Graph,
     n: NodeId,
     ty: &Type,
-    what: &str,
+    what: impl Fn() -> String,
     out: &mut Vec<Diagnostic>,
 ) {
+    // The common case, static shapes, allocates nothing.
+    let all_static = match ty {
+        Type::Tensor(t) => t.shape.iter().all(|d| d.is_const()),
+        Type::SymInt(d) => d.as_ref().is_none_or(|d| d.is_const()),
+        _ => ty.dims().is_empty(),
+    };
+    if all_static {
+        return;
+    }
     for s in undeclared(p, ty.dims()) {
+        let what = what();
         out.push(
             Diagnostic::at_node(
                 g,

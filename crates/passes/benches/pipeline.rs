@@ -210,7 +210,15 @@ pub fn synthetic(nodes: usize) -> Program {
 
 fn run_default(reg: &PassRegistry, mut p: Program) -> Program {
     let mut pm = PassManager::parse(reg, "default").expect("default parses");
+    // `PIPELINE_TIMING=1` prints the per-pass timing tree of every run (for profiling).
+    let timing = std::env::var_os("PIPELINE_TIMING").is_some();
+    if timing {
+        pm = pm.enable_timing();
+    }
     pm.run(&mut p).expect("default pipeline runs");
+    if let Some(report) = pm.timing_report(true).filter(|_| timing) {
+        eprintln!("{report}");
+    }
     p
 }
 
@@ -226,13 +234,20 @@ fn node_count(p: &Program) -> usize {
     p.main_graph().node_ids().len()
 }
 
-const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+/// The sizes to run: `PIPELINE_SIZES=10000,100000` overrides the default three (handy when
+/// profiling one size).
+fn sizes() -> Vec<usize> {
+    std::env::var("PIPELINE_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
+}
 
 fn bench(c: &mut Criterion) {
     let reg = PassRegistry::with_builtins();
     // One measured run per size with CPU time (criterion below gives the statistics).
     eprintln!("nodes      wall/node   cpu/node   (one run each, `default` pipeline)");
-    for n in SIZES {
+    for &n in &sizes() {
         let p = synthetic(n);
         let count = node_count(&p);
         let (t0, c0) = (Instant::now(), thread_cpu());
@@ -252,7 +267,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     // One iteration per sample: a 1M-node run takes seconds, linear sampling would need 55.
     group.sampling_mode(SamplingMode::Flat);
-    for n in SIZES {
+    for &n in &sizes() {
         let p = synthetic(n);
         group.throughput(Throughput::Elements(node_count(&p) as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &p, |b, p| {

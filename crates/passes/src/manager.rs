@@ -5,7 +5,7 @@ use crate::instrument::{Instrumentation, PassRun, Statistics, Timing};
 use crate::pass::{GraphScope, PassCx, PassOutcome, Preserved};
 use crate::pipeline::{Pipeline, PipelineItem};
 use crate::registry::PassRegistry;
-use crate::util::{fingerprint, print_ir, verify};
+use crate::util::{fingerprint, print_ir, verify, ChangeStamp};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,9 +19,14 @@ pub struct PassManagerOptions {
     /// With `verify_each`, also re-run type inference and compare with the stored types
     /// (default off: inference coverage grows over time; the pass tests turn it on).
     pub verify_types: bool,
-    /// Fingerprint the program around every pass and fail when a pass changed it but
-    /// reported `changed=false` or preserved every analysis. Defaults to `verify_each`.
+    /// Compare a [`ChangeStamp`] (graph epochs and program-level parts) around every pass
+    /// and fail when a pass changed the program but reported `changed=false` or preserved
+    /// every analysis. Costs O(#graphs + #weights) per pass. Defaults to `verify_each`.
     pub check_changes: Option<bool>,
+    /// Also compare a full [`fingerprint`] (hash of the printed program) around every pass:
+    /// catches what the stamp cannot (weight bytes edited in place), and forgives a pass that
+    /// mutated and restored the IR. O(program size) per pass, so off by default.
+    pub expensive_checks: bool,
     /// On failure, write the pipeline and the input program to this file.
     pub crash_reproducer: Option<PathBuf>,
     /// Collect per-pass statistics.
@@ -36,6 +41,7 @@ impl Default for PassManagerOptions {
             verify_each: true,
             verify_types: false,
             check_changes: None,
+            expensive_checks: false,
             crash_reproducer: None,
             statistics: false,
             timing: false,
@@ -76,6 +82,20 @@ pub enum RunError {
         /// Where the crash reproducer was written.
         reproducer: Option<PathBuf>,
     },
+}
+
+/// Compacts every graph with tombstones (`all`) or with more tombstones than live nodes.
+/// Returns whether any graph was compacted.
+fn compact_graphs(p: &mut Program, all: bool) -> bool {
+    let mut compacted = false;
+    for g in p.graphs.values_mut() {
+        let dead = g.node_capacity() - g.len();
+        if dead > 0 && (all || dead > g.len()) {
+            g.compact();
+            compacted = true;
+        }
+    }
+    compacted
 }
 
 fn reproducer_note(p: &Option<PathBuf>) -> String {
@@ -164,6 +184,12 @@ impl PassManager {
         self
     }
 
+    /// Adds the full-fingerprint change check (see [`PassManagerOptions::expensive_checks`]).
+    pub fn expensive_checks(mut self, on: bool) -> Self {
+        self.options.expensive_checks = on;
+        self
+    }
+
     /// Gives passes an op registry (purity, inference) and the verifier its schemas.
     pub fn with_ops(mut self, ops: Arc<OpRegistry>) -> Self {
         self.ops = Some(ops);
@@ -214,6 +240,9 @@ impl PassManager {
         let mut pipeline = std::mem::take(&mut self.pipeline);
         let mut cx = PassCx::new(self.ops.clone());
         let result = self.run_items(&mut pipeline.items, p, &mut cx, 0);
+        if result.is_ok() {
+            compact_graphs(p, true);
+        }
         let text = pipeline.to_string();
         self.pipeline = pipeline;
         match result {
@@ -320,7 +349,9 @@ impl PassManager {
             .options
             .check_changes
             .unwrap_or(self.options.verify_each);
-        let before = check.then(|| fingerprint(p));
+        let expensive = check && self.options.expensive_checks;
+        let before = check.then(|| ChangeStamp::of(p));
+        let before_print = expensive.then(|| fingerprint(p));
         self.each_instr(|i| i.before_pass(&run, p));
         cx.stats.clear();
         let t0 = Instant::now();
@@ -336,6 +367,8 @@ impl PassManager {
             this.each_instr_rev(|i| i.pass_time(&run, elapsed));
             e
         };
+        // Taken before compaction below, which bumps epochs without changing the program.
+        let after = check.then(|| ChangeStamp::of(p));
         let outcome: PassOutcome = match result {
             Ok(o) => o,
             Err(err) => {
@@ -351,14 +384,10 @@ impl PassManager {
             let stats = std::mem::take(&mut cx.stats);
             self.statistics.merge(&name, stats);
         }
-        // Compaction renumbers ids, so analyses holding ids are dropped with it.
-        let mut compacted = false;
-        for g in p.graphs.values_mut() {
-            if g.has_tombstones() {
-                g.compact();
-                compacted = true;
-            }
-        }
+        // Compaction renumbers ids, so analyses holding ids are dropped with it. It costs a
+        // pass over the graph, so it waits until tombstones outnumber live nodes (amortized
+        // O(removed nodes)); `run` compacts what is left at the end.
+        let compacted = compact_graphs(p, false);
         if compacted {
             cx.analyses.clear();
         } else {
@@ -366,7 +395,11 @@ impl PassManager {
         }
         if let Some(before) = before {
             let claims_unchanged = !outcome.changed || outcome.preserved == Preserved::All;
-            if claims_unchanged && fingerprint(p) != before {
+            let changed = match before_print {
+                Some(h) => h != fingerprint(p),
+                None => after != Some(before),
+            };
+            if claims_unchanged && changed {
                 let claim = if !outcome.changed {
                     "changed=false"
                 } else {

@@ -236,6 +236,44 @@ pub fn fingerprint(p: &Program) -> u64 {
     h.finish()
 }
 
+/// What the pass manager compares around a pass to catch a change the pass did not report,
+/// in time independent of the graph sizes: every graph's mutation epoch
+/// ([`Graph::epoch`]) and a hash of the program-level parts (graph names, signature,
+/// symbols, input specs, meta, and each weight's name, dtype, shape and byte size).
+///
+/// Unlike [`fingerprint`] it does not see weight bytes edited in place, and a pass that
+/// mutates and then restores the IR counts as a change; the manager's `expensive_checks`
+/// option adds the full fingerprint for those cases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeStamp {
+    epochs: Vec<(GraphId, u64)>,
+    program: u64,
+}
+
+impl ChangeStamp {
+    /// The stamp of `p` now.
+    pub fn of(p: &Program) -> Self {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (_, g) in p.graphs.iter() {
+            g.name.hash(&mut h);
+        }
+        p.main.hash(&mut h);
+        // These are small next to the graphs; their Debug text is a complete rendering.
+        format!(
+            "{:?}{:?}{:?}{:?}",
+            p.signature, p.symbols, p.input_specs, p.meta
+        )
+        .hash(&mut h);
+        for (name, w) in &p.weights {
+            (name, w.dtype.to_string(), &w.shape, w.nbytes()).hash(&mut h);
+        }
+        ChangeStamp {
+            epochs: p.graphs.iter().map(|(id, g)| (id, g.epoch())).collect(),
+            program: h.finish(),
+        }
+    }
+}
+
 /// Verifies the program with the IR verifier (schemas from `ops`); with `types`, also re-runs
 /// inference and compares with the stored types. The error is the rendered diagnostics.
 pub fn verify(p: &Program, ops: &OpRegistry, types: bool) -> Result<(), String> {

@@ -386,7 +386,10 @@ fn infer_graph(
                             op: op_name(g, n),
                         });
                     }
-                    p.graphs[gid].node_meta_mut(n).recorded_types = true;
+                    // Only when it changes: the flag write bumps the graph's epoch.
+                    if !g.node(n).meta.recorded_types {
+                        p.graphs[gid].node_meta_mut(n).recorded_types = true;
+                    }
                     report.recorded += 1;
                 }
             }

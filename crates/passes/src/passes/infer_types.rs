@@ -2,6 +2,7 @@
 
 use crate::options::{OptionError, OptionMap, OptionReader};
 use crate::pass::{Pass, PassCx, PassError, PassOutcome};
+use crate::util::ChangeStamp;
 use trtfx_ir::Program;
 
 /// Shape/dtype inference over the whole program: wraps [`trtfx_ir::aten::infer_program`]
@@ -25,7 +26,9 @@ impl Pass for InferTypes {
     }
 
     fn run(&mut self, p: &mut Program, cx: &mut PassCx) -> Result<PassOutcome, PassError> {
-        let before = p.clone();
+        // Graph setters bump epochs only when they store a different value, so the stamp
+        // tells whether inference changed anything without cloning the program.
+        let before = ChangeStamp::of(p);
         let report = trtfx_ir::aten::infer_program(p, cx.ops())
             .map_err(|e| PassError::new(e.to_string()))?;
         cx.stat("inferred", report.inferred as u64);
@@ -35,6 +38,6 @@ impl Pass for InferTypes {
         if !report.minted.is_empty() {
             cx.stat("minted-symbols", report.minted.len() as u64);
         }
-        Ok(PassOutcome::from_changed(*p != before))
+        Ok(PassOutcome::from_changed(ChangeStamp::of(p) != before))
     }
 }

@@ -10,7 +10,6 @@ pub mod params;
 
 use crate::options::{OptionMap, OptionReader};
 use crate::registry::PassRegistry;
-use std::collections::HashSet;
 use trtfx_ir::{Arg, Graph, NodeBuilder, NodeId, Op, Type, ValueId};
 
 pub use canonicalize::Canonicalize;
@@ -70,30 +69,42 @@ pub fn register_builtins(r: &mut PassRegistry) {
 }
 
 /// Hands out node/value names not yet used in a graph (`t`, `t_1`, `t_2`, ...).
+///
+/// It keeps 64-bit hashes of the names in use rather than copies: building it is on the path
+/// of every rewriting pass, and copying every name of a 10^6-node graph dominated them. A hash
+/// collision can only make a free name look taken, so fresh names stay unique.
 pub(crate) struct Namer {
-    used: HashSet<String>,
+    used: rustc_hash::FxHashSet<u64>,
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    name.hash(&mut h);
+    h.finish()
 }
 
 impl Namer {
     pub(crate) fn new(g: &Graph) -> Self {
-        let mut used = HashSet::new();
+        let mut used = rustc_hash::FxHashSet::default();
+        used.reserve(2 * g.len());
         for n in g.nodes() {
             let d = g.node(n);
-            used.insert(d.name.clone());
+            used.insert(name_hash(&d.name));
             for &r in &d.results {
-                used.insert(g.value(r).name.clone());
+                used.insert(name_hash(&g.value(r).name));
             }
         }
         Namer { used }
     }
 
     pub(crate) fn fresh(&mut self, base: &str) -> String {
-        if self.used.insert(base.to_string()) {
+        if self.used.insert(name_hash(base)) {
             return base.to_string();
         }
         for i in 1.. {
             let c = format!("{base}_{i}");
-            if self.used.insert(c.clone()) {
+            if self.used.insert(name_hash(&c)) {
                 return c;
             }
         }
