@@ -2,6 +2,8 @@
 //! registry. Every recorded network is snapshotted (one file per family), emulated on random
 //! inputs against the CPU executor (f32 rtol/atol 5e-3, ints and bools exact), and, with the
 //! `tensorrt` feature and the library present, built into a TensorRT-RTX plan.
+//! `every_converter_has_a_case` checks that every converter of the standard registry (each
+//! alias overload included) is called by some case, so a new converter needs a new case.
 
 use std::fmt::Write as _;
 
@@ -51,7 +53,32 @@ fn parse_ty(t: &str) -> (DType, Vec<i64>, Vec<String>) {
     (d.parse().unwrap(), shape, dims)
 }
 
+/// Calls the CPU executor has no kernel for, with an equivalent it has: the reference program
+/// of a case uses the equivalent (`view_copy` is a `view` whose result is a fresh tensor,
+/// `convert_element_type` is `to.dtype`, `tensor_split` into 3 of 7 is sizes [3, 2, 2]).
+const EXEC_EQUIVALENTS: &[(&str, &str)] = &[
+    ("aten.view_copy.default", "aten.view.default"),
+    ("prims.convert_element_type.default", "aten.to.dtype"),
+    (
+        "aten.tensor_split.sections(%x, 3, 1)",
+        "aten.split_with_sizes.default(%x, [3, 2, 2], 1)",
+    ),
+];
+
 fn program(c: &Case) -> Program {
+    program_with_body(c, c.body)
+}
+
+/// The case's program as the CPU executor runs it (see [`EXEC_EQUIVALENTS`]).
+fn exec_program(c: &Case) -> Program {
+    let mut body = c.body.to_string();
+    for (op, eq) in EXEC_EQUIVALENTS {
+        body = body.replace(op, eq);
+    }
+    program_with_body(c, &body)
+}
+
+fn program_with_body(c: &Case, body: &str) -> Program {
     let mut s = String::from("program {\n");
     let mut syms = std::collections::BTreeSet::new();
     for (_, t) in c.inputs {
@@ -93,7 +120,7 @@ fn program(c: &Case) -> Program {
     );
     let kinds = vec!["user"; c.outputs.len()].join(", ");
     writeln!(s, "  graph @main({}) -> ({kinds}) {{", params.join(", ")).unwrap();
-    for l in c.body.lines().filter(|l| !l.trim().is_empty()) {
+    for l in body.lines().filter(|l| !l.trim().is_empty()) {
         writeln!(s, "    {}", l.trim()).unwrap();
     }
     let outs: Vec<String> = c.outputs.iter().map(|o| format!("%{o}")).collect();
@@ -201,7 +228,7 @@ fn run_family(family: &str, cases: &[Case]) {
             .enumerate()
             .map(|(i, (_, t))| random_input(t, i as u64 + 1))
             .collect();
-        let want = Executor::new(&p)
+        let want = Executor::new(&exec_program(c))
             .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
             .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name));
         let named: Vec<(&str, Tensor)> = c
@@ -255,11 +282,8 @@ fn build_all(_: &[(&str, RecordedNetwork)], _: &mut Vec<String>) {
     eprintln!("TensorRT build skipped: built without the `tensorrt` feature");
 }
 
-#[test]
-fn elementwise() {
-    run_family(
-        "elementwise",
-        &[
+fn elementwise_cases() -> Vec<Case> {
+    vec![
             case!("add", [("x", "f32[2,3]"), ("y", "f32[3]")], [], "%r: f32[2,3] = aten.add.Tensor(%x, %y, alpha=2)", ["r"]),
             case!("sub_scalar", [("x", "f32[2,3]")], [], "%r: f32[2,3] = aten.sub.Tensor(%x, 1.5)", ["r"]),
             case!("mul_int_float", [("x", "i32[2,3]"), ("y", "f32[2,3]")], [], "%r: f32[2,3] = aten.mul.Tensor(%x, %y)", ["r"]),
@@ -286,12 +310,15 @@ fn elementwise() {
             case!("where", [("c", "bool[2,3]"), ("x", "f32[2,3]"), ("y", "f32[3]")], [], "%r: f32[2,3] = aten.where.self(%c, %x, %y)", ["r"]),
             case!("masked_fill", [("x", "f32[2,3]"), ("m", "bool[2,3]")], [], "%r: f32[2,3] = aten.masked_fill.Scalar(%x, %m, -1.0)", ["r"]),
             case!("dynamic_add", [("x", "f32[s0,3]"), ("y", "f32[3]")], [], "%r: f32[s0,3] = aten.add.Tensor(%x, %y)", ["r"]),
-        ],
-    );
+    ]
 }
 
 #[test]
-fn unary() {
+fn elementwise() {
+    run_family("elementwise", &elementwise_cases());
+}
+
+fn unary_cases() -> Vec<Case> {
     let mut cases = vec![];
     for (op, input) in [
         ("exp", "f32[6]"),
@@ -369,14 +396,16 @@ fn unary() {
         "%c: f32[6] = aten.clone.default(%x)\n%r: f32[6] = aten.relu.default(%c)",
         ["r"]
     ));
-    run_family("unary", &cases);
+    cases
 }
 
 #[test]
-fn reductions_and_norms() {
-    run_family(
-        "reduce_norm",
-        &[
+fn unary() {
+    run_family("unary", &unary_cases());
+}
+
+fn reduce_norm_cases() -> Vec<Case> {
+    vec![
             case!("sum", [("x", "f32[2,3,4]")], [], "%r: f32[2,4] = aten.sum.dim_IntList(%x, [1])", ["r"]),
             case!("sum_keep_int", [("x", "i32[2,3]")], [], "%r: i64[2,1] = aten.sum.dim_IntList(%x, [-1], true)", ["r"]),
             case!("mean", [("x", "f32[2,3,4,4]")], [], "%r: f32[2,3,1,1] = aten.mean.dim(%x, [-1, -2], true)", ["r"]),
@@ -398,15 +427,16 @@ fn reductions_and_norms() {
             case!("topk", [("x", "f32[2,6]")], [], "%v: f32[2,3], %i: i64[2,3] = aten.topk.default(%x, 3)", ["v", "i"]),
             case!("argmax", [("x", "f32[2,6]")], [], "%r: i64[2] = aten.argmax.default(%x, 1)", ["r"]),
             case!("cumsum", [("x", "i64[2,4]")], [], "%r: i64[2,4] = aten.cumsum.default(%x, 1)", ["r"]),
-        ],
-    );
+    ]
 }
 
 #[test]
-fn linalg_and_shapes() {
-    run_family(
-        "linalg_shape",
-        &[
+fn reductions_and_norms() {
+    run_family("reduce_norm", &reduce_norm_cases());
+}
+
+fn linalg_shape_cases() -> Vec<Case> {
+    vec![
             case!("conv2d", [("x", "f32[1,3,5,5]")], [("w", "f32[4,3,3,3]"), ("b", "f32[4]")], "%r: f32[1,4,5,5] = aten.convolution.default(%x, %w, %b, [1, 1], [1, 1], [1, 1], false, [0, 0], 1)", ["r"]),
             case!("conv1d_grouped", [("x", "f32[2,4,7]")], [("w", "f32[4,2,3]")], "%r: f32[2,4,3] = aten.conv1d.default(%x, %w, None, [2], [0], [1], 2)", ["r"]),
             case!("conv2d_dyn", [("x", "f32[s0,3,4,4]")], [("w", "f32[2,3,1,1]")], "%r: f32[s0,2,4,4] = aten.conv2d.default(%x, %w)", ["r"]),
@@ -436,14 +466,25 @@ fn linalg_and_shapes() {
             case!("full", [("x", "f32[2,3]")], [], "%f: f32[2,3] = aten.full.default([2, 3], 1.5)\n%r: f32[2,3] = aten.mul.Tensor(%x, %f)", ["r"]),
             case!("sym_size_full", [("x", "f32[s0,3]")], [], "%n: symint(s0) = aten.sym_size.int(%x, 0)\n%f: f32[s0,3] = aten.full.default([%n, 3], 2.0)\n%r: f32[s0,3] = aten.mul.Tensor(%x, %f)", ["r"]),
             case!("sdpa_causal", [("q", "f32[1,2,4,8]"), ("k", "f32[1,2,4,8]"), ("v", "f32[1,2,4,8]")], [], "%r: f32[1,2,4,8] = aten.scaled_dot_product_attention.default(%q, %k, %v, is_causal=true)", ["r"]),
-        ],
-    );
+    ]
+}
+
+#[test]
+fn linalg_and_shapes() {
+    run_family("linalg_shape", &linalg_shape_cases());
 }
 
 #[test]
 fn validators_give_reasons() {
     let reg = ConverterRegistry::standard();
     let cases = [
+case!(
+            "conv3d",
+            [("x", "f32[1,2,4,4,4]")],
+            [("w", "f32[3,2,3,3,3]"), ("b", "f32[3]")],
+            "%r: f32[1,3,4,4,4] = aten.conv3d.default(%x, %w, %b, [1, 1, 1], [1, 1, 1])",
+            ["r"]
+        ),
         case!("transposed", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,7,7] = aten.convolution.default(%x, %w, None, [1, 1], [0, 0], [1, 1], true, [0, 0], 1)", ["r"]),
         case!("f64", [("x", "f64[3]")], [], "%r: f64[3] = aten.relu.default(%x)", ["r"]),
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
@@ -523,4 +564,412 @@ fn converter_count() {
     let n = ConverterRegistry::standard().len();
     eprintln!("standard converters: {n}");
     assert!(n > 200);
+}
+
+/// Builds one case per `(name, op, input, domain)`: `domain` rewrites the random input into
+/// the op's valid domain first (`pos`: `|x| + 0.1`, `unit`: `x * 0.45`, `any`: as is).
+fn unary_family(ops: &[(&str, &str, &str, &str)]) -> Vec<Case> {
+    ops.iter()
+        .map(|&(name, op, ty, domain)| {
+            let pre = match domain {
+                "pos" => {
+                    format!("%a: {ty} = aten.abs.default(%x)\n%d: {ty} = aten.add.Tensor(%a, 0.1)")
+                }
+                "unit" => format!("%d: {ty} = aten.mul.Tensor(%x, 0.45)"),
+                _ => format!("%d: {ty} = aten.clone.default(%x)"),
+            };
+            let body = format!("{pre}\n%r: {ty} = {op}(%d)");
+            Case {
+                name: Box::leak(name.to_string().into_boxed_str()),
+                inputs: Box::leak(vec![("x", leak(ty))].into_boxed_slice()),
+                weights: &[],
+                body: leak(&body),
+                outputs: &["r"],
+            }
+        })
+        .collect()
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+/// The remaining binary, comparison, logical, selection and clamp overloads (aliases of the
+/// converters in [`elementwise_cases`] included: each overload normalises its own schema).
+fn more_elementwise_cases() -> Vec<Case> {
+    // `%n`: a nonzero divisor, negative to exercise floor vs trunc semantics.
+    const NZ_F: &str = "%a: f32[6] = aten.abs.default(%y)\n%b: f32[6] = aten.add.Tensor(%a, 0.5)\n%n: f32[6] = aten.neg.default(%b)";
+    const NZ_I: &str = "%a: i32[6] = aten.abs.default(%y)\n%b: i32[6] = aten.add.Tensor(%a, 1)\n%n: i32[6] = aten.neg.default(%b)";
+    vec![
+        case!("add_scalar", [("x", "f32[2,3]")], [], "%r: f32[2,3] = aten.add.Scalar(%x, 2.5, alpha=2)", ["r"]),
+        case!("add_inplace", [("x", "f32[2,3]"), ("y", "f32[3]")], [], "%r: f32[2,3] = aten.add_.Tensor(%x, %y)", ["r"]),
+        case!("sub_scalar_int", [("x", "i32[6]")], [], "%r: i32[6] = aten.sub.Scalar(%x, 2)", ["r"]),
+        case!("rsub_tensor", [("x", "f32[2,3]"), ("y", "f32[2,3]")], [], "%r: f32[2,3] = aten.rsub.Tensor(%x, %y, alpha=2)", ["r"]),
+        case!("mul_scalar_int", [("x", "i32[6]")], [], "%r: i32[6] = aten.mul.Scalar(%x, 3)", ["r"]),
+        case!("mul_inplace", [("x", "f32[2,3]"), ("y", "f32[2,3]")], [], "%r: f32[2,3] = aten.mul_.Tensor(%x, %y)", ["r"]),
+        case!("div_tensor", [("x", "f32[6]"), ("y", "f32[6]")], [], leak(&format!("{NZ_F}\n%r: f32[6] = aten.div.Tensor(%x, %n)")), ["r"]),
+        case!("div_scalar_mode_floor", [("x", "i32[6]")], [], "%r: i32[6] = aten.div.Scalar_mode(%x, -2, rounding_mode=\"floor\")", ["r"]),
+        case!("div_scalar_mode_trunc", [("x", "f32[6]")], [], "%r: f32[6] = aten.div.Scalar_mode(%x, -0.7, rounding_mode=\"trunc\")", ["r"]),
+        case!("floor_divide_int", [("x", "i32[6]"), ("y", "i32[6]")], [], leak(&format!("{NZ_I}\n%r: i32[6] = aten.floor_divide.default(%x, %n)")), ["r"]),
+        case!("floor_divide_f", [("x", "f32[6]"), ("y", "f32[6]")], [], leak(&format!("{NZ_F}\n%r: f32[6] = aten.floor_divide.default(%x, %n)")), ["r"]),
+        case!("pow_tensor_tensor", [("y", "f32[6]"), ("e", "f32[6]")], [], "%a: f32[6] = aten.abs.default(%y)\n%b: f32[6] = aten.add.Tensor(%a, 0.5)\n%r: f32[6] = aten.pow.Tensor_Tensor(%b, %e)", ["r"]),
+        case!("pow_scalar", [("x", "f32[6]")], [], "%r: f32[6] = aten.pow.Scalar(2.0, %x)", ["r"]),
+        case!("remainder_tensor_f", [("x", "f32[6]"), ("y", "f32[6]")], [], leak(&format!("{NZ_F}\n%r: f32[6] = aten.remainder.Tensor(%x, %n)")), ["r"]),
+        case!("remainder_tensor_int", [("x", "i32[6]"), ("y", "i32[6]")], [], leak(&format!("{NZ_I}\n%r: i32[6] = aten.remainder.Tensor(%x, %n)")), ["r"]),
+        case!("fmod_tensor_int", [("x", "i32[6]"), ("y", "i32[6]")], [], leak(&format!("{NZ_I}\n%r: i32[6] = aten.fmod.Tensor(%x, %n)")), ["r"]),
+        case!("fmod_tensor_f", [("x", "f32[6]"), ("y", "f32[6]")], [], leak(&format!("{NZ_F}\n%r: f32[6] = aten.fmod.Tensor(%x, %n)")), ["r"]),
+        case!("eq_tensor", [("x", "i32[6]"), ("y", "i32[6]")], [], "%r: bool[6] = aten.eq.Tensor(%x, %y)", ["r"]),
+        case!("ne_scalar", [("x", "f32[6]")], [], "%f: f32[6] = aten.floor.default(%x)\n%r: bool[6] = aten.ne.Scalar(%f, 1)", ["r"]),
+        case!("lt_tensor", [("x", "i32[6]"), ("y", "f32[6]")], [], "%r: bool[6] = aten.lt.Tensor(%x, %y)", ["r"]),
+        case!("le_tensor", [("x", "f32[2,3]"), ("y", "f32[3]")], [], "%r: bool[2,3] = aten.le.Tensor(%x, %y)", ["r"]),
+        case!("gt_scalar", [("x", "i32[6]")], [], "%r: bool[6] = aten.gt.Scalar(%x, 0.5)", ["r"]),
+        case!("ge_scalar", [("x", "f32[6]")], [], "%r: bool[6] = aten.ge.Scalar(%x, -0.25)", ["r"]),
+        case!("logical_xor", [("a", "bool[6]"), ("b", "bool[6]")], [], "%r: bool[6] = aten.logical_xor.default(%a, %b)", ["r"]),
+        case!("bitwise_bool", [("a", "bool[6]"), ("b", "bool[6]")], [], "%c: bool[6] = aten.bitwise_and.Tensor(%a, %b)\n%d: bool[6] = aten.bitwise_or.Tensor(%a, %b)\n%e: bool[6] = aten.bitwise_not.default(%a)", ["c", "d", "e"]),
+        case!("where_scalar", [("c", "bool[2,3]")], [], "%r: f32[2,3] = aten.where.Scalar(%c, 1.5, -2.0)", ["r"]),
+        case!("where_scalar_other", [("c", "bool[2,3]"), ("x", "f32[2,3]")], [], "%r: f32[2,3] = aten.where.ScalarOther(%c, %x, 0.5)", ["r"]),
+        case!("where_scalar_self", [("c", "bool[2,3]"), ("x", "f32[3]")], [], "%r: f32[2,3] = aten.where.ScalarSelf(%c, 0.5, %x)", ["r"]),
+        case!("masked_fill_tensor", [("x", "f32[2,3]"), ("m", "bool[2,3]"), ("v", "f32[]")], [], "%r: f32[2,3] = aten.masked_fill.Tensor(%x, %m, %v)", ["r"]),
+        case!("clamp_tensor", [("x", "f32[2,3]"), ("lo", "f32[3]"), ("hi", "f32[2,1]")], [], "%h: f32[2,1] = aten.add.Tensor(%hi, 2.0)\n%r: f32[2,3] = aten.clamp.Tensor(%x, %lo, %h)", ["r"]),
+        case!("clamp_inplace", [("x", "f32[6]")], [], "%r: f32[6] = aten.clamp_.default(%x, -1.0, 0.25)", ["r"]),
+        case!("clamp_min", [("x", "f32[6]")], [], "%r: f32[6] = aten.clamp_min.default(%x, -0.5)", ["r"]),
+        case!("clamp_max_int", [("x", "i32[6]")], [], "%r: i32[6] = aten.clamp_max.default(%x, 1)", ["r"]),
+    ]
+}
+
+#[test]
+fn more_elementwise() {
+    run_family("more_elementwise", &more_elementwise_cases());
+}
+
+/// The remaining unary math ops and activations, inputs mapped into each op's domain.
+fn more_unary_cases() -> Vec<Case> {
+    let mut v = unary_family(&[
+        ("sign_f", "aten.sign.default", "f32[6]", "any"),
+        ("sign_int", "aten.sign.default", "i32[6]", "any"),
+        ("tan", "aten.tan.default", "f32[6]", "unit"),
+        ("asin", "aten.asin.default", "f32[6]", "unit"),
+        ("acos", "aten.acos.default", "f32[6]", "unit"),
+        ("atan", "aten.atan.default", "f32[6]", "any"),
+        ("sinh", "aten.sinh.default", "f32[6]", "any"),
+        ("cosh", "aten.cosh.default", "f32[6]", "any"),
+        ("round", "aten.round.default", "f32[6]", "any"),
+        ("trunc", "aten.trunc.default", "f32[6]", "any"),
+        ("log2", "aten.log2.default", "f32[6]", "pos"),
+        ("log10", "aten.log10.default", "f32[6]", "pos"),
+        ("log1p", "aten.log1p.default", "f32[6]", "pos"),
+        ("expm1", "aten.expm1.default", "f32[6]", "any"),
+        ("square", "aten.square.default", "f32[6]", "any"),
+        ("square_int", "aten.square.default", "i32[6]", "any"),
+        ("relu_inplace", "aten.relu_.default", "f32[6]", "any"),
+        ("silu_inplace", "aten.silu_.default", "f32[6]", "any"),
+        (
+            "hardswish_inplace",
+            "aten.hardswish_.default",
+            "f32[6]",
+            "any",
+        ),
+        (
+            "hardsigmoid_inplace",
+            "aten.hardsigmoid_.default",
+            "f32[6]",
+            "any",
+        ),
+        ("elu", "aten.elu.default", "f32[6]", "any"),
+        ("softplus", "aten.softplus.default", "f32[6]", "any"),
+        ("relu6", "aten.relu6.default", "f32[6]", "any"),
+    ]);
+    v.extend([
+        case!("round_half", [("x", "f32[6]")], [], "%h: f32[6] = aten.mul.Tensor(%x, 2.0)\n%f: f32[6] = aten.floor.default(%h)\n%d: f32[6] = aten.div.Tensor(%f, 2.0)\n%r: f32[6] = aten.round.default(%d)", ["r"]),
+        case!("elu_alpha", [("x", "f32[6]")], [], "%r: f32[6] = aten.elu.default(%x, 0.5)", ["r"]),
+        case!("softplus_params", [("x", "f32[6]")], [], "%r: f32[6] = aten.softplus.default(%x, 2.0, 1.0)", ["r"]),
+        case!("hardtanh_inplace", [("x", "f32[6]")], [], "%r: f32[6] = aten.hardtanh_.default(%x, -0.5, 0.75)", ["r"]),
+    ]);
+    v
+}
+
+#[test]
+fn more_unary() {
+    run_family("more_unary", &more_unary_cases());
+}
+
+/// The remaining reductions, norms, pools, resizes and sorts.
+fn more_reduce_norm_cases() -> Vec<Case> {
+    vec![
+        case!("sum_all", [("x", "f32[2,3]")], [], "%r: f32[] = aten.sum.default(%x)", ["r"]),
+        case!("mean_all", [("x", "f32[2,3,4]")], [], "%r: f32[] = aten.mean.default(%x)", ["r"]),
+        case!("prod_all", [("x", "f32[2,3]")], [], "%r: f32[] = aten.prod.default(%x)", ["r"]),
+        case!("any_all", [("x", "bool[2,3]")], [], "%r: bool[] = aten.any.default(%x)", ["r"]),
+        case!("any_dims", [("x", "bool[2,3,2]")], [], "%r: bool[2,1,1] = aten.any.dims(%x, [1, 2], true)", ["r"]),
+        case!("all_all", [("x", "bool[2,3]")], [], "%n: bool[2,3] = aten.logical_not.default(%x)\n%o: bool[2,3] = aten.logical_or.default(%x, %n)\n%r: bool[] = aten.all.default(%x)\n%s: bool[] = aten.all.default(%o)", ["r", "s"]),
+        case!("all_dim", [("x", "bool[4,2]")], [], "%r: bool[2] = aten.all.dim(%x, 0)", ["r"]),
+        case!("all_dims", [("x", "bool[2,3,2]")], [], "%r: bool[3] = aten.all.dims(%x, [0, -1])", ["r"]),
+        case!("var_dim", [("x", "f32[2,5]")], [], "%r: f32[2,1] = aten.var.dim(%x, [1], false, true)", ["r"]),
+        case!("softmax_int", [("x", "f32[2,5]")], [], "%r: f32[2,5] = aten.softmax.int(%x, 0)", ["r"]),
+        case!("log_softmax_int", [("x", "f32[2,5]")], [], "%r: f32[2,5] = aten.log_softmax.int(%x, -1)", ["r"]),
+        case!("layer_norm_aten", [("x", "f32[2,3,4]")], [("w", "f32[3,4]"), ("b", "f32[3,4]")], "%r: f32[2,3,4] = aten.layer_norm.default(%x, [3, 4], %w, %b, 1e-05)", ["r"]),
+        case!("layer_norm_plain", [("x", "f32[2,3,4]")], [], "%r: f32[2,3,4] = aten.layer_norm.default(%x, [4])", ["r"]),
+        case!("native_group_norm", [("x", "f32[2,4,3,3]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[2,4,3,3], %m: f32[2,2], %s: f32[2,2] = aten.native_group_norm.default(%x, %w, %b, 2, 4, 9, 2, 1e-05)", ["r"]),
+        case!("batch_norm_aten", [("x", "f32[2,3,4,4]")], [("w", "f32[3]"), ("b", "f32[3]"), ("m", "f32[3]"), ("v", "f32[3]")], "%av: f32[3] = aten.abs.default(%v)\n%r: f32[2,3,4,4] = aten.batch_norm.default(%x, %w, %b, %m, %av, false, 0.1, 1e-05, true)", ["r"]),
+        case!("max_pool_indices", [("x", "f32[1,2,6,6]")], [], "%r: f32[1,2,3,3], %i: i64[1,2,3,3] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r"]),
+        case!("adaptive_avg_private", [("x", "f32[1,2,6,6]")], [], "%r: f32[1,2,3,3] = aten._adaptive_avg_pool2d.default(%x, [3, 3])", ["r"]),
+        case!("upsample_nearest_size", [("x", "f32[1,2,3,3]")], [], "%r: f32[1,2,6,9] = aten.upsample_nearest2d.default(%x, [6, 9])", ["r"]),
+        case!("upsample_bilinear_size", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,8,6] = aten.upsample_bilinear2d.default(%x, [8, 6], false)", ["r"]),
+        case!("upsample_bilinear_corners", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,7,5] = aten.upsample_bilinear2d.default(%x, [7, 5], true)", ["r"]),
+        case!("sort", [("x", "f32[2,6]")], [], "%v: f32[2,6], %i: i64[2,6] = aten.sort.default(%x)", ["v", "i"]),
+        case!("sort_desc", [("x", "f32[4,3]")], [], "%v: f32[4,3], %i: i64[4,3] = aten.sort.default(%x, 0, true)", ["v", "i"]),
+        case!("argmin", [("x", "f32[2,6]")], [], "%r: i64[2,1] = aten.argmin.default(%x, 1, true)", ["r"]),
+        case!("argmax_all", [("x", "f32[2,6]")], [], "%r: i64[] = aten.argmax.default(%x)", ["r"]),
+        case!("max_dim", [("x", "f32[2,6]")], [], "%v: f32[2], %i: i64[2] = aten.max.dim(%x, 1)", ["v", "i"]),
+        case!("min_dim", [("x", "f32[3,4]")], [], "%v: f32[1,4], %i: i64[1,4] = aten.min.dim(%x, 0, true)", ["v", "i"]),
+    ]
+}
+
+#[test]
+fn more_reductions_and_norms() {
+    run_family("more_reduce_norm", &more_reduce_norm_cases());
+}
+
+/// The remaining matmul, convolution, view, indexing, split and pad overloads.
+fn more_linalg_shape_cases() -> Vec<Case> {
+    vec![
+        case!(
+            "mm",
+            [("x", "f32[2,4]"), ("y", "f32[4,3]")],
+            [],
+            "%r: f32[2,3] = aten.mm.default(%x, %y)",
+            ["r"]
+        ),
+        case!(
+            "reshape",
+            [("x", "f32[2,3,4]")],
+            [],
+            "%r: f32[3,8] = aten.reshape.default(%x, [3, -1])",
+            ["r"]
+        ),
+        case!(
+            "unsafe_view",
+            [("x", "f32[2,3,4]")],
+            [],
+            "%r: f32[24] = aten._unsafe_view.default(%x, [24])",
+            ["r"]
+        ),
+        case!(
+            "view_copy",
+            [("x", "f32[2,3,4]")],
+            [],
+            "%r: f32[2,2,6] = aten.view_copy.default(%x, [2, 2, 6])",
+            ["r"]
+        ),
+        case!(
+            "squeeze_all",
+            [("x", "f32[2,1,3,1]")],
+            [],
+            "%r: f32[2,3] = aten.squeeze.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "squeeze_dim",
+            [("x", "f32[2,1,3]")],
+            [],
+            "%r: f32[2,3] = aten.squeeze.dim(%x, -2)",
+            ["r"]
+        ),
+        case!(
+            "unflatten",
+            [("x", "f32[2,12]")],
+            [],
+            "%r: f32[2,3,4] = aten.unflatten.int(%x, 1, [3, -1])",
+            ["r"]
+        ),
+        case!(
+            "t",
+            [("x", "f32[2,3]")],
+            [],
+            "%r: f32[3,2] = aten.t.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "index_tensor",
+            [("x", "f32[3,4]"), ("i", "i64[2,2]")],
+            [],
+            "%r: f32[3,2,2] = aten.index.Tensor(%x, [None, %i])",
+            ["r"]
+        ),
+        case!(
+            "index_tensor_first",
+            [("x", "f32[3,4]"), ("i", "i64[5]")],
+            [],
+            "%r: f32[5,4] = aten.index.Tensor(%x, [%i])",
+            ["r"]
+        ),
+        case!(
+            "split_tensor",
+            [("x", "f32[2,7]")],
+            [],
+            "%a: f32[2,3], %b: f32[2,3], %c: f32[2,1] = aten.split.Tensor(%x, 3, 1)",
+            ["a", "b", "c"]
+        ),
+        case!(
+            "tensor_split",
+            [("x", "f32[2,7]")],
+            [],
+            "%a: f32[2,3], %b: f32[2,2], %c: f32[2,2] = aten.tensor_split.sections(%x, 3, 1)",
+            ["a", "b", "c"]
+        ),
+        case!(
+            "unbind",
+            [("x", "f32[3,2]")],
+            [],
+            "%a: f32[2], %b: f32[2], %c: f32[2] = aten.unbind.int(%x)",
+            ["a", "b", "c"]
+        ),
+        case!(
+            "unbind_last",
+            [("x", "f32[3,2]")],
+            [],
+            "%a: f32[3], %b: f32[3] = aten.unbind.int(%x, -1)",
+            ["a", "b"]
+        ),
+        case!(
+            "pad_reflect",
+            [("x", "f32[1,2,4,5]")],
+            [],
+            "%r: f32[1,2,7,8] = aten.pad.default(%x, [2, 1, 1, 2], \"reflect\")",
+            ["r"]
+        ),
+        case!(
+            "pad_reflect_dyn",
+            [("x", "f32[s0,3,4]")],
+            [],
+            "%r: f32[s0,3,7] = aten.pad.default(%x, [3, 0], \"reflect\")",
+            ["r"]
+        ),
+        case!(
+            "pad_replicate",
+            [("x", "i32[2,3,3]")],
+            [],
+            "%r: i32[2,5,6] = aten.pad.default(%x, [1, 2, 2, 0], \"replicate\")",
+            ["r"]
+        ),
+        case!(
+            "pad_circular",
+            [("x", "f32[1,2,4]")],
+            [],
+            "%r: f32[1,2,9] = aten.pad.default(%x, [4, 1], \"circular\")",
+            ["r"]
+        ),
+        case!(
+            "pad_constant",
+            [("x", "f32[1,2,3]")],
+            [],
+            "%r: f32[1,4,4] = aten.pad.default(%x, [0, 1, 1, 1], \"constant\", -0.5)",
+            ["r"]
+        ),
+    ]
+}
+
+#[test]
+fn more_linalg_and_shapes() {
+    run_family("more_linalg_shape", &more_linalg_shape_cases());
+}
+
+/// Casts, identities, creation ops, symbolic-int arithmetic and export-time assertions.
+fn misc_cases() -> Vec<Case> {
+    vec![
+        case!("to_dtype", [("x", "f32[6]")], [], "%r: i32[6] = aten.to.dtype(%x, i32)", ["r"]),
+        case!("to_dtype_layout", [("x", "i32[6]")], [], "%r: f32[6] = aten.to.dtype_layout(%x, dtype=f32)", ["r"]),
+        case!("to_device", [("x", "f32[6]")], [], "%r: bool[6] = aten.to.device(%x, device(\"cpu\"), bool)", ["r"]),
+        case!("type_as", [("x", "i32[6]"), ("y", "f32[2]")], [], "%r: f32[6] = aten.type_as.default(%x, %y)", ["r"]),
+        case!("convert_element_type", [("x", "bool[6]")], [], "%r: i32[6] = prims.convert_element_type.default(%x, i32)", ["r"]),
+        case!("identities", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.alias.default(%x)\n%b: f32[2,3] = aten.detach.default(%a)\n%c: f32[2,3] = aten.contiguous.default(%b)\n%d: f32[2,3] = aten.lift_fresh_copy.default(%c)\n%e: f32[2,3] = aten.dropout.default(%d, 0.5, false)\n%r: f32[2,3] = aten.dropout_.default(%e, 0.0, true)", ["r"]),
+        case!("arange_end", [("x", "f32[5]")], [], "%a: f32[5] = aten.arange.default(5, dtype=f32)\n%r: f32[5] = aten.mul.Tensor(%x, %a)", ["r"]),
+        case!("arange_start", [("x", "i64[4]")], [], "%a: i64[4] = aten.arange.start(1, 5, dtype=i64)\n%r: i64[4] = aten.add.Tensor(%x, %a)", ["r"]),
+        case!("fill_like", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.full_like.default(%x, 2.0)\n%b: f32[2,3] = aten.ones_like.default(%x)\n%c: f32[2,3] = aten.zeros_like.default(%x)\n%d: f32[2,3] = aten.add.Tensor(%a, %b)\n%e: f32[2,3] = aten.add.Tensor(%d, %c)\n%r: f32[2,3] = aten.mul.Tensor(%x, %e)", ["r"]),
+        case!("new_fill", [("x", "f32[2,3]")], [], "%a: f32[3] = aten.new_full.default(%x, [3], 1.5)\n%b: f32[2,3] = aten.new_ones.default(%x, [2, 3])\n%c: f32[2,1] = aten.new_zeros.default(%x, [2, 1])\n%d: f32[2,3] = aten.add.Tensor(%a, %b)\n%e: f32[2,3] = aten.add.Tensor(%d, %c)\n%r: f32[2,3] = aten.mul.Tensor(%x, %e)", ["r"]),
+        case!("fill_int", [("x", "i32[2,3]")], [], "%a: i32[2,3] = aten.ones.default([2, 3], dtype=i32)\n%b: i32[3] = aten.zeros.default([3], dtype=i32)\n%c: i32[2,3] = aten.add.Tensor(%a, %b)\n%r: i32[2,3] = aten.add.Tensor(%x, %c)", ["r"]),
+        case!("scalar_tensor", [("x", "f32[2,3]")], [], "%s: f32[] = aten.scalar_tensor.default(2.5)\n%r: f32[2,3] = aten.mul.Tensor(%x, %s)", ["r"]),
+        // `empty` has no defined contents; only its shape and type reach the output.
+        case!("empty", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.empty.memory_format([2, 3])\n%b: f32[2,3] = aten.empty_like.default(%x)\n%z: f32[2,3] = aten.mul.Tensor(%a, 0.0)\n%w: f32[2,3] = aten.mul.Tensor(%b, 0.0)\n%c: f32[2,3] = aten.add.Tensor(%z, %w)\n%r: f32[2,3] = aten.add.Tensor(%x, %c)", ["r"]),
+        case!("sym_arith", [("x", "f32[s0,3]")], [], "%n: symint(s0) = aten.sym_size.int(%x, 0)
+            %m: symint(2*s0) = _operator.mul(%n, 2)
+            %a: symint(2*s0 + 1) = _operator.add(%m, 1)
+            %s: symint(s0 + 1) = _operator.sub(%a, %n)
+            %f: symint(s0) = _operator.floordiv(%m, 2)
+            %g: symint(-s0) = _operator.neg(%f)
+            %k: symint(s0) = _operator.add(%g, %m)
+            %h: symint(mod(s0, 2)) = _operator.mod(%n, 2)
+            %o: f32[s0 + 1] = aten.full.default([%s], 1.0)
+            %p: f32[s0,3] = aten.full.default([%k, 3], 2.0)
+            %q: f32[s0,3] = aten.mul.Tensor(%x, %p)
+            %t: f32[mod(s0, 2)] = aten.full.default([%h], 3.0)", ["o", "q", "t"]),
+        case!("sym_numel", [("x", "f32[s0,3]")], [], "%n: symint(3*s0) = aten.sym_numel.default(%x)\n%r: f32[3*s0] = aten.view.default(%x, [%n])", ["r"]),
+        case!("asserts", [("x", "f32[s0,3]")], [], "%n: symint(s0) = aten.sym_size.int(%x, 0)
+            aten.sym_constrain_range.default(%n, min=1, max=8)
+            aten.sym_constrain_range_for_size.default(%n)
+            aten._assert_scalar.default(true, \"s0 in range\")
+            aten._assert_tensor_metadata.default(%x, dtype=f32)
+            %r: f32[s0,3] = aten.relu.default(%x)", ["r"]),
+    ]
+}
+
+#[test]
+fn misc() {
+    run_family("misc", &misc_cases());
+}
+
+/// Converters that cannot have a numeric case, with the reason.
+const NO_NUMERIC_CASE: &[(&str, &str)] = &[(
+    "aten.conv3d.default",
+    "its validator refuses every 3-D convolution (the binding has only 2-D convolution \
+     parameters); the refusal is snapshotted in `validator_reasons`",
+)];
+
+/// Every converter of the standard registry has at least one numeric case in the tables above
+/// (aliases sharing a converter included): fails naming the ops without one.
+#[test]
+fn every_converter_has_a_case() {
+    let reg = ConverterRegistry::standard();
+    let mut used = std::collections::BTreeSet::new();
+    for c in all_cases() {
+        let p = program(&c);
+        let g = p.main_graph();
+        for n in g.nodes() {
+            if let Some(t) = g.node(n).op.target() {
+                used.insert(t.to_string());
+            }
+        }
+    }
+    let missing: Vec<&str> = reg
+        .ops()
+        .filter(|op| !used.contains(*op) && !NO_NUMERIC_CASE.iter().any(|(o, _)| o == op))
+        .collect();
+    for (op, why) in NO_NUMERIC_CASE {
+        eprintln!("no numeric case: {op}: {why}");
+    }
+    eprintln!(
+        "standard converters: {}, with numeric cases: {}",
+        reg.len(),
+        reg.len() - missing.len() - NO_NUMERIC_CASE.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} converters without a numeric case (add a case or an entry in NO_NUMERIC_CASE):\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
+
+/// The cases of every family.
+fn all_cases() -> Vec<Case> {
+    let mut v = elementwise_cases();
+    v.extend(unary_cases());
+    v.extend(reduce_norm_cases());
+    v.extend(linalg_shape_cases());
+    v.extend(more_elementwise_cases());
+    v.extend(more_unary_cases());
+    v.extend(more_reduce_norm_cases());
+    v.extend(more_linalg_shape_cases());
+    v.extend(misc_cases());
+    v
 }

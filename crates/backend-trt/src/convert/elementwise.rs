@@ -455,13 +455,27 @@ fn activation(kind: Act) -> OpConverter {
                 )?,
                 Act::Softplus => {
                     let beta = a.f64("beta")?;
-                    act(
+                    let sp = act(
                         ctx,
                         Activation::Softplus {
                             alpha: (1.0 / beta) as f32,
                             beta: beta as f32,
                         },
-                    )?
+                    )?;
+                    // PyTorch returns `x` where `beta * x > threshold`; TensorRT's softplus
+                    // has no threshold. Above 20 the two differ by < exp(-20) / beta, far
+                    // below f32 resolution of the result, so only lower thresholds need the
+                    // select.
+                    let threshold = a.f64("threshold")?;
+                    if threshold < 20.0 {
+                        let b = ctx.scalar(beta, dt, rank)?;
+                        let bx = ctx.elementwise(x, b, E::Prod)?;
+                        let t = ctx.scalar(threshold, dt, rank)?;
+                        let above = ctx.elementwise(bx, t, E::Greater)?;
+                        ctx.select(above, x, sp)?
+                    } else {
+                        sp
+                    }
                 }
                 Act::Hardtanh => act(
                     ctx,

@@ -28,7 +28,16 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     let x = a.tensor("input")?;
     let w = a.tensor("weight")?;
     let n = w.rank().saturating_sub(2);
-    if !(1..=3).contains(&n) {
+    if n == 3 {
+        // The network records 3-D convolutions (and the emulator runs them), but the real
+        // builder cannot: trtx 0.9.1 only takes 2-D kernel/stride/padding/dilation dims.
+        return Err(format!(
+            "{}: 3-D convolution: the TensorRT binding (trtx 0.9.1) exposes only 2-D \
+             convolution parameters",
+            a.op
+        ));
+    }
+    if !(1..=2).contains(&n) {
         return Err(format!("{}: {n}-D convolution", a.op));
     }
     if x.rank() != n + 2 {

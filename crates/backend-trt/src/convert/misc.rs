@@ -153,7 +153,9 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         r.register(
             name,
             OpConverter::new(ok, |ctx, a| {
-                let x = ctx.input(a, "self")?;
+                // `prims.convert_element_type` names its tensor `a`, the ATen casts `self`.
+                let name = if a.get("a").is_some() { "a" } else { "self" };
+                let x = ctx.input(a, name)?;
                 let dt = trt_dtype(a.result_tensor(0)?.dtype)?;
                 one(ctx.cast(x, dt)?)
             }),

@@ -543,6 +543,12 @@ fn topk(
     } else {
         TrtDataType::Int32
     };
+    if ctx.rank(x)? == 1 {
+        // TensorRT's TopK needs at least 2-D input: run it on a [1, n] view.
+        let x2 = ctx.reshape_static(x, &[1, -1])?;
+        let (v, i) = ctx.net.add_topk(x2, op, k as i32, 1 << 1, it)?;
+        return Ok((ctx.reshape_static(v, &[-1])?, ctx.reshape_static(i, &[-1])?));
+    }
     Ok(ctx.net.add_topk(x, op, k as i32, 1 << axis, it)?)
 }
 

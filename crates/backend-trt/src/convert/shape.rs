@@ -231,10 +231,98 @@ fn pad_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>>
         }
         return one(y);
     }
-    let fill = None;
-    let start: Vec<Dim> = p.iter().map(|(l, _)| Dim::constant(-l)).collect();
-    let r = p.len();
-    one(slice(ctx, x, &start, &out.shape, &vec![1; r], mode, fill)?)
+    one(pad_by_slices(ctx, x, &a.tensor("self")?.shape, &p, mode)?)
+}
+
+/// Reflect, replicate and circular padding as strided slices of the edges concatenated
+/// around the input, one padded axis at a time. TensorRT's slice modes would do this in
+/// one layer, but the binding (trtx 0.9.1) has no `ISliceLayer::setMode`. Padded axes must
+/// be static (checked by [`pad_validate`]); other axes may be dynamic.
+fn pad_by_slices(
+    ctx: &mut ConvertCtx<'_>,
+    x: TensorId,
+    shape: &[Dim],
+    pads: &[(i64, i64)],
+    mode: SliceMode,
+) -> CResult<TensorId> {
+    let r = shape.len();
+    let mut shape = shape.to_vec();
+    let mut y = x;
+    for (axis, &(l, rt)) in pads.iter().enumerate() {
+        if l == 0 && rt == 0 {
+            continue;
+        }
+        let n = shape[axis].as_const().ok_or("padded dim is dynamic")?;
+        // (start, stride) of each edge block along `axis`; the block has `l` or `rt` items.
+        let (left, right) = match mode {
+            // x[l], x[l-1], ..., x[1] | x | x[n-2], ..., x[n-1-rt]
+            SliceMode::Reflect => ((l, -1), (n - 2, -1)),
+            // x[0] repeated | x | x[n-1] repeated (stride 0 broadcasts one element).
+            SliceMode::Clamp => ((0, 0), (n - 1, 0)),
+            // x[n-l..n] | x | x[0..rt]
+            SliceMode::Wrap => ((n - l, 1), (0, 1)),
+            m => return Err(format!("pad mode {m:?}").into()),
+        };
+        let mut parts = vec![];
+        for (count, (start, step), before) in [(l, left, true), (rt, right, false)] {
+            if count == 0 {
+                continue;
+            }
+            let mut st = vec![Dim::constant(0); r];
+            st[axis] = Dim::constant(start);
+            let mut size = shape.clone();
+            size[axis] = Dim::constant(count);
+            let mut stride = vec![1; r];
+            stride[axis] = step;
+            let part = slice(ctx, y, &st, &size, &stride, SliceMode::StrictBounds, None)?;
+            if before {
+                parts.push(part);
+                parts.push(y);
+            } else {
+                if parts.is_empty() {
+                    parts.push(y);
+                }
+                parts.push(part);
+            }
+        }
+        y = ctx.net.add_concatenation(&parts, axis as u32)?;
+        shape[axis] = Dim::constant(n + l + rt);
+    }
+    Ok(y)
+}
+
+/// Validator of the pad ops: constant padding needs a static shape and pads >= 0 (it
+/// concatenates constant blocks); the other modes need static padded dims, pads >= 0 and
+/// PyTorch's bounds (reflect: pad < size, circular: pad <= size).
+fn pad_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    let p = pads(a)?;
+    let mode = pad_mode(a)?;
+    let x = a.tensor("self")?;
+    if p.iter().any(|&(l, r)| l < 0 || r < 0) {
+        return Err(format!("{}: negative padding {p:?}", a.op));
+    }
+    if mode == SliceMode::Fill {
+        if x.static_shape().is_none() {
+            return Err(format!("{}: constant padding needs a static shape", a.op));
+        }
+        return Ok(());
+    }
+    for (axis, &(l, r)) in p.iter().enumerate() {
+        if l == 0 && r == 0 {
+            continue;
+        }
+        let n = x.shape[axis]
+            .as_const()
+            .ok_or_else(|| format!("{}: {mode:?} padding of dynamic dim {axis}", a.op))?;
+        let limit = if mode == SliceMode::Reflect { n - 1 } else { n };
+        if mode != SliceMode::Clamp && (l > limit || r > limit) {
+            return Err(format!(
+                "{}: {mode:?} padding ({l}, {r}) of dim {axis} of size {n}",
+                a.op
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn register(r: &mut ConverterRegistry) {
@@ -568,33 +656,6 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         ),
     );
     for name in ["aten.constant_pad_nd.default", "aten.pad.default"] {
-        r.register(
-            name,
-            OpConverter::new(
-                |a| {
-                    let p = pads(a)?;
-                    let mode = pad_mode(a)?;
-                    if mode != SliceMode::Fill {
-                        // The real builder (trtx 0.9.1) does not expose ISliceLayer::setMode.
-                        return Err(format!(
-                            "{}: {mode:?} padding needs ISliceLayer::setMode, which the \
-                             TensorRT binding does not expose",
-                            a.op
-                        ));
-                    }
-                    {
-                        let x = a.tensor("self")?;
-                        if p.iter().any(|&(l, r)| l < 0 || r < 0) || x.static_shape().is_none() {
-                            return Err(format!(
-                                "{}: constant padding needs a static shape and pads >= 0",
-                                a.op
-                            ));
-                        }
-                    }
-                    Ok(())
-                },
-                pad_convert,
-            ),
-        );
+        r.register(name, OpConverter::new(pad_validate, pad_convert));
     }
 }
