@@ -4,8 +4,13 @@
 //! segment into a subgraph (the program is cloned outside the timed region).
 //!
 //! `cargo bench -p trtfx-passes --bench partition`
+//!
+//! With `PARTITION_BENCH_CPU=1` (Linux) it measures the benchmark thread's CPU time instead of
+//! wall time, which stays meaningful on a loaded machine (time spent waiting for a core is left
+//! out; page faults and other kernel work done for the thread are counted).
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BatchSize, BenchmarkId, Criterion};
 use trtfx_ir::{static_shape, Arg, DType, Graph, NodeBuilder, NodeId, Op, Program, Type};
 use trtfx_passes::partition::{outline, plan, PartitionOptions};
 
@@ -51,7 +56,7 @@ fn cap(g: &Graph, n: NodeId) -> Result<(), String> {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("partition");
     group.sample_size(10);
     for n in [10_000usize, 100_000, 1_000_000] {
@@ -80,5 +85,71 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// CPU time of the calling thread, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`).
+#[cfg(target_os = "linux")]
+fn thread_cpu_ns() -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec (64-bit Linux layout) for the whole call.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_ns() -> u64 {
+    panic!("PARTITION_BENCH_CPU needs Linux (CLOCK_THREAD_CPUTIME_ID)")
+}
+
+/// A criterion measurement of the benchmark thread's CPU time (criterion runs the routine on
+/// the thread that calls it), formatted like wall time.
+struct ThreadCpuTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = std::time::Duration;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> std::time::Duration {
+        std::time::Duration::from_nanos(thread_cpu_ns() - start)
+    }
+    fn add(&self, a: &std::time::Duration, b: &std::time::Duration) -> std::time::Duration {
+        *a + *b
+    }
+    fn zero(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+    fn to_f64(&self, v: &std::time::Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
+fn main() {
+    if std::env::var_os("PARTITION_BENCH_CPU").is_some() {
+        let mut c = Criterion::default()
+            .with_measurement(ThreadCpuTime)
+            .configure_from_args();
+        bench(&mut c);
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -30,7 +30,7 @@
 //! graph in execution order with `call_graph`.
 
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use trtfx_ir::{Arg, Graph, GraphId, NodeBuilder, NodeId, Op, Program, Type, ValueId};
 
@@ -139,7 +139,10 @@ pub fn plan(
 ) -> Result<Plan, PartitionError> {
     let order: Vec<NodeId> = g.nodes().filter(|&n| partitionable(g, n)).collect();
     let mut reasons: IndexMap<NodeId, String> = IndexMap::new();
-    for &n in &order {
+    // Kept by position in `order` alongside `reasons`, so the planning loop below does no
+    // per-node hashing (graphs reach 10^6 nodes).
+    let mut supported = vec![true; order.len()];
+    for (i, &n) in order.iter().enumerate() {
         let node = g.node(n);
         let forced = node
             .op
@@ -147,8 +150,10 @@ pub fn plan(
             .is_some_and(|t| opts.fallback_ops.iter().any(|f| f == t));
         if forced {
             reasons.insert(n, "forced to fallback by fallback-ops".into());
+            supported[i] = false;
         } else if let Err(why) = cap.supports(g, n) {
             reasons.insert(n, why);
+            supported[i] = false;
         }
     }
     if opts.require_full_compilation && !reasons.is_empty() {
@@ -160,7 +165,7 @@ pub fn plan(
         ));
     }
     let dag = NodeDag::new(g, &order);
-    let mut supported: Vec<bool> = order.iter().map(|n| !reasons.contains_key(n)).collect();
+    let compute_node: Vec<bool> = order.iter().map(|&n| is_compute(g, n)).collect();
     // Re-plan until no TensorRT segment is below min-block-size.
     loop {
         let segments = plan_once(&order, &dag, &supported);
@@ -169,7 +174,11 @@ pub fn plan(
             if s.backend != Backend::Trt {
                 continue;
             }
-            let compute = s.nodes.iter().filter(|&&n| is_compute(g, n)).count();
+            let compute = s
+                .nodes
+                .iter()
+                .filter(|&&n| compute_node[dag.pos[n.as_u32() as usize]])
+                .count();
             if compute < opts.min_block_size {
                 for &n in &s.nodes {
                     reasons.insert(
@@ -284,15 +293,18 @@ fn plan_once(order: &[NodeId], dag: &NodeDag, supported: &[bool]) -> Vec<Segment
     }
     // 2. Initial segments: supported nodes by phase; every fallback node on its own for now
     //    (fallback nodes are coalesced at the end, so they never tie TensorRT segments together).
+    //    Phases are below 2 * nodes + 2, so a dense table replaces a hash map.
     let mut seg_of = vec![usize::MAX; order.len()];
     let mut segs: Vec<(Backend, Vec<usize>)> = Vec::new();
-    let mut trt_by_phase: HashMap<u64, usize> = HashMap::new();
+    let mut trt_by_phase: Vec<usize> = vec![usize::MAX; max_phase as usize + 1];
     for i in 0..order.len() {
         let s = if kind_parity(i) == 0 {
-            *trt_by_phase.entry(phase[i]).or_insert_with(|| {
+            let slot = &mut trt_by_phase[phase[i] as usize];
+            if *slot == usize::MAX {
                 segs.push((Backend::Trt, Vec::new()));
-                segs.len() - 1
-            })
+                *slot = segs.len() - 1;
+            }
+            *slot
         } else {
             segs.push((Backend::Fallback, Vec::new()));
             segs.len() - 1
@@ -300,32 +312,289 @@ fn plan_once(order: &[NodeId], dag: &NodeDag, supported: &[bool]) -> Vec<Segment
         seg_of[i] = s;
         segs[s].1.push(i);
     }
-    // 3. Merge TensorRT segments while no path through a third segment joins them. The
-    //    segment graph is kept at segment level and updated in place on each merge.
-    let mut alive = vec![true; segs.len()];
-    let mut succ_set: Vec<HashSet<usize>> = vec![HashSet::new(); segs.len()];
-    let mut pred_set: Vec<HashSet<usize>> = vec![HashSet::new(); segs.len()];
-    for i in 0..order.len() {
-        for &j in dag.succs(i) {
-            let (a, b) = (seg_of[i], seg_of[j]);
-            if a != b {
-                succ_set[a].insert(b);
-                pred_set[b].insert(a);
-            }
+    // Nodes were pushed in position order, so each segment's first node is its smallest.
+    let min_node: Vec<usize> = segs.iter().map(|(_, v)| v[0]).collect();
+    // 3. Merge TensorRT segments while no path through a third segment joins them.
+    let mut sg = SegGraph::new(order.len(), dag, &seg_of, segs.len());
+    merge_segments(&mut sg, &mut segs, &min_node);
+    // 4. Execution order; runs of consecutive fallback nodes become one segment (merging
+    //    neighbours in a topological order cannot create a cycle).
+    let mut min_node = min_node;
+    for (s, seg) in segs.iter().enumerate() {
+        if sg.alive[s] {
+            min_node[s] = seg.1.iter().copied().min().unwrap_or(usize::MAX);
         }
     }
-    let mut min_node: Vec<usize> = segs
-        .iter()
-        .map(|(_, v)| v.iter().copied().min().unwrap_or(usize::MAX))
-        .collect();
-    // Merging only adds connectivity, so a pair that cannot merge never can later: remember it.
-    let mut failed: HashSet<(usize, usize)> = HashSet::new();
-    loop {
-        let (succ, topo_index, topo) = segment_dag(&succ_set, &alive, &min_node);
-        let trt: Vec<usize> = topo
+    let topo = sg.topo_order(&min_node);
+    let mut out: Vec<Segment> = Vec::new();
+    for s in topo {
+        let backend = segs[s].0;
+        let nodes = segs[s].1.iter().map(|&i| order[i]);
+        match out.last_mut() {
+            Some(last) if backend == Backend::Fallback && last.backend == Backend::Fallback => {
+                last.nodes.extend(nodes)
+            }
+            _ => out.push(Segment {
+                backend,
+                nodes: nodes.collect(),
+            }),
+        }
+    }
+    for seg in &mut out {
+        seg.nodes.sort_by_key(|n| dag.pos[n.as_u32() as usize]);
+    }
+    out
+}
+
+/// The segment graph during merging: deduplicated successor and predecessor lists (degrees
+/// are small, so plain vectors beat hash sets), which segments are still alive, and a
+/// topological order kept valid across merges, which bounds the path searches.
+struct SegGraph {
+    succ: Vec<Vec<usize>>,
+    pred: Vec<Vec<usize>>,
+    alive: Vec<bool>,
+    /// Live segments in a topological order, with holes ([`HOLE`]) where merged-away segments
+    /// were.
+    topo: Vec<usize>,
+    /// Position of each live segment in `topo`.
+    topo_index: Vec<usize>,
+    /// Where each merged-away segment went (a union-find forest over segment ids).
+    parent: Vec<usize>,
+    /// Visit stamps for the path search (no clearing between searches).
+    mark: Vec<u32>,
+    stamp: u32,
+    stack: Vec<usize>,
+}
+
+/// An empty slot of [`SegGraph::topo`].
+const HOLE: usize = usize::MAX;
+
+impl SegGraph {
+    fn new(nodes: usize, dag: &NodeDag, seg_of: &[usize], n: usize) -> Self {
+        let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for i in 0..nodes {
+            for &j in dag.succs(i) {
+                let (a, b) = (seg_of[i], seg_of[j]);
+                if a != b {
+                    succ[a].push(b);
+                    pred[b].push(a);
+                }
+            }
+        }
+        for l in succ.iter_mut().chain(pred.iter_mut()) {
+            l.sort_unstable();
+            l.dedup();
+        }
+        SegGraph {
+            succ,
+            pred,
+            alive: vec![true; n],
+            topo: Vec::new(),
+            topo_index: vec![HOLE; n],
+            parent: (0..n).collect(),
+            mark: vec![0; n],
+            stamp: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    /// The live segment that `s` was merged into.
+    fn find(&mut self, mut s: usize) -> usize {
+        let mut root = s;
+        while self.parent[root] != root {
+            root = self.parent[root];
+        }
+        while self.parent[s] != root {
+            let next = self.parent[s];
+            self.parent[s] = root;
+            s = next;
+        }
+        root
+    }
+
+    /// A topological order of the live segments. Ties break by the smallest node position, so
+    /// the order is deterministic and follows the program where it can.
+    fn topo_order(&self, min_node: &[usize]) -> Vec<usize> {
+        let n = self.succ.len();
+        let mut indeg = vec![0usize; n];
+        for s in (0..n).filter(|&s| self.alive[s]) {
+            for &t in &self.succ[s] {
+                indeg[t] += 1;
+            }
+        }
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>> = (0..n)
+            .filter(|&s| self.alive[s] && indeg[s] == 0)
+            .map(|s| std::cmp::Reverse((min_node[s], s)))
+            .collect();
+        let mut topo = Vec::with_capacity(n);
+        while let Some(std::cmp::Reverse((_, s))) = ready.pop() {
+            topo.push(s);
+            for &t in &self.succ[s] {
+                indeg[t] -= 1;
+                if indeg[t] == 0 {
+                    ready.push(std::cmp::Reverse((min_node[t], t)));
+                }
+            }
+        }
+        topo
+    }
+
+    /// True if a path of length >= 2 leads from `a` to `b` (through some third segment), for
+    /// `a` before `b` in `topo`. Only segments between them can lie on such a path, which
+    /// bounds the search. When it returns false, the segments marked with the current stamp
+    /// are exactly those between `a` and `b` that `a` reaches.
+    fn indirect_path(&mut self, a: usize, b: usize) -> bool {
+        let limit = self.topo_index[b];
+        self.new_stamp();
+        let stamp = self.stamp;
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        for &s in &self.succ[a] {
+            if s != b && self.topo_index[s] < limit && self.mark[s] != stamp {
+                self.mark[s] = stamp;
+                stack.push(s);
+            }
+        }
+        let mut found = false;
+        'search: while let Some(s) = stack.pop() {
+            for &t in &self.succ[s] {
+                if t == b {
+                    found = true;
+                    break 'search;
+                }
+                if self.topo_index[t] < limit && self.mark[t] != stamp {
+                    self.mark[t] = stamp;
+                    stack.push(t);
+                }
+            }
+        }
+        self.stack = stack;
+        found
+    }
+
+    /// Marks every segment that `a` reaches (not `a` itself) with a new stamp.
+    fn mark_reach(&mut self, a: usize) {
+        self.new_stamp();
+        let stamp = self.stamp;
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push(a);
+        while let Some(s) = stack.pop() {
+            for &t in &self.succ[s] {
+                if self.mark[t] != stamp {
+                    self.mark[t] = stamp;
+                    stack.push(t);
+                }
+            }
+        }
+        self.stack = stack;
+    }
+
+    /// With the marks of [`SegGraph::mark_reach`]`(a)` current: true if a path of length >= 2
+    /// leads from `a` to `b`, i.e. some other predecessor of `b` is reached from `a`.
+    fn indirect_path_marked(&self, a: usize, b: usize) -> bool {
+        self.pred[b]
+            .iter()
+            .any(|&p| p != a && self.mark[p] == self.stamp)
+    }
+
+    fn new_stamp(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // Wrapped around: old marks could alias the new stamp.
+            self.mark.fill(0);
+            self.stamp = 1;
+        }
+    }
+
+    /// Merges `b` into `a` (`a` before `b` in `topo`, no indirect path between them, and the
+    /// marks of the [`SegGraph::indirect_path`] or [`SegGraph::mark_reach`] call that said so
+    /// still current: they must cover the segments between `a` and `b` that `a` reaches).
+    fn merge(&mut self, a: usize, b: usize) {
+        for t in std::mem::take(&mut self.succ[b]) {
+            redirect(&mut self.pred[t], b, a);
+            if !self.succ[a].contains(&t) {
+                self.succ[a].push(t);
+            }
+        }
+        for q in std::mem::take(&mut self.pred[b]) {
+            if q == a {
+                self.succ[a].retain(|&t| t != b);
+                continue;
+            }
+            redirect(&mut self.succ[q], b, a);
+            if !self.pred[a].contains(&q) {
+                self.pred[a].push(q);
+            }
+        }
+        self.alive[b] = false;
+        self.parent[b] = a;
+        // Keep `topo` valid without recomputing it: between `a` and `b`, the segments that `a`
+        // reaches (marked by the search) go after the merged segment, the others before it.
+        // None of the former reaches `b` (that would be an indirect path) and none of the
+        // latter is reached from `a` or `b`, so every edge still points forward. `b`'s slot
+        // becomes a hole.
+        let (ta, tb) = (self.topo_index[a], self.topo_index[b]);
+        let stamp = self.stamp;
+        let between: Vec<usize> = self.topo[ta + 1..tb]
             .iter()
             .copied()
-            .filter(|&s| segs[s].0 == Backend::Trt)
+            .filter(|&s| s != HOLE)
+            .collect();
+        let mut k = ta;
+        for &s in between.iter().filter(|&&s| self.mark[s] != stamp) {
+            self.topo[k] = s;
+            self.topo_index[s] = k;
+            k += 1;
+        }
+        self.topo[k] = a;
+        self.topo_index[a] = k;
+        k += 1;
+        for &s in between.iter().filter(|&&s| self.mark[s] == stamp) {
+            self.topo[k] = s;
+            self.topo_index[s] = k;
+            k += 1;
+        }
+        self.topo[k..=tb].fill(HOLE);
+        self.topo_index[b] = HOLE;
+    }
+}
+
+/// Replaces `from` by `to` in a deduplicated list, keeping it deduplicated.
+fn redirect(list: &mut Vec<usize>, from: usize, to: usize) {
+    if list.contains(&to) {
+        list.retain(|&x| x != from);
+    } else if let Some(x) = list.iter_mut().find(|x| **x == from) {
+        *x = to;
+    }
+}
+
+/// Merges TensorRT segments of `segs` while no path through a third segment joins them.
+///
+/// Candidate pairs are all pairs when there are at most [`ALL_PAIRS_LIMIT`] TensorRT segments,
+/// else pairs consecutive in execution order and pairs joined by an edge. A pass scans the
+/// candidates in execution order and keeps going after a merge (pairs naming a merged-away
+/// segment now name its survivor); passes repeat until one merges nothing. A pair that cannot
+/// merge stays unmergeable until one of its two segments grows (merging other segments keeps
+/// any path between them, through the merged segment), so failures are remembered with the
+/// generation of both segments and only those pairs are searched again.
+fn merge_segments(sg: &mut SegGraph, segs: &mut [(Backend, Vec<usize>)], min_node: &[usize]) {
+    sg.topo = sg.topo_order(min_node);
+    for (k, &s) in sg.topo.iter().enumerate() {
+        sg.topo_index[s] = k;
+    }
+    let mut generation = vec![0u32; segs.len()];
+    // Pairs are tried by the thousand (all pairs of up to 256 segments); a fast non-keyed
+    // hash is enough for ids.
+    let mut failed: rustc_hash::FxHashMap<(usize, usize), (u32, u32)> =
+        rustc_hash::FxHashMap::default();
+    loop {
+        let trt: Vec<usize> = sg
+            .topo
+            .iter()
+            .copied()
+            .filter(|&s| s != HOLE && segs[s].0 == Backend::Trt)
             .collect();
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         if trt.len() <= ALL_PAIRS_LIMIT {
@@ -339,141 +608,57 @@ fn plan_once(order: &[NodeId], dag: &NodeDag, supported: &[bool]) -> Vec<Segment
                 candidates.push((w[0], w[1]));
             }
             for &a in &trt {
-                for &b in &succ[a] {
+                for &b in &sg.succ[a] {
                     if segs[b].0 == Backend::Trt {
                         candidates.push((a, b));
                     }
                 }
             }
         }
+        let all_pairs = trt.len() <= ALL_PAIRS_LIMIT;
+        // In the all-pairs case the pairs come grouped by their first segment, so one search
+        // of everything that segment reaches answers all its pairs (until a merge changes the
+        // graph), instead of one bounded search per pair.
+        let mut reach_of = HOLE;
         let mut merged_any = false;
         for (a, b) in candidates {
-            let (a, b) = if topo_index[a] < topo_index[b] {
+            let (a, b) = (sg.find(a), sg.find(b));
+            if a == b {
+                continue;
+            }
+            let (a, b) = if sg.topo_index[a] < sg.topo_index[b] {
                 (a, b)
             } else {
                 (b, a)
             };
-            if failed.contains(&(a, b)) {
+            let now = (generation[a], generation[b]);
+            if failed.get(&(a, b)) == Some(&now) {
                 continue;
             }
-            if indirect_path(a, b, &succ, &topo_index) {
-                failed.insert((a, b));
+            let indirect = if all_pairs {
+                if reach_of != a {
+                    sg.mark_reach(a);
+                    reach_of = a;
+                }
+                sg.indirect_path_marked(a, b)
             } else {
-                let moved = std::mem::take(&mut segs[b].1);
-                segs[a].1.extend(moved);
-                alive[b] = false;
-                min_node[a] = min_node[a].min(min_node[b]);
-                for t in std::mem::take(&mut succ_set[b]) {
-                    pred_set[t].remove(&b);
-                    if t != a {
-                        pred_set[t].insert(a);
-                        succ_set[a].insert(t);
-                    }
-                }
-                for q in std::mem::take(&mut pred_set[b]) {
-                    succ_set[q].remove(&b);
-                    if q != a {
-                        succ_set[q].insert(a);
-                        pred_set[a].insert(q);
-                    }
-                }
-                merged_any = true;
-                break;
+                sg.indirect_path(a, b)
+            };
+            if indirect {
+                failed.insert((a, b), now);
+                continue;
             }
+            sg.merge(a, b);
+            reach_of = HOLE;
+            let moved = std::mem::take(&mut segs[b].1);
+            segs[a].1.extend(moved);
+            generation[a] += 1;
+            merged_any = true;
         }
         if !merged_any {
-            // 4. Execution order; runs of consecutive fallback nodes become one segment (merging
-            //    neighbours in a topological order cannot create a cycle).
-            let mut out: Vec<Segment> = Vec::new();
-            for s in topo.into_iter().filter(|&s| alive[s]) {
-                let backend = segs[s].0;
-                let nodes = segs[s].1.iter().map(|&i| order[i]);
-                match out.last_mut() {
-                    Some(last)
-                        if backend == Backend::Fallback && last.backend == Backend::Fallback =>
-                    {
-                        last.nodes.extend(nodes)
-                    }
-                    _ => out.push(Segment {
-                        backend,
-                        nodes: nodes.collect(),
-                    }),
-                }
-            }
-            for seg in &mut out {
-                seg.nodes.sort_by_key(|n| dag.pos[n.as_u32() as usize]);
-            }
-            return out;
+            return;
         }
     }
-}
-
-type SegDag = (Vec<Vec<usize>>, Vec<usize>, Vec<usize>);
-
-/// A topological order of the live segments, each segment's index in it, and sorted successor
-/// lists. Ties break by the smallest node position, so the order is deterministic and follows
-/// the program where it can.
-fn segment_dag(succ_set: &[HashSet<usize>], alive: &[bool], min_node: &[usize]) -> SegDag {
-    let n = succ_set.len();
-    let mut indeg = vec![0usize; n];
-    for (s, ss) in succ_set.iter().enumerate() {
-        if alive[s] {
-            for &t in ss {
-                indeg[t] += 1;
-            }
-        }
-    }
-    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>> = (0..n)
-        .filter(|&s| alive[s] && indeg[s] == 0)
-        .map(|s| std::cmp::Reverse((min_node[s], s)))
-        .collect();
-    let mut topo = Vec::new();
-    let mut topo_index = vec![usize::MAX; n];
-    while let Some(std::cmp::Reverse((_, s))) = ready.pop() {
-        topo_index[s] = topo.len();
-        topo.push(s);
-        for &t in &succ_set[s] {
-            indeg[t] -= 1;
-            if indeg[t] == 0 {
-                ready.push(std::cmp::Reverse((min_node[t], t)));
-            }
-        }
-    }
-    let succ: Vec<Vec<usize>> = succ_set
-        .iter()
-        .map(|s| {
-            let mut v: Vec<usize> = s.iter().copied().collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
-    (succ, topo_index, topo)
-}
-
-/// True if a path of length >= 2 leads from `a` to `b` (through some third segment). Only
-/// segments between them in topological order can lie on such a path, which bounds the search.
-fn indirect_path(a: usize, b: usize, succ: &[Vec<usize>], topo_index: &[usize]) -> bool {
-    let limit = topo_index[b];
-    let mut seen = HashSet::new();
-    let mut stack: Vec<usize> = succ[a]
-        .iter()
-        .copied()
-        .filter(|&s| s != b && topo_index[s] < limit)
-        .collect();
-    while let Some(s) = stack.pop() {
-        if !seen.insert(s) {
-            continue;
-        }
-        for &t in &succ[s] {
-            if t == b {
-                return true;
-            }
-            if topo_index[t] < limit && !seen.contains(&t) {
-                stack.push(t);
-            }
-        }
-    }
-    false
 }
 
 /// A partition report: segments, unsupported nodes with reasons, totals.
@@ -623,13 +808,12 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
         }
         io.push((inputs, outputs));
     }
-    // From here on nothing fails. Build the subgraphs.
-    let g = std::mem::replace(&mut p.graphs[gid], Graph::new(gname.clone()));
-    let mut copy: Vec<(u32, ValueId)> = vec![(NONE, ValueId::from_u32(0)); g.value_capacity()];
-    let mut created = Vec::with_capacity(plan.segments.len());
-    for (i, (seg, (inputs, outputs))) in plan.segments.iter().zip(&io).enumerate() {
-        let stamp = i as u32;
-        let mut sub = Graph::new(format!("{gname}_seg{i}_{}", seg.backend.name()));
+    // Names and types of the boundary values, taken before any node moves (a segment's
+    // inputs are results of earlier segments, whose nodes are moved out first): placeholders
+    // of each subgraph, and results of each call.
+    let mut sub_inputs: Vec<Vec<(String, Type)>> = Vec::with_capacity(plan.segments.len());
+    let mut call_results: Vec<Vec<(String, Type)>> = Vec::with_capacity(plan.segments.len());
+    for (seg, (inputs, outputs)) in plan.segments.iter().zip(&io) {
         // Placeholders are named after the outside values they receive; an inner node may
         // carry the same node name (multi-output nodes are named apart from their values), so
         // names are made unique within the subgraph. With few inputs (the common case on long
@@ -654,10 +838,11 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
                 taken.contains(name)
             }
         };
-        let mut placeholders: HashSet<String> = HashSet::new();
+        let mut placeholders: Vec<(String, Type)> = Vec::with_capacity(inputs.len());
+        let mut names: HashSet<String> = HashSet::new();
         for &v in inputs {
             let vd = g.value(v);
-            let free = |name: &str| !in_segment(name) && !placeholders.contains(name);
+            let free = |name: &str| !in_segment(name) && !names.contains(name);
             let name = if free(&vd.name) {
                 vd.name.clone()
             } else {
@@ -666,21 +851,50 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
                     .find(|c| free(c))
                     .expect("a free name")
             };
-            placeholders.insert(name.clone());
-            let ph = sub.append(NodeBuilder::new(Op::Placeholder).result(name, vd.ty.clone()));
+            names.insert(name.clone());
+            placeholders.push((name, vd.ty.clone()));
+        }
+        sub_inputs.push(placeholders);
+        call_results.push(
+            outputs
+                .iter()
+                .map(|&v| (g.value(v).name.clone(), g.ty(v).clone()))
+                .collect(),
+        );
+    }
+    // From here on nothing fails. Nodes are moved (not cloned) into the subgraphs and the new
+    // main graph: outlining touches every node, so per-node copies of operators, arguments,
+    // names and types dominated its time on large graphs.
+    let mut g = std::mem::replace(&mut p.graphs[gid], Graph::new(gname.clone()));
+    let mut copy: Vec<(u32, ValueId)> = vec![(NONE, ValueId::from_u32(0)); g.value_capacity()];
+    let mut created = Vec::with_capacity(plan.segments.len());
+    for (i, ((seg, (inputs, outputs)), placeholders)) in
+        plan.segments.iter().zip(&io).zip(sub_inputs).enumerate()
+    {
+        let stamp = i as u32;
+        let values = inputs.len()
+            + seg
+                .nodes
+                .iter()
+                .map(|&n| g.node(n).results.len())
+                .sum::<usize>();
+        let mut sub = Graph::with_capacity(
+            format!("{gname}_seg{i}_{}", seg.backend.name()),
+            inputs.len() + seg.nodes.len() + 1,
+            values,
+        );
+        for (&v, (name, ty)) in inputs.iter().zip(placeholders) {
+            let ph = sub.append(NodeBuilder::new(Op::Placeholder).result(name, ty));
             copy[v.as_u32() as usize] = (stamp, sub.node(ph).results[0]);
         }
-        // Values read inside the segment are inputs (copied above) or results of earlier
-        // nodes of the segment (copied below, before any use: program order).
+        // Values read inside the segment are inputs (mapped above) or results of earlier
+        // nodes of the segment (mapped below, before any use: program order).
         let lookup = |copy: &[(u32, ValueId)], v: ValueId| match copy[v.as_u32() as usize] {
             (s, c) if s == stamp => c,
             _ => v,
         };
         for &n in &seg.nodes {
-            let new = copy_node(&g, n, &mut sub, |v| lookup(&copy, v));
-            for (k, &r) in g.node(n).results.iter().enumerate() {
-                copy[r.as_u32() as usize] = (stamp, sub.node(new).results[k]);
-            }
+            move_node(&mut g, n, &mut sub, &mut copy, stamp, |c, v| lookup(c, v));
         }
         sub.append(
             NodeBuilder::new(Op::Output).args(
@@ -701,19 +915,18 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
         (MAIN, c) => c,
         _ => v,
     };
-    let copy_into_main = |main: &mut Graph, copy: &mut [(u32, ValueId)], n: NodeId| {
-        let new = copy_node(&g, n, main, |v| lookup(copy, v));
-        for (k, &r) in g.node(n).results.iter().enumerate() {
-            copy[r.as_u32() as usize] = (MAIN, main.node(new).results[k]);
-        }
-    };
-    for n in g.nodes() {
-        if seg_of_node(n) == NONE && n != out_node {
-            copy_into_main(&mut main, &mut copy, n);
-        }
+    // Segment nodes were taken out above, so what is left is the rest and the output node.
+    let rest: Vec<NodeId> = g.nodes().filter(|&n| n != out_node).collect();
+    for n in rest {
+        move_node(&mut g, n, &mut main, &mut copy, MAIN, |c, v| lookup(c, v));
     }
-    for (i, ((seg, (inputs, outputs)), &sub_id)) in
-        plan.segments.iter().zip(&io).zip(&created).enumerate()
+    for (i, (((seg, (inputs, outputs)), &sub_id), results)) in plan
+        .segments
+        .iter()
+        .zip(&io)
+        .zip(&created)
+        .zip(call_results)
+        .enumerate()
     {
         let mut call = NodeBuilder::new(Op::CallGraph { graph: sub_id })
             .args(
@@ -723,41 +936,35 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
                     .collect(),
             )
             .name(format!("seg{i}_{}", seg.backend.name()));
-        for &v in outputs {
-            call = call.result(g.value(v).name.clone(), g.ty(v).clone());
-        }
+        call.results = results;
         let call_id = main.append(call);
         for (k, &v) in outputs.iter().enumerate() {
             copy[v.as_u32() as usize] = (MAIN, main.node(call_id).results[k]);
         }
     }
-    copy_into_main(&mut main, &mut copy, out_node);
+    move_node(&mut g, out_node, &mut main, &mut copy, MAIN, |c, v| {
+        lookup(c, v)
+    });
     p.graphs[gid] = main;
     Ok(created)
 }
 
-/// Appends a copy of node `n` of `g` to `to`, with its values renamed by `map`.
-fn copy_node(g: &Graph, n: NodeId, to: &mut Graph, map: impl Fn(ValueId) -> ValueId) -> NodeId {
-    let nd = g.node(n);
-    let remap = |a: &Arg| {
-        let mut a = a.clone();
-        a.map_values(&mut |v| map(v));
-        a
-    };
-    let mut b = NodeBuilder::new(nd.op.clone())
-        .args(nd.args.iter().map(remap).collect())
-        .name(nd.name.clone());
-    b.kwargs = nd
-        .kwargs
-        .iter()
-        .map(|(k, a)| (k.clone(), remap(a)))
-        .collect();
-    for &r in &nd.results {
-        b = b.result(g.value(r).name.clone(), g.ty(r).clone());
+/// Moves node `n` of `from` to the end of `to`, its argument values renamed by `map` (given the
+/// `copy` table), and records the copies of its results in `copy` under `stamp`.
+fn move_node(
+    from: &mut Graph,
+    n: NodeId,
+    to: &mut Graph,
+    copy: &mut [(u32, ValueId)],
+    stamp: u32,
+    map: impl Fn(&[(u32, ValueId)], ValueId) -> ValueId,
+) {
+    let mut t = from.take_node(n).expect("checked live above");
+    t.map_values(|v| map(copy, v));
+    let new = to.append_taken(t);
+    for (&r, &c) in from.node(n).results.iter().zip(&to.node(new).results) {
+        copy[r.as_u32() as usize] = (stamp, c);
     }
-    let new = to.append(b);
-    *to.node_meta_mut(new) = nd.meta.clone();
-    new
 }
 
 /// A capability that accepts every `aten.*` operator and nothing else: the stand-in used by the
@@ -925,6 +1132,7 @@ pub fn register_partition(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::HashMap;
     use trtfx_ir::{static_shape, DType};
 
     fn t() -> Type {

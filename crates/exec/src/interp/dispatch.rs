@@ -47,11 +47,24 @@ pub(super) fn call(ex: &Executor<'_>, c: &CallArgs<'_>, result_types: &[&Type]) 
         "_operator" => sym_operator(c, name),
         "math" | "builtins" | "torch" => sym_builtin(c, name, overload),
         "higher_order" => higher_order(ex, c, name),
+        "prims" => prims(c, name),
         _ => Err(RunError::Unsupported {
             node: c.node.to_string(),
             op: c.op.to_string(),
             hint: "; register a kernel with Executor::register_kernel".into(),
         }),
+    }
+}
+
+/// The `prims` ops that survive decompositions into exported programs.
+fn prims(c: &CallArgs<'_>, name: &str) -> KResult {
+    match name {
+        "convert_element_type" => {
+            let x = c.tensor(0, "a")?;
+            let dtype = c.opt_dtype(1, "dtype")?;
+            Ok(vec![Value::Tensor(shape::to_copy(x, dtype))])
+        }
+        _ => unsupported(c),
     }
 }
 
@@ -294,7 +307,7 @@ fn aten(
             one(ew::clamp(x, None, Some(c.scalar(1, "max")?)), c)
         }
         // ---- layout (views are copies)
-        "view" | "reshape" | "_unsafe_view" | "_reshape_alias" => {
+        "view" | "view_copy" | "reshape" | "_unsafe_view" | "_reshape_alias" | "_reshape_copy" => {
             let x = c.tensor(0, "self")?;
             one(shape::reshape(x, &c.ints(1, "size")?), c)
         }
@@ -378,6 +391,45 @@ fn aten(
         "unbind" => {
             let x = c.tensor(0, "self")?;
             many(shape::unbind(x, c.int_or(1, "dim", 0)?), c)
+        }
+        "tensor_split" => {
+            let x = c.tensor(0, "self")?;
+            let dim = c.int_or(2, "dim", 0)?;
+            let d = x.ndim() as i64;
+            let size = x
+                .size(if dim < 0 { dim + d } else { dim })
+                .map_err(|e| c.kernel_err(e))? as i64;
+            // `sections` splits into n nearly equal chunks (the first `size % n` one larger);
+            // `indices` (and `tensor_indices_or_sections` given a list) cuts at the indices.
+            let sizes = match (overload, c.get(1, "sections")) {
+                ("sections", _) | (_, Some(Value::Int(_))) => {
+                    let n = c.int(1, "sections")?;
+                    if n <= 0 {
+                        return Err(c.kernel_err(crate::error::ExecError::Invalid {
+                            op: "tensor_split",
+                            msg: format!("number of sections must be positive, got {n}"),
+                        }));
+                    }
+                    (0..n)
+                        .map(|i| size / n + i64::from(i < size % n))
+                        .collect::<Vec<_>>()
+                }
+                _ => {
+                    // Python slicing between consecutive indices: x[0:i0], x[i0:i1], ...,
+                    // x[ik:]; pieces may be empty, and overlap when indices decrease.
+                    let idx = c.ints(1, "indices")?;
+                    let wrap = |i: i64| if i < 0 { i + size } else { i }.clamp(0, size);
+                    let mut bounds = vec![0i64];
+                    bounds.extend(idx.into_iter().map(wrap));
+                    bounds.push(size);
+                    let pieces: Result<Vec<Tensor>, _> = bounds
+                        .windows(2)
+                        .map(|w| shape::narrow(x, dim, w[0], (w[1] - w[0]).max(0)))
+                        .collect();
+                    return many(pieces, c);
+                }
+            };
+            many(shape::split_with_sizes(x, &sizes, dim), c)
         }
         "split_with_sizes" => {
             let x = c.tensor(0, "self")?;
