@@ -244,7 +244,7 @@ pub fn unsupported_nodes(
                 }
                 r
             }
-            Op::Call { .. } | Op::CallGraph { .. } => registry.check(g, n).err(),
+            Op::Call { .. } | Op::CallGraph { .. } => registry.check_in(program, g, n).err(),
         };
         if let Some(reason) = reason {
             out.push(UnsupportedNode {
@@ -293,6 +293,100 @@ fn check_type(ctx: &ConvertCtx<'_>, t: TensorId, ty: &Type) -> Result<(), String
         return Err(format!("converter produced {d}, the IR type is {tt}"));
     }
     Ok(())
+}
+
+/// Checks and converts call node `n` of `g` (a graph of `program`), binding its results.
+fn convert_call(
+    ctx: &mut ConvertCtx<'_>,
+    program: &Program,
+    registry: &ConverterRegistry,
+    g: &Graph,
+    n: NodeId,
+) -> Result<(), ConvertError> {
+    let data = g.node(n);
+    let target = data.op.target().unwrap_or(data.op.opcode());
+    let unsupported = |reason: String| ConvertError::Unsupported {
+        node: data.name.clone(),
+        op: target.to_string(),
+        reason,
+    };
+    registry.check_in(program, g, n).map_err(unsupported)?;
+    let conv = registry
+        .get(target)
+        .ok_or_else(|| unsupported(format!("no converter for `{target}`")))?;
+    let args = registry.node_args_in(program, g, n).map_err(unsupported)?;
+    let node_err = |e: ConvertError| ConvertError::Node {
+        node: data.name.clone(),
+        op: target.to_string(),
+        message: e.to_string(),
+    };
+    let slots = (conv.convert)(ctx, &args).map_err(node_err)?;
+    if slots.len() != data.results.len() {
+        return Err(node_err(ConvertError::Other(format!(
+            "converter returned {} values for {} results",
+            slots.len(),
+            data.results.len()
+        ))));
+    }
+    for (v, s) in data.results.iter().zip(slots) {
+        if let Slot::Tensor(t) = s {
+            check_type(ctx, t, g.ty(*v)).map_err(|e| node_err(ConvertError::Other(e)))?;
+        }
+        ctx.set(*v, s);
+    }
+    Ok(())
+}
+
+/// Converts subgraph `gid` of `program` inline into the network of `ctx`: its placeholders
+/// are bound to `inputs` (in order), its nodes are checked and converted with `registry`,
+/// and the slots of its outputs are returned. The caller's value bindings are untouched
+/// (the subgraph gets its own value scope). This is how a `higher_order.cond` branch
+/// becomes layers of the network that holds the `cond` node.
+pub fn convert_subgraph(
+    ctx: &mut ConvertCtx<'_>,
+    program: &Program,
+    registry: &ConverterRegistry,
+    gid: GraphId,
+    inputs: &[Slot],
+) -> Result<Vec<Slot>, ConvertError> {
+    let g = program
+        .graphs
+        .get(gid)
+        .ok_or_else(|| ConvertError::Other(format!("no graph {gid}")))?;
+    let phs = g.placeholders();
+    if phs.len() != inputs.len() {
+        return Err(format!(
+            "graph @{}: {} placeholders, {} operands",
+            g.name,
+            phs.len(),
+            inputs.len()
+        )
+        .into());
+    }
+    ctx.with_value_scope(|ctx| {
+        for (&n, s) in phs.iter().zip(inputs) {
+            ctx.set(g.node(n).results[0], s.clone());
+        }
+        for n in g.nodes() {
+            let data = g.node(n);
+            match &data.op {
+                Op::Placeholder | Op::Output => {}
+                Op::GetAttr { target } => {
+                    let t = weight_constant(ctx, program, target)?;
+                    ctx.set(data.results[0], Slot::Tensor(t));
+                }
+                Op::Call { .. } => convert_call(ctx, program, registry, g, n)?,
+                Op::CallGraph { .. } => {
+                    return Err(ConvertError::Unsupported {
+                        node: data.name.clone(),
+                        op: data.op.opcode().to_string(),
+                        reason: "call_graph: nested graphs are not converted".into(),
+                    })
+                }
+            }
+        }
+        g.outputs().iter().map(|a| ctx.arg_slot(a)).collect()
+    })
 }
 
 /// Converts graph `gid` into `net`; returns the input and output names.
@@ -372,33 +466,7 @@ pub fn convert_graph_into(
                 let t = weight_constant(&mut ctx, program, target)?;
                 ctx.set(data.results[0], Slot::Tensor(t));
             }
-            Op::Call { target } => {
-                registry.check(g, n).map_err(unsupported)?;
-                let conv = registry
-                    .get(target)
-                    .ok_or_else(|| unsupported(format!("no converter for `{target}`")))?;
-                let args = registry.node_args(g, n).map_err(unsupported)?;
-                let node_err = |e: ConvertError| ConvertError::Node {
-                    node: data.name.clone(),
-                    op: target.clone(),
-                    message: e.to_string(),
-                };
-                let slots = (conv.convert)(&mut ctx, &args).map_err(node_err)?;
-                if slots.len() != data.results.len() {
-                    return Err(node_err(ConvertError::Other(format!(
-                        "converter returned {} values for {} results",
-                        slots.len(),
-                        data.results.len()
-                    ))));
-                }
-                for (v, s) in data.results.iter().zip(slots) {
-                    if let Slot::Tensor(t) = s {
-                        check_type(&ctx, t, g.ty(*v))
-                            .map_err(|e| node_err(ConvertError::Other(e)))?;
-                    }
-                    ctx.set(*v, s);
-                }
-            }
+            Op::Call { .. } => convert_call(&mut ctx, program, registry, g, n)?,
             Op::CallGraph { .. } => {
                 return Err(unsupported(
                     "call_graph: nested graphs are not converted".into(),

@@ -15,18 +15,23 @@ use trtfx_exec::interp::{Executor, Value};
 use trtfx_exec::Tensor;
 use trtfx_ir::{parse_program, DType, Program, Weight};
 
-/// One case: name, inputs `(name, type, int range)`, weights `(name, type)`, body, #outputs.
+/// One case: name, inputs `(name, type, int range)`, weights `(name, type)`, body, #outputs,
+/// and the text of further graphs (subgraphs that `higher_order.cond` calls; usually empty).
 struct Case {
     name: &'static str,
     inputs: &'static [(&'static str, &'static str)],
     weights: &'static [(&'static str, &'static str)],
     body: &'static str,
     outputs: &'static [&'static str],
+    graphs: &'static str,
 }
 
 macro_rules! case {
     ($name:expr, [$(($i:expr, $t:expr)),*], [$(($w:expr, $wt:expr)),*], $body:expr, [$($o:expr),*]) => {
-        Case { name: $name, inputs: &[$(($i, $t)),*], weights: &[$(($w, $wt)),*], body: $body, outputs: &[$($o),*] }
+        Case { name: $name, inputs: &[$(($i, $t)),*], weights: &[$(($w, $wt)),*], body: $body, outputs: &[$($o),*], graphs: "" }
+    };
+    ($name:expr, [$(($i:expr, $t:expr)),*], [$(($w:expr, $wt:expr)),*], $body:expr, [$($o:expr),*], $graphs:expr) => {
+        Case { name: $name, inputs: &[$(($i, $t)),*], weights: &[$(($w, $wt)),*], body: $body, outputs: &[$($o),*], graphs: $graphs }
     };
 }
 
@@ -53,32 +58,11 @@ fn parse_ty(t: &str) -> (DType, Vec<i64>, Vec<String>) {
     (d.parse().unwrap(), shape, dims)
 }
 
-/// Calls the CPU executor has no kernel for, with an equivalent it has: the reference program
-/// of a case uses the equivalent (`view_copy` is a `view` whose result is a fresh tensor,
-/// `convert_element_type` is `to.dtype`, `tensor_split` into 3 of 7 is sizes [3, 2, 2]).
-const EXEC_EQUIVALENTS: &[(&str, &str)] = &[
-    ("aten.view_copy.default", "aten.view.default"),
-    ("prims.convert_element_type.default", "aten.to.dtype"),
-    (
-        "aten.tensor_split.sections(%x, 3, 1)",
-        "aten.split_with_sizes.default(%x, [3, 2, 2], 1)",
-    ),
-];
-
 fn program(c: &Case) -> Program {
-    program_with_body(c, c.body)
+    program_with_body(c, c.body, c.graphs)
 }
 
-/// The case's program as the CPU executor runs it (see [`EXEC_EQUIVALENTS`]).
-fn exec_program(c: &Case) -> Program {
-    let mut body = c.body.to_string();
-    for (op, eq) in EXEC_EQUIVALENTS {
-        body = body.replace(op, eq);
-    }
-    program_with_body(c, &body)
-}
-
-fn program_with_body(c: &Case, body: &str) -> Program {
+fn program_with_body(c: &Case, body: &str, graphs: &str) -> Program {
     let mut s = String::from("program {\n");
     let mut syms = std::collections::BTreeSet::new();
     for (_, t) in c.inputs {
@@ -124,7 +108,11 @@ fn program_with_body(c: &Case, body: &str) -> Program {
         writeln!(s, "    {}", l.trim()).unwrap();
     }
     let outs: Vec<String> = c.outputs.iter().map(|o| format!("%{o}")).collect();
-    writeln!(s, "    output ({})\n  }}\n}}", outs.join(", ")).unwrap();
+    writeln!(s, "    output ({})\n  }}", outs.join(", ")).unwrap();
+    for l in graphs.lines().filter(|l| !l.trim().is_empty()) {
+        writeln!(s, "  {}", l.trim()).unwrap();
+    }
+    writeln!(s, "}}").unwrap();
     let mut p = parse_program(&s).unwrap_or_else(|e| panic!("{}: {e}\n{s}", c.name));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for (n, t) in c.weights {
@@ -228,7 +216,7 @@ fn run_family(family: &str, cases: &[Case]) {
             .enumerate()
             .map(|(i, (_, t))| random_input(t, i as u64 + 1))
             .collect();
-        let want = Executor::new(&exec_program(c))
+        let want = Executor::new(&p)
             .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
             .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name));
         let named: Vec<(&str, Tensor)> = c
@@ -352,6 +340,7 @@ fn unary_cases() -> Vec<Case> {
             weights: &[],
             body,
             outputs: &["r"],
+            graphs: "",
         });
     }
     cases.push(case!(
@@ -490,6 +479,26 @@ case!(
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
         case!("unknown", [("x", "f32[3]")], [], "%r: f32[3] = aten.digamma.default(%x)", ["r"]),
         case!("indices_used", [("x", "f32[1,1,4,4]")], [], "%r: f32[1,1,2,2], %i: i64[1,1,2,2] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r", "i"]),
+        // `cond` refusals: an unsupported node in a branch (named), branch outputs of
+        // different types, a predicate that is not a bool scalar, a branch with a side effect.
+        case!("cond_unsupported_branch", [("p", "bool[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n %d: f32[3] = aten.digamma.default(%x)\n output (%d)\n }
+            graph @f(%x: f32[3]) {\n %n: f32[3] = aten.neg.default(%x)\n output (%n)\n }"),
+        case!("cond_output_types", [("p", "bool[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n %n: f32[3] = aten.neg.default(%x)\n output (%n)\n }
+            graph @f(%x: f32[3]) {\n %i: i32[3] = aten.to.dtype(%x, i32)\n output (%i)\n }"),
+        case!("cond_pred_not_scalar", [("p", "bool[3]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n %n: f32[3] = aten.neg.default(%x)\n output (%n)\n }
+            graph @f(%x: f32[3]) {\n output (%x)\n }"),
+        case!("cond_pred_not_bool", [("p", "f32[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n %n: f32[3] = aten.neg.default(%x)\n output (%n)\n }
+            graph @f(%x: f32[3]) {\n output (%x)\n }"),
+        case!("cond_impure_branch", [("p", "bool[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n %u: f32[3] = aten.rand_like.default(%x)\n output (%u)\n }
+            graph @f(%x: f32[3]) {\n output (%x)\n }"),
+        case!("cond_mutating_branch", [("p", "bool[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
+            "graph @t(%x: f32[3]) {\n output (%x)\n }
+            graph @f(%x: f32[3]) {\n %u: f32[3] = aten.relu_.default(%x)\n output (%u)\n }"),
     ];
     let mut out = String::new();
     for c in &cases {
@@ -497,8 +506,25 @@ case!(
         let g = p.main_graph();
         for n in g.nodes() {
             if g.node(n).op.target().is_some() {
-                writeln!(out, "{}: {:?}", c.name, reg.check(g, n)).unwrap();
+                writeln!(out, "{}: {:?}", c.name, reg.check_in(&p, g, n)).unwrap();
             }
+        }
+    }
+    // Without its program a graph's `cond` cannot be checked (its branches are out of
+    // reach), so the program-less capability refuses even a convertible one.
+    let c = &hop_cases()[0];
+    let p = program(c);
+    let g = p.main_graph();
+    for n in g.nodes() {
+        if g.node(n).op.target() == Some("higher_order.cond") {
+            writeln!(out, "{} without its program: {:?}", c.name, reg.check(g, n)).unwrap();
+            writeln!(
+                out,
+                "{} with its program: {:?}",
+                c.name,
+                reg.check_in(&p, g, n)
+            )
+            .unwrap();
         }
     }
     insta::assert_snapshot!("validator_reasons", out);
@@ -585,6 +611,7 @@ fn unary_family(ops: &[(&str, &str, &str, &str)]) -> Vec<Case> {
                 weights: &[],
                 body: leak(&body),
                 outputs: &["r"],
+                graphs: "",
             }
         })
         .collect()
@@ -918,6 +945,137 @@ fn misc() {
     run_family("misc", &misc_cases());
 }
 
+/// Branch graphs shared by the `cond` cases: two outputs each, one of them a tensor the
+/// branch computes and one it passes through or derives, so the selects see both kinds.
+const COND_BRANCHES: &str = "
+    graph @true_graph_0(%x: f32[2,3], %y: f32[3]) {
+      %a: f32[2,3] = aten.add.Tensor(%x, %y)
+      %r: f32[2,3] = aten.relu.default(%a)
+      output (%r, %x)
+    }
+    graph @false_graph_0(%x: f32[2,3], %y: f32[3]) {
+      %m: f32[2,3] = aten.mul.Tensor(%x, %y)
+      %s: f32[2,3] = aten.sin.default(%x)
+      output (%m, %s)
+    }";
+
+/// `higher_order.cond` (converted eagerly: both branches, then a select per output). The
+/// predicate is computed so that each value is taken by one case (inputs lie in [-2, 2],
+/// so `sum(x) > -100` is always true and `< -100` always false), and is a 0-d input with a
+/// dynamic batch in another; nested `cond` and int outputs are covered too.
+fn hop_cases() -> Vec<Case> {
+    vec![
+        case!(
+            "cond_true",
+            [("x", "f32[2,3]"), ("y", "f32[3]")],
+            [],
+            "%s: f32[] = aten.sum.default(%x)
+            %p: bool[] = aten.gt.Scalar(%s, -100.0)
+            %r: f32[2,3], %q: f32[2,3] = higher_order.cond(%p, @true_graph_0, @false_graph_0, [%x, %y])",
+            ["r", "q"],
+            COND_BRANCHES
+        ),
+        case!(
+            "cond_false",
+            [("x", "f32[2,3]"), ("y", "f32[3]")],
+            [],
+            "%s: f32[] = aten.sum.default(%x)
+            %p: bool[] = aten.lt.Scalar(%s, -100.0)
+            %r: f32[2,3], %q: f32[2,3] = higher_order.cond(%p, @true_graph_0, @false_graph_0, [%x, %y])",
+            ["r", "q"],
+            COND_BRANCHES
+        ),
+        case!(
+            "cond_input_pred_dyn",
+            [("p", "bool[]"), ("x", "i32[s0,4]")],
+            [],
+            "%r: i32[s0,4] = higher_order.cond(%p, @t, @f, [%x])",
+            ["r"],
+            "graph @t(%x: i32[s0,4]) {
+              %a: i32[s0,4] = aten.add.Tensor(%x, 3)
+              output (%a)
+            }
+            graph @f(%x: i32[s0,4]) {
+              %n: i32[s0,4] = aten.neg.default(%x)
+              output (%n)
+            }"
+        ),
+        case!(
+            "cond_nested",
+            [("x", "f32[2,3]")],
+            [("w", "f32[3,3]")],
+            "%s: f32[] = aten.sum.default(%x)
+            %p: bool[] = aten.lt.Scalar(%s, 100.0)
+            %r: f32[2,3] = higher_order.cond(%p, @outer_t, @outer_f, [%x, %w])",
+            ["r"],
+            "graph @outer_t(%x: f32[2,3], %w: f32[3,3]) {
+              %m: f32[2,3] = aten.mm.default(%x, %w)
+              %s: f32[] = aten.sum.default(%m)
+              %p: bool[] = aten.gt.Scalar(%s, 100.0)
+              %r: f32[2,3] = higher_order.cond(%p, @inner_t, @inner_f, [%m])
+              output (%r)
+            }
+            graph @outer_f(%x: f32[2,3], %w: f32[3,3]) {
+              output (%x)
+            }
+            graph @inner_t(%m: f32[2,3]) {
+              %e: f32[2,3] = aten.exp.default(%m)
+              output (%e)
+            }
+            graph @inner_f(%m: f32[2,3]) {
+              %t: f32[2,3] = aten.tanh.default(%m)
+              output (%t)
+            }"
+        ),
+    ]
+}
+
+#[test]
+fn hop() {
+    run_family("hop", &hop_cases());
+}
+
+/// The partitioner's view of `cond`: with its program (`ConverterRegistry::capability`) the
+/// registry accepts a convertible `cond`, so the whole `cond_true` case becomes one TensorRT
+/// segment; the outlined segment (whose `cond` still refers to the branch graphs) converts
+/// and emulates like the executor runs the original. The program-less capability, which
+/// cannot see the branches, leaves the `cond` to the fallback instead.
+#[test]
+fn partition_capability_accepts_cond() {
+    use trtfx_passes::partition::{outline, plan, Backend, PartitionOptions};
+    let reg = ConverterRegistry::standard();
+    let c = &hop_cases()[0];
+    let mut p = program(c);
+    let opts = PartitionOptions {
+        min_block_size: 1,
+        ..PartitionOptions::default()
+    };
+    let alone = plan(p.main_graph(), &reg, &opts).unwrap();
+    assert_eq!(alone.reasons.len(), 1, "{:?}", alone.reasons);
+    let pl = plan(p.main_graph(), &reg.capability(&p), &opts).unwrap();
+    assert!(pl.reasons.is_empty(), "{:?}", pl.reasons);
+    assert_eq!(pl.segments.len(), 1);
+    assert_eq!(pl.segments[0].backend, Backend::Trt);
+    let ins: Vec<Tensor> = c
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| random_input(t, i as u64 + 1))
+        .collect();
+    let want = Executor::new(&p)
+        .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
+        .unwrap();
+    let main = p.main;
+    let gids = outline(&mut p, main, &pl).unwrap();
+    let net = convert_graph(&p, gids[0], &reg).unwrap();
+    let named: Vec<(&str, Tensor)> = c.inputs.iter().map(|(n, _)| *n).zip(ins).collect();
+    let got = emulate(&net, &named).unwrap();
+    assert_eq!(got.len(), want.len());
+    for (i, (w, (_, g))) in want.iter().zip(&got).enumerate() {
+        close(&format!("output {i}"), w.as_tensor().unwrap(), g).unwrap();
+    }
+}
+
 /// Converters that cannot have a numeric case, with the reason.
 const NO_NUMERIC_CASE: &[(&str, &str)] = &[(
     "aten.conv3d.default",
@@ -971,5 +1129,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(more_reduce_norm_cases());
     v.extend(more_linalg_shape_cases());
     v.extend(misc_cases());
+    v.extend(hop_cases());
     v
 }

@@ -43,6 +43,29 @@ pub const ALL_PAIRS_LIMIT: usize = 256;
 pub trait Capability {
     /// `Ok(())` if the node is supported, else the reason.
     fn supports(&self, graph: &Graph, node: NodeId) -> Result<(), String>;
+
+    /// Like [`Capability::supports`], with the whole program in view: a higher-order op's
+    /// subgraphs (the branches of `cond`) live in `program.graphs`, outside `graph`. The
+    /// `partition` pass calls this one; the default ignores the program.
+    fn supports_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
+        let _ = program;
+        self.supports(graph, node)
+    }
+}
+
+/// A capability bound to a program: [`Capability::supports`] asks
+/// [`Capability::supports_in`] with the program (for [`plan`], which sees one graph).
+pub struct InProgram<'a, C: ?Sized> {
+    /// The capability.
+    pub capability: &'a C,
+    /// The program whose graphs the checked nodes may refer to.
+    pub program: &'a Program,
+}
+
+impl<C: Capability + ?Sized> Capability for InProgram<'_, C> {
+    fn supports(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.capability.supports_in(self.program, graph, node)
+    }
 }
 
 impl<F: Fn(&Graph, NodeId) -> Result<(), String>> Capability for F {
@@ -1083,8 +1106,12 @@ impl crate::pass::Pass for PartitionPass {
         {
             return Ok(crate::pass::PassOutcome::unchanged());
         }
-        let plan = plan(g, self.capability.as_ref(), &self.options)
-            .map_err(|e| crate::pass::PassError::new(e.to_string()))?;
+        let cap = InProgram {
+            capability: self.capability.as_ref(),
+            program: p,
+        };
+        let plan =
+            plan(g, &cap, &self.options).map_err(|e| crate::pass::PassError::new(e.to_string()))?;
         let text = report(g, &plan);
         cx.stat("segments", plan.segments.len() as u64);
         cx.stat(

@@ -25,8 +25,6 @@ const ATOL: f64 = 1e-3;
 /// Fixtures that are not fully convertible, and why (one word each; the reasons per node
 /// are in `crates/backend-trt/tests/snapshots/convert_fixtures__fixtures.snap`).
 const NOT_CONVERTIBLE: &[(&str, &str)] = &[
-    ("cond.core.pt2", "higher_order.cond"),
-    ("cond.pt2", "higher_order.cond"),
     ("customop.core.pt2", "custom op without converter"),
     ("customop.pt2", "custom op without converter"),
     ("intmath.core.pt2", "f64 tensors"),

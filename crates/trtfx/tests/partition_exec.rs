@@ -88,3 +88,36 @@ fixture_tests!(
     mobilenet_v3_small,
     ops
 );
+
+/// With the TensorRT converter registry as capability (`partition{backend=trt}`), the pass
+/// checks `higher_order.cond` against its branch graphs: the cond fixture, whose branches are
+/// convertible, becomes one TensorRT segment holding the cond, and still computes PyTorch's
+/// outputs.
+#[test]
+fn cond_joins_a_trt_segment_through_the_partition_pass() {
+    let dir = fixtures();
+    let io = trtfx::io::read_io(&dir.join("cond.io.safetensors")).expect("io file");
+    for file in ["cond.pt2", "cond.core.pt2"] {
+        let mut program = trtfx::frontend::import_pt2(dir.join(file)).expect("imports");
+        let reg = trtfx::pass_registry();
+        let mut pm =
+            trtfx::passes::PassManager::parse(&reg, "partition{backend=trt,min-block-size=1}")
+                .expect("pipeline parses");
+        pm.run(&mut program).expect("partitions");
+        let segments: Vec<&str> = program
+            .graphs
+            .values()
+            .map(|g| g.name.as_str())
+            .filter(|n| n.contains("_seg"))
+            .collect();
+        assert_eq!(segments, ["main_seg0_trt"], "{file}");
+        let seg = program.graph_by_name("main_seg0_trt").expect("segment");
+        let g = &program.graphs[seg];
+        assert!(
+            g.nodes()
+                .any(|n| g.node(n).op.target() == Some("higher_order.cond")),
+            "{file}: the cond is inside the TensorRT segment"
+        );
+        assert_matches_goldens(&program, file, &io);
+    }
+}

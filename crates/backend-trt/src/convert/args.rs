@@ -4,7 +4,22 @@
 //! defaults. Converters and validators read them *by schema name* instead, so `dim=1` given as
 //! a keyword, as the second positional argument, or left to its default reads the same.
 
-use trtfx_ir::{Arg, DType, Graph, NodeData, NodeId, Schema, TensorType, Type, ValueId};
+use trtfx_ir::{Arg, DType, Graph, NodeData, NodeId, Program, Schema, TensorType, Type, ValueId};
+
+use super::ConverterRegistry;
+
+/// The program a node's graph belongs to, and the registry checking or converting it.
+///
+/// A validator sees one graph, but higher-order operators (`higher_order.cond`) reference
+/// subgraphs by [`trtfx_ir::GraphId`] in [`Program::graphs`] and must check (and convert)
+/// their bodies with the same registry. Nodes checked without a program have no scope.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// The program holding the node's graph and its subgraphs.
+    pub program: &'a Program,
+    /// The registry the node is checked or converted with.
+    pub registry: &'a ConverterRegistry,
+}
 
 /// The arguments of one `call_function` node, normalised against its operator schema.
 ///
@@ -19,6 +34,7 @@ pub struct NodeArgs<'a> {
     pub op: &'a str,
     names: Vec<String>,
     vals: Vec<Option<Arg>>,
+    scope: Option<Scope<'a>>,
 }
 
 impl<'a> NodeArgs<'a> {
@@ -72,7 +88,20 @@ impl<'a> NodeArgs<'a> {
             op,
             names,
             vals,
+            scope: None,
         })
+    }
+
+    /// These arguments with the program and registry they are checked or converted in.
+    pub fn with_scope(mut self, scope: Scope<'a>) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// The program and registry, when the node is checked or converted with its program
+    /// (see [`Scope`]); `None` for a check of a lone graph.
+    pub fn scope(&self) -> Option<Scope<'a>> {
+        self.scope
     }
 
     /// The node's data.

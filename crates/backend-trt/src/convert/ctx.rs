@@ -134,6 +134,18 @@ impl<'a> ConvertCtx<'a> {
         self.slots.insert(v, slot);
     }
 
+    /// Runs `f` with an empty value map, then restores the current one.
+    ///
+    /// Value ids are per graph, so a subgraph converted inline (a `cond` branch) needs its
+    /// own map; everything keyed by network tensors or symbols (constants, shape layers,
+    /// symbol sources) stays shared, since the branch's layers live in the same network.
+    pub fn with_value_scope<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = std::mem::take(&mut self.slots);
+        let r = f(self);
+        self.slots = outer;
+        r
+    }
+
     /// What an IR value became.
     pub fn slot(&self, v: ValueId) -> CResult<&Slot> {
         self.slots

@@ -6,26 +6,32 @@
 //!   symbolic shapes, literal attributes, uses of its results) that says `Ok` or gives the
 //!   reason the node cannot go to TensorRT. The partitioner calls it through
 //!   [`trtfx_passes::partition::Capability`], so it never builds anything;
-//! - a **converter** that emits layers through a [`NetworkBuilder`] (normally into a
-//!   [`crate::RecordedNetwork`]) and returns one [`Slot`] per node result.
+//! - a **converter** that emits layers through a [`NetworkBuilder`](crate::NetworkBuilder)
+//!   (normally into a [`crate::RecordedNetwork`]) and returns one [`Slot`] per node result.
 //!
 //! Networks are strongly typed: converters insert casts so both operands of an elementwise
 //! layer have the ATen-promoted dtype, and Python scalars become constants of that dtype.
 //! Symbolic ints (`sym_size`, `_operator.mul` on sizes) are carried as [`Slot::Sym`]
 //! expressions and only become shape-tensor layers where a layer needs them.
+//!
+//! Higher-order operators (`higher_order.cond`) reference subgraphs of the program, so they
+//! are only checked and converted with their program at hand ([`Scope`],
+//! [`ConverterRegistry::check_in`], [`ConverterRegistry::capability`]); a check of a lone
+//! graph ([`ConverterRegistry::check`]) refuses them.
 
 mod args;
 mod ctx;
 mod elementwise;
+mod hop;
 mod linalg;
 mod misc;
 mod norm;
 mod registry;
 mod shape;
 
-pub use args::NodeArgs;
+pub use args::{NodeArgs, Scope};
 pub use ctx::{trt_dtype, ConvertCtx};
-pub use registry::{ConvertFn, ConverterRegistry, OpConverter, ValidateFn};
+pub use registry::{ConvertFn, ConverterRegistry, OpConverter, ProgramCapability, ValidateFn};
 
 use crate::network::{NetworkError, TensorId};
 use trtfx_ir::Dim;

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use trtfx_ir::{aten, DType, Graph, NodeId, Op, Schema, Type};
+use trtfx_ir::{aten, DType, Graph, NodeId, Op, Program, Schema, Type};
 use trtfx_passes::partition::Capability;
 
-use super::{trt_dtype, CResult, ConvertCtx, NodeArgs, Slot};
+use super::{trt_dtype, CResult, ConvertCtx, NodeArgs, Scope, Slot};
 
 /// A capability validator: `Ok` or the reason the node cannot be converted. Must be a pure
 /// function of the node (its operator, argument types, shapes, literals and result uses).
@@ -88,6 +88,7 @@ impl ConverterRegistry {
         super::norm::register(&mut r);
         super::shape::register(&mut r);
         super::misc::register(&mut r);
+        super::hop::register(&mut r);
         r
     }
 
@@ -132,9 +133,51 @@ impl ConverterRegistry {
         NodeArgs::new(graph, node, schema)
     }
 
+    /// Normalised arguments of a call node of a graph of `program`, carrying the [`Scope`]
+    /// that higher-order converters need to reach their subgraphs.
+    pub fn node_args_in<'g>(
+        &'g self,
+        program: &'g Program,
+        graph: &'g Graph,
+        node: NodeId,
+    ) -> Result<NodeArgs<'g>, String> {
+        Ok(self.node_args(graph, node)?.with_scope(Scope {
+            program,
+            registry: self,
+        }))
+    }
+
     /// The full capability check of a node: a converter exists, every tensor among its
     /// operands and results has a TensorRT type, and the converter's validator agrees.
+    ///
+    /// Without the program, subgraphs are out of reach: higher-order operators are refused
+    /// (use [`ConverterRegistry::check_in`]).
     pub fn check(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.check_scoped(None, graph, node)
+    }
+
+    /// [`ConverterRegistry::check`] for a node of a graph of `program`: higher-order
+    /// operators are checked too, by checking their subgraphs with this registry.
+    pub fn check_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.check_scoped(Some(program), graph, node)
+    }
+
+    /// A [`Capability`] that checks nodes with [`ConverterRegistry::check_in`], for
+    /// partitioning graphs of `program` (it accepts convertible `higher_order.cond` nodes,
+    /// which the registry's own program-less [`Capability`] must refuse).
+    pub fn capability<'p>(&'p self, program: &'p Program) -> ProgramCapability<'p> {
+        ProgramCapability {
+            registry: self,
+            program,
+        }
+    }
+
+    fn check_scoped<'g>(
+        &'g self,
+        program: Option<&'g Program>,
+        graph: &'g Graph,
+        node: NodeId,
+    ) -> Result<(), String> {
         let data = graph.node(node);
         let op = match &data.op {
             Op::Call { target } => target.as_str(),
@@ -165,13 +208,38 @@ impl ConverterRegistry {
                 ));
             }
         }
-        let args = self.node_args(graph, node)?;
+        let args = match program {
+            Some(p) => self.node_args_in(p, graph, node)?,
+            None => self.node_args(graph, node)?,
+        };
         (conv.validate)(&args)
     }
 }
 
+/// The registry as the partitioner's capability: [`ConverterRegistry::check_in`] with the
+/// program (so `higher_order.cond` is checked against its branch graphs), or
+/// [`ConverterRegistry::check`] without it (then `cond` falls back: its branches cannot be
+/// seen from one graph).
 impl Capability for ConverterRegistry {
     fn supports(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
         self.check(graph, node)
+    }
+
+    fn supports_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.check_in(program, graph, node)
+    }
+}
+
+/// A registry together with the program whose graphs it checks
+/// ([`ConverterRegistry::capability`]).
+#[derive(Clone, Copy)]
+pub struct ProgramCapability<'p> {
+    registry: &'p ConverterRegistry,
+    program: &'p Program,
+}
+
+impl Capability for ProgramCapability<'_> {
+    fn supports(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.registry.check_in(self.program, graph, node)
     }
 }
