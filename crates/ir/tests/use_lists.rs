@@ -53,9 +53,8 @@ fn check(p: &Program) -> Result<(), TestCaseError> {
     verify_program(p, None).map_err(|d| TestCaseError::fail(format!("{d:?}")))
 }
 
+// Case count: proptest's default, or `PROPTEST_CASES` (CI sets a modest one).
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
     /// Removes, re-targets and re-adds users of a widely used value in random order.
     #[test]
     fn use_lists_survive_random_edits(

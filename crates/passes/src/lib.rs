@@ -4,7 +4,7 @@
 //!   changed anything and which analyses survive ([`Preserved`]).
 //! - [`PassRegistry`]: pass names → constructors, named pipelines (`default`), and the
 //!   MLIR-style pipeline text (`dce,fixpoint{max=4}(canonicalize,cse),each-subgraph(dce)`).
-//! - [`PassManager`]: runs a [`Pipeline`] with verification after each pass, a fingerprint
+//! - [`PassManager`]: runs a [`Pipeline`] with verification after each pass, a graph-epoch
 //!   check that catches passes misreporting `changed`, analysis invalidation, instrumentation
 //!   ([`IrPrinter`], [`Timing`]), [`Statistics`] and crash reproducers.
 //! - The passes: `dce`, `cse`, `fold-constants`, `canonicalize`, `decompose`, `infer-types`.

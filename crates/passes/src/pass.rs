@@ -23,7 +23,7 @@ pub trait Pass: Send {
     }
 
     /// Runs the pass. Report `changed=false` only if the program is exactly as before: the
-    /// manager checks this with a fingerprint when verification is on.
+    /// manager checks this with graph epochs ([`trtfx_ir::Graph::epoch`]) when verification is on.
     fn run(&mut self, program: &mut Program, cx: &mut PassCx) -> Result<PassOutcome, PassError>;
 }
 
