@@ -23,7 +23,7 @@
 //!   emitted as the equivalent elementwise/unary layers.
 //! - `IConvolutionLayer` only exposes 2-D kernels and symmetric padding: asymmetric padding is
 //!   emitted as an `IPaddingLayer` before the convolution; 3-D convolution and deconvolution are
-//!   unsupported.
+//!   unsupported here (the converter unrolls a 3-D convolution into 2-D ones over the depth).
 //! - `ISliceLayer::setMode` is not exposed: only strict-bounds slices.
 //! - `IShuffleLayer::setZeroIsPlaceholder` is not exposed: `zero_is_placeholder = false` only
 //!   works for static reshape dims without zeros.

@@ -3,9 +3,10 @@
 use super::elementwise::float_result;
 use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
 use crate::network::{
-    ConvolutionParams, ElementWiseOp as E, FillArg, FillOp, FillParams, MatrixOp, ShapeArg,
-    TensorId, TrtDataType,
+    ConvolutionParams, ElementWiseOp as E, FillArg, FillOp, FillParams, GatherMode, MatrixOp,
+    ShapeArg, TensorId, TrtDataType, Weights,
 };
+use trtfx_ir::{Dim, TensorType};
 
 fn one(t: TensorId) -> CResult<Vec<Slot>> {
     Ok(vec![Slot::Tensor(t)])
@@ -20,6 +21,10 @@ fn spread(v: Vec<i64>, n: usize) -> Vec<i64> {
     }
 }
 
+/// Most 2-D convolutions (output depth × kernel depth) that a decomposed 3-D convolution may
+/// emit: each is a network layer, and a huge unrolled network builds slowly.
+const CONV3D_MAX_TAPS: i64 = 4096;
+
 fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     float_result(a)?;
     if a.get("transposed").is_some() && a.bool("transposed")? {
@@ -28,16 +33,7 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     let x = a.tensor("input")?;
     let w = a.tensor("weight")?;
     let n = w.rank().saturating_sub(2);
-    if n == 3 {
-        // The network records 3-D convolutions (and the emulator runs them), but the real
-        // builder cannot: trtx 0.9.1 only takes 2-D kernel/stride/padding/dilation dims.
-        return Err(format!(
-            "{}: 3-D convolution: the TensorRT binding (trtx 0.9.1) exposes only 2-D \
-             convolution parameters",
-            a.op
-        ));
-    }
-    if !(1..=2).contains(&n) {
+    if !(1..=3).contains(&n) {
         return Err(format!("{}: {n}-D convolution", a.op));
     }
     if x.rank() != n + 2 {
@@ -55,8 +51,53 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     if a.get("output_padding").is_some() && a.ints("output_padding")?.iter().any(|&p| p != 0) {
         return Err(format!("{}: output_padding", a.op));
     }
-    if w.static_shape().is_none() {
+    let Some(wshape) = w.static_shape() else {
         return Err(format!("{}: the kernel shape {w} must be static", a.op));
+    };
+    if n == 3 {
+        conv3d_validate(a, x, &wshape)?;
+    }
+    Ok(())
+}
+
+/// The checks of [`conv3d_by_slices`]: the binding (trtx 0.9.1) only takes 2-D convolution
+/// parameters, so a 3-D convolution is unrolled over the depth axis, which needs a static
+/// input depth and a bounded number of taps.
+fn conv3d_validate(a: &NodeArgs<'_>, x: &TensorType, wshape: &[i64]) -> Result<(), String> {
+    let Some(depth) = x.shape[2].as_const() else {
+        return Err(format!(
+            "{}: 3-D convolution over the dynamic depth of {x}: it is unrolled into 2-D \
+             convolutions per depth slice, which needs a static depth",
+            a.op
+        ));
+    };
+    let kd = wshape[2];
+    let (sd, pd, dd) = (
+        spread(a.ints("stride")?, 3)[0],
+        spread(a.ints("padding")?, 3)[0],
+        spread(a.ints("dilation")?, 3)[0],
+    );
+    if sd < 1 || dd < 1 || pd < 0 {
+        return Err(format!(
+            "{}: depth stride {sd}, padding {pd}, dilation {dd}",
+            a.op
+        ));
+    }
+    let span = depth + 2 * pd - dd * (kd - 1) - 1;
+    if span < 0 {
+        return Err(format!(
+            "{}: the kernel depth {kd} (dilation {dd}) exceeds the padded input depth {}",
+            a.op,
+            depth + 2 * pd
+        ));
+    }
+    let out_depth = span / sd + 1;
+    if out_depth.saturating_mul(kd) > CONV3D_MAX_TAPS {
+        return Err(format!(
+            "{}: 3-D convolution unrolls into {out_depth} output depth slices × kernel \
+             depth {kd} 2-D convolutions, over the limit of {CONV3D_MAX_TAPS}",
+            a.op
+        ));
     }
     Ok(())
 }
@@ -88,7 +129,8 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
     let pad = spread(a.ints("padding")?, n);
     let dil = spread(a.ints("dilation")?, n);
     let groups = a.int("groups")?;
-    // TensorRT has 2-D and 3-D convolutions: a 1-D one runs as 2-D with a unit width.
+    // A 1-D convolution runs as 2-D with a unit width; a 3-D one is unrolled into 2-D ones
+    // (the binding has no 3-D convolution parameters).
     let (x, mut p) = if n == 1 {
         let x = ctx.reshape_static(x, &[0, 0, 0, 1])?;
         let mut p = ConvolutionParams::new(wshape[0], &[wshape[2], 1]);
@@ -107,6 +149,9 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
     };
     p.groups = groups;
     let const_bias = bias.filter(|b| b.dtype == dt);
+    if n == 3 {
+        return conv3d_by_slices(ctx, a, x, &p, &kernel, bias_t, const_bias);
+    }
     let use_layer_bias = const_bias.is_some();
     let mut y = ctx.net.add_convolution_nd(x, &p, kernel, const_bias)?;
     if let (Some(b), false) = (bias_t, use_layer_bias) {
@@ -121,6 +166,157 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
         y = ctx.reshape_static(y, &[0, 0, 0])?;
     }
     one(y)
+}
+
+/// Kernel tap `k` of a dense `[O, C/g, kd, kh, kw]` kernel: its `[O, C/g, kh, kw]` weights at
+/// depth `k`.
+fn kernel_tap(w: &Weights, kd: usize, plane: usize, k: usize) -> CResult<Weights> {
+    let chunk = plane * w.dtype.size_bits() / 8;
+    if chunk == 0 || !w.bytes.len().is_multiple_of(kd * chunk) {
+        return Err(format!(
+            "{} kernel bytes are not [.., {kd}, {plane} elements]",
+            w.bytes.len()
+        )
+        .into());
+    }
+    let outer = w.bytes.len() / (kd * chunk);
+    let mut bytes = Vec::with_capacity(outer * chunk);
+    for i in 0..outer {
+        let s = (i * kd + k) * chunk;
+        bytes.extend_from_slice(&w.bytes[s..s + chunk]);
+    }
+    Ok(Weights::from_bytes(w.dtype, bytes)?)
+}
+
+/// A 3-D convolution as 2-D ones, since the binding (trtx 0.9.1) only takes 2-D convolution
+/// parameters: output depth slice `od` is the bias plus, for each kernel tap `k` whose input
+/// slice `id = od*sd - pd + k*dd` lies inside the input (padding contributes zeros), the 2-D
+/// convolution of `x[:, :, id]` with `w[:, :, k]`; the slices are stacked along the depth axis.
+/// `p` holds the 3-D parameters (depth first); `const_bias` is the bias as layer weights when
+/// it is a constant of the input type, else `bias_t` is added as a tensor.
+fn conv3d_by_slices(
+    ctx: &mut ConvertCtx<'_>,
+    a: &NodeArgs<'_>,
+    x: TensorId,
+    p: &ConvolutionParams,
+    kernel: &Weights,
+    bias_t: Option<TensorId>,
+    const_bias: Option<Weights>,
+) -> CResult<Vec<Slot>> {
+    let out = a.result_tensor(0)?;
+    let dt = kernel.dtype;
+    let depth = ctx.desc(x)?.dims[2];
+    if depth < 0 {
+        return Err("3-D convolution needs a static input depth".into());
+    }
+    let (kd, sd, pd, dd) = (
+        p.kernel_size[0],
+        p.stride[0],
+        p.pre_padding[0],
+        p.dilation[0],
+    );
+    let out_depth = (depth + 2 * pd - dd * (kd - 1) - 1) / sd + 1;
+    if out_depth < 1 || out.shape[2].as_const().is_some_and(|d| d != out_depth) {
+        return Err(format!("output depth {out_depth} does not match the result {out}").into());
+    }
+    let mut p2 = ConvolutionParams::new(p.num_output_maps, &p.kernel_size[1..]);
+    p2.stride = p.stride[1..].to_vec();
+    p2.pre_padding = p.pre_padding[1..].to_vec();
+    p2.post_padding = p.post_padding[1..].to_vec();
+    p2.dilation = p.dilation[1..].to_vec();
+    p2.groups = p.groups;
+    let plane = (p.kernel_size[1] * p.kernel_size[2]) as usize;
+    let taps: Vec<Weights> = (0..kd as usize)
+        .map(|k| kernel_tap(kernel, kd as usize, plane, k))
+        .collect::<CResult<_>>()?;
+    // IR dims of one output slice ([N, O, Ho, Wo]) and of it with a unit depth axis.
+    let mut plane_dims = out.shape.clone();
+    plane_dims.remove(2);
+    let mut slice_dims = out.shape.clone();
+    slice_dims[2] = Dim::constant(1);
+    // The input depth slices, each gathered once however many taps read it.
+    let mut inputs: Vec<Option<TensorId>> = vec![None; depth as usize];
+    // The bias as a [1, O, 1, 1] tensor, made when first needed (a non-constant bias, or a
+    // slice that only reads padding).
+    let mut bias4: Option<TensorId> = None;
+    // Every slice that only reads depth padding is the same (zeros plus the bias): made once.
+    let mut padding_slice: Option<TensorId> = None;
+    let mut slices = Vec::with_capacity(out_depth as usize);
+    for od in 0..out_depth {
+        let mut acc: Option<TensorId> = None;
+        for k in 0..kd {
+            let id = od * sd - pd + k * dd;
+            if !(0..depth).contains(&id) {
+                continue;
+            }
+            let xi = match inputs[id as usize] {
+                Some(t) => t,
+                None => {
+                    let idx = ctx.constant(&[], Weights::from_i32(&[id as i32]))?;
+                    let t = ctx.net.add_gather(x, idx, 2, GatherMode::Default)?;
+                    inputs[id as usize] = Some(t);
+                    t
+                }
+            };
+            // The layer bias goes on the first term only: it is added once per slice.
+            let b = if acc.is_none() {
+                const_bias.clone()
+            } else {
+                None
+            };
+            let y = ctx
+                .net
+                .add_convolution_nd(xi, &p2, taps[k as usize].clone(), b)?;
+            acc = Some(match acc {
+                None => y,
+                Some(s) => ctx.elementwise(s, y, E::Sum)?,
+            });
+        }
+        if acc.is_none() {
+            if let Some(t) = padding_slice {
+                slices.push(t);
+                continue;
+            }
+        }
+        // A constant bias rides on the first convolution; otherwise it is added here.
+        let need_bias = acc.is_none() || const_bias.is_none();
+        let mut y = match acc {
+            Some(y) => y,
+            None => {
+                // Only padding under the kernel: zeros (plus the bias below).
+                let dims = ctx.shape_arg(&plane_dims, false)?;
+                let z = ctx.net.add_fill(&FillParams {
+                    dims,
+                    op: FillOp::Linspace,
+                    dtype: TrtDataType::Float,
+                    alpha: FillArg::Scalar(0.0),
+                    beta: FillArg::Scalar(0.0),
+                })?;
+                ctx.cast(z, dt)?
+            }
+        };
+        if let (true, Some(bt)) = (need_bias, bias_t) {
+            let b = match bias4 {
+                Some(b) => b,
+                None => {
+                    let b = ctx.cast(bt, dt)?;
+                    let b = ctx.reshape_static(b, &[1, p.num_output_maps, 1, 1])?;
+                    bias4 = Some(b);
+                    b
+                }
+            };
+            y = ctx.elementwise(y, b, E::Sum)?;
+        }
+        let y = ctx.reshape(y, &slice_dims)?;
+        if acc.is_none() {
+            padding_slice = Some(y);
+        }
+        slices.push(y);
+    }
+    if slices.len() == 1 {
+        return one(slices[0]);
+    }
+    one(ctx.net.add_concatenation(&slices, 2)?)
 }
 
 /// Batched matrix multiply after equalising the batch ranks.
