@@ -4,8 +4,11 @@
 //! ir-opt import  MODEL.pt2 [-o OUT.fxir] [--emit fxir|json]
 //! ir-opt opt     INPUT(.pt2|.fxir|.json) --passes PIPELINE [--print-ir-after-all] [--timing] [--emit fxir|json|dot]
 //! ir-opt check   INPUT.pt2
-//! ir-opt run     INPUT(.pt2|.fxir|.json) --inputs IO.safetensors [--expect IO.safetensors] [--rtol R --atol A]
+//! ir-opt run     INPUT(.pt2|.fxir|.json|.trtfx) --inputs IO.safetensors [--expect IO.safetensors] [--rtol R --atol A]
 //! ir-opt params  INPUT
+//! ir-opt engine  MODEL -o OUT.plan [--print-network]
+//! ir-opt compile MODEL -o OUT.trtfx [--min-block-size N] [--fallback-ops a,b] [--require-full-compilation] [--report]
+//! ir-opt inspect OUT.trtfx
 //! ```
 //! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
 
@@ -101,9 +104,10 @@ enum Cmd {
         /// The archive.
         model: PathBuf,
     },
-    /// Run a program on the CPU executor.
+    /// Run a program on the CPU executor, or a compiled `.trtfx` artifact (TensorRT segments on
+    /// the layer emulator, the rest on the executor).
     Run {
-        /// `.pt2`, `.fxir` or `.json` program.
+        /// `.pt2`, `.fxir`, `.json` program or `.trtfx` artifact.
         input: PathBuf,
         /// Safetensors with `in_0..` (user inputs in signature order).
         #[arg(long)]
@@ -137,6 +141,37 @@ enum Cmd {
     Params {
         /// `.pt2`, `.fxir` or `.json` program.
         input: PathBuf,
+    },
+    /// Compile a program into a `.trtfx` artifact: TensorRT segments (recorded networks, and
+    /// plans when the TensorRT library is available) and executor fallback. Nothing is written
+    /// on failure.
+    Compile {
+        /// `.pt2`, `.fxir` or `.json` program.
+        model: PathBuf,
+        /// The artifact to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// TensorRT segments with fewer compute nodes fall back to the executor.
+        #[arg(long, default_value_t = trtfx::CompileSettings::default().min_block_size)]
+        min_block_size: usize,
+        /// Operators forced to the executor (`aten.embedding.default,aten.sort.default`).
+        #[arg(long, value_delimiter = ',')]
+        fallback_ops: Vec<String>,
+        /// Fail unless every node runs on TensorRT.
+        #[arg(long)]
+        require_full_compilation: bool,
+        /// Truncate f64 to f32 for TensorRT (not yet supported).
+        #[arg(long)]
+        truncate_double: bool,
+        /// Print the compile report (segments, operators, unsupported nodes, plans).
+        #[arg(long)]
+        report: bool,
+    },
+    /// Print a `.trtfx` artifact's manifest: versions, input and output specs, segments with
+    /// node and layer counts, plans.
+    Inspect {
+        /// The artifact.
+        artifact: PathBuf,
     },
 }
 
@@ -269,53 +304,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             atol,
             output,
         } => {
-            let p = load(&input)?;
             let io = trtfx::io::read_io(&inputs)?;
-            let ex = Executor::new(&p);
-            let args: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
-            let start = std::time::Instant::now();
-            let outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
-            let elapsed = start.elapsed();
-            let tensors: Vec<_> = outs
-                .iter()
-                .map(|v| match v {
-                    Value::Tensor(t) => Ok(t.clone()),
-                    Value::Int(i) => Ok(trtfx::exec::Tensor::scalar(*i)),
-                    Value::Float(f) => Ok(trtfx::exec::Tensor::scalar(*f)),
-                    Value::Bool(b) => Ok(trtfx::exec::Tensor::scalar(*b)),
-                    other => Err(anyhow!("output of kind {} cannot be written", other.kind())),
-                })
-                .collect::<Result<_>>()?;
-            eprintln!(
-                "ran in {:.3} ms on the CPU executor",
-                elapsed.as_secs_f64() * 1e3
-            );
+            let tensors = if is_artifact(&input) {
+                let c = trtfx::CompiledProgram::load(&input)?;
+                let start = std::time::Instant::now();
+                let run = c.run(&io.inputs)?;
+                let elapsed = start.elapsed();
+                let count = |rt: trtfx::Runtime| run.runtimes.iter().filter(|r| r.1 == rt).count();
+                eprintln!(
+                    "ran in {:.3} ms: {} TensorRT segment(s) on the layer emulator (plans are not \
+                     executed by this build), {} segment(s) on the CPU executor",
+                    elapsed.as_secs_f64() * 1e3,
+                    count(trtfx::Runtime::LayerEmulator),
+                    count(trtfx::Runtime::Executor),
+                );
+                run.outputs
+            } else {
+                let p = load(&input)?;
+                let ex = Executor::new(&p);
+                let args: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
+                let start = std::time::Instant::now();
+                let outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
+                let elapsed = start.elapsed();
+                let tensors = outs
+                    .iter()
+                    .map(|v| match v {
+                        Value::Tensor(t) => Ok(t.clone()),
+                        Value::Int(i) => Ok(trtfx::exec::Tensor::scalar(*i)),
+                        Value::Float(f) => Ok(trtfx::exec::Tensor::scalar(*f)),
+                        Value::Bool(b) => Ok(trtfx::exec::Tensor::scalar(*b)),
+                        other => Err(anyhow!("output of kind {} cannot be written", other.kind())),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                eprintln!(
+                    "ran in {:.3} ms on the CPU executor",
+                    elapsed.as_secs_f64() * 1e3
+                );
+                tensors
+            };
             if let Some(path) = &output {
                 trtfx::io::write_tensors(path, "out_", &tensors)?;
             }
             if let Some(path) = expect {
-                let golden = trtfx::io::read_io(&path)?;
-                if golden.outputs.len() != tensors.len() {
-                    bail!(
-                        "the program returned {} output(s), {} has {}",
-                        tensors.len(),
-                        path.display(),
-                        golden.outputs.len()
-                    );
-                }
-                let mut all_ok = true;
-                for (i, (got, want)) in tensors.iter().zip(&golden.outputs).enumerate() {
-                    let c = trtfx::io::compare(i, got, want, rtol, atol);
-                    println!(
-                        "out_{i}: {} max_abs={:.3e} max_rel={:.3e}{}",
-                        if c.ok { "ok" } else { "MISMATCH" },
-                        c.max_abs,
-                        c.max_rel,
-                        c.detail.map(|d| format!(" ({d})")).unwrap_or_default()
-                    );
-                    all_ok &= c.ok;
-                }
-                if !all_ok {
+                if !compare_outputs(&tensors, &path, rtol, atol)? {
                     return Ok(ExitCode::from(1));
                 }
             } else {
@@ -357,6 +388,194 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let p = load(&input)?;
             print!("{}", trtfx::param_report(&p));
         }
+        Cmd::Compile {
+            model,
+            output,
+            min_block_size,
+            fallback_ops,
+            require_full_compilation,
+            truncate_double,
+            report,
+        } => {
+            if truncate_double {
+                bail!(
+                    "--truncate-double is not yet supported (f64 nodes stay on the CPU executor)"
+                );
+            }
+            if is_artifact(&model) {
+                bail!(
+                    "{} is already compiled; give the program (.pt2, .fxir or .json)",
+                    model.display()
+                );
+            }
+            let p = load(&model)?;
+            let settings = trtfx::CompileSettings {
+                min_block_size,
+                fallback_ops,
+                require_full_compilation,
+                ..Default::default()
+            };
+            let start = std::time::Instant::now();
+            let compiled =
+                trtfx::compile(&p, &settings).map_err(|e| anyhow!("{}: {e}", model.display()))?;
+            let elapsed = start.elapsed();
+            if report {
+                print!("{}", compiled.report());
+            }
+            compiled.save(&output)?;
+            let plans = compiled
+                .trt_segments()
+                .filter(|(_, t)| t.plan.is_some())
+                .count();
+            eprintln!(
+                "wrote {} ({} segment(s), {} on TensorRT, {plans} plan(s)) in {:.2} s",
+                output.display(),
+                compiled.segments.len(),
+                compiled.trt_segments().count(),
+                elapsed.as_secs_f64()
+            );
+        }
+        Cmd::Inspect { artifact } => {
+            let c = trtfx::CompiledProgram::load(&artifact)?;
+            print!("{}", inspect(&c));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `path` names a compiled artifact.
+fn is_artifact(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("trtfx")
+}
+
+/// Compares outputs with the goldens of `path`, one line per output; false on a mismatch.
+fn compare_outputs(
+    tensors: &[trtfx::exec::Tensor],
+    path: &Path,
+    rtol: f64,
+    atol: f64,
+) -> Result<bool> {
+    let golden = trtfx::io::read_io(path)?;
+    if golden.outputs.len() != tensors.len() {
+        bail!(
+            "the program returned {} output(s), {} has {}",
+            tensors.len(),
+            path.display(),
+            golden.outputs.len()
+        );
+    }
+    let mut all_ok = true;
+    for (i, (got, want)) in tensors.iter().zip(&golden.outputs).enumerate() {
+        let c = trtfx::io::compare(i, got, want, rtol, atol);
+        println!(
+            "out_{i}: {} max_abs={:.3e} max_rel={:.3e}{}",
+            if c.ok { "ok" } else { "MISMATCH" },
+            c.max_abs,
+            c.max_rel,
+            c.detail.map(|d| format!(" ({d})")).unwrap_or_default()
+        );
+        all_ok &= c.ok;
+    }
+    Ok(all_ok)
+}
+
+/// One input spec as `name: dtype[dims]`, dynamic dims as `sym in min..=max (opt N)`.
+fn input_spec(spec: &trtfx::ir::InputSpec) -> String {
+    use trtfx::ir::{DimSpec, InputSpec};
+    match spec {
+        InputSpec::Tensor { name, dtype, dims } => {
+            let dims: Vec<String> = dims
+                .iter()
+                .map(|d| match d {
+                    DimSpec::Static(s) => s.to_string(),
+                    DimSpec::Dynamic { sym, min, opt, max } => format!(
+                        "{} in {min}..={max} (opt {opt})",
+                        sym.as_ref().map_or("?".to_string(), |s| s.to_string())
+                    ),
+                })
+                .collect();
+            format!("{name}: {dtype}[{}]", dims.join(", "))
+        }
+        InputSpec::Scalar { name, dtype, range } => {
+            let r = match range {
+                Some((lo, hi)) => format!(
+                    " in {}..={}",
+                    lo.map_or(String::new(), |x| x.to_string()),
+                    hi.map_or(String::new(), |x| x.to_string())
+                ),
+                None => String::new(),
+            };
+            format!("{name}: {dtype} scalar{r}")
+        }
+    }
+}
+
+/// `ir-opt inspect`: the manifest in words.
+fn inspect(c: &trtfx::CompiledProgram) -> String {
+    use std::fmt::Write as _;
+    let m = c.manifest();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "format version {}, written by trtfx {}",
+        m.format_version, m.trtfx_version
+    );
+    let _ = writeln!(
+        out,
+        "partition: min-block-size {}, fallback-ops [{}], require-full-compilation {}",
+        m.partition.min_block_size,
+        m.partition.fallback_ops.join(","),
+        m.partition.require_full_compilation
+    );
+    let _ = writeln!(out, "inputs:");
+    for spec in &m.inputs {
+        let _ = writeln!(out, "  {}", input_spec(spec));
+    }
+    let _ = writeln!(out, "outputs:");
+    for o in &m.outputs {
+        let _ = writeln!(out, "  {}: {}", o.name, o.ty);
+    }
+    let _ = writeln!(out, "segments:");
+    for (i, s) in m.segments.iter().enumerate() {
+        let _ = write!(
+            out,
+            "  {i}: {} @{} ({} nodes, {} compute)",
+            s.backend, s.graph, s.nodes, s.compute_nodes
+        );
+        if let Some(n) = &s.network {
+            let _ = write!(out, ", network {} layers", n.layers);
+        }
+        match (&s.plan, &s.plan_skipped) {
+            (Some(p), _) => {
+                let _ = write!(
+                    out,
+                    ", plan {} bytes ({}, targets {})",
+                    p.bytes,
+                    p.tensorrt_version,
+                    p.targets.join(",")
+                );
+            }
+            (None, Some(why)) => {
+                let _ = write!(out, ", no plan: {why}");
+            }
+            (None, None) => {}
+        }
+        if let Some(note) = &s.note {
+            let _ = write!(out, " [{note}]");
+        }
+        let _ = writeln!(out);
+    }
+    let compute: usize = m.segments.iter().map(|s| s.compute_nodes).sum();
+    let on_trt: usize = m
+        .segments
+        .iter()
+        .filter(|s| s.backend == "trt")
+        .map(|s| s.compute_nodes)
+        .sum();
+    let _ = writeln!(
+        out,
+        "{on_trt}/{compute} compute nodes on TensorRT, {} node(s) not on TensorRT",
+        m.unsupported.len()
+    );
+    out
 }

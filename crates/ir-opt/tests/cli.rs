@@ -1,7 +1,7 @@
 //! The `ir-opt` binary end to end: `opt --passes default --print-ir-after-all --timing` on
 //! every fixture, `import`, `check`, `run`, `--dump-pipeline`, and the user errors (bad
 //! pipeline, missing file, garbage `.fxir`, type mismatch, golden mismatch): exit code 1 with
-//! one clear message.
+//! one clear message; `compile`/`inspect`/`run` of `.trtfx` artifacts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -391,4 +391,121 @@ fn params_reports_weights() {
     let o = ir_opt(&[&"params", &fixture("cnn.pt2")]);
     assert!(o.status.success(), "{}", describe(&o));
     assert!(text(&o.stdout).contains("parameter"));
+}
+
+/// `compile -o X.trtfx --report`, `inspect X.trtfx`, `run X.trtfx --expect`: the artifact runs
+/// (TensorRT segments on the layer emulator) and matches PyTorch.
+#[test]
+fn compile_inspect_run_artifact() {
+    let dir = scratch("compile");
+    let art = dir.join("cnn.trtfx");
+    let o = ir_opt(&[
+        &"compile",
+        &fixture("cnn.pt2"),
+        &"-o",
+        &art,
+        &"--min-block-size",
+        &"3",
+        &"--report",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    assert!(out.contains("segment 0: trt @"), "{}", describe(&o));
+    assert!(
+        out.contains("compute nodes on TensorRT"),
+        "{}",
+        describe(&o)
+    );
+    assert!(text(&o.stderr).contains("wrote "), "{}", describe(&o));
+
+    let o = ir_opt(&[&"inspect", &art]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    for want in [
+        "format version 1",
+        "min-block-size 3",
+        "inputs:\n  x: f32[",
+        "outputs:",
+        "segments:\n  0: trt @",
+        "layers",
+    ] {
+        assert!(out.contains(want), "inspect lacks {want:?}:\n{out}");
+    }
+
+    let io = fixture("cnn.io.safetensors");
+    let o = ir_opt(&[
+        &"run",
+        &art,
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--rtol",
+        &"1e-3",
+        &"--atol",
+        &"1e-4",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(text(&o.stdout).contains("out_0: ok"), "{}", describe(&o));
+    assert!(
+        text(&o.stderr).contains("on the layer emulator"),
+        "{}",
+        describe(&o)
+    );
+}
+
+/// User errors of `compile`, `inspect` and `run X.trtfx`: exit 1, one `error:` line, nothing
+/// written.
+#[test]
+fn compile_errors_write_nothing() {
+    let dir = scratch("compile-errors");
+    let art = dir.join("out.trtfx");
+    let one_error = |o: &Output| {
+        assert_eq!(o.status.code(), Some(1), "{}", describe(o));
+        let err = text(&o.stderr);
+        assert!(err.starts_with("error: "), "{}", describe(o));
+        assert!(!err.contains("panicked"), "{}", describe(o));
+        assert!(!art.exists(), "nothing is written on failure");
+    };
+    let o = ir_opt(&[
+        &"compile",
+        &fixture("customop.pt2"),
+        &"-o",
+        &art,
+        &"--require-full-compilation",
+    ]);
+    one_error(&o);
+    assert!(text(&o.stderr).contains("scale_shift"), "{}", describe(&o));
+
+    let o = ir_opt(&[
+        &"compile",
+        &fixture("mlp.pt2"),
+        &"-o",
+        &art,
+        &"--truncate-double",
+    ]);
+    one_error(&o);
+    assert!(
+        text(&o.stderr).contains("not yet supported"),
+        "{}",
+        describe(&o)
+    );
+
+    // Not an artifact.
+    let o = ir_opt(&[&"inspect", &fixture("mlp.io.safetensors")]);
+    one_error(&o);
+    assert_eq!(text(&o.stderr).lines().count(), 1, "{}", describe(&o));
+
+    // Inputs of another model: a clear input error.
+    let good = dir.join("mlp.trtfx");
+    let o = ir_opt(&[&"compile", &fixture("mlp.pt2"), &"-o", &good]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = ir_opt(&[
+        &"run",
+        &good,
+        &"--inputs",
+        &fixture("transformer.io.safetensors"),
+    ]);
+    one_error(&o);
+    assert!(text(&o.stderr).contains("input"), "{}", describe(&o));
 }

@@ -6,13 +6,23 @@
 //! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
 //! - [`dot`] renders graphs for Graphviz.
 //! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
-//!
-//! `compile` and `CompiledProgram::{save, load, run}` land with the artifact work.
+//! - [`compile()`] turns a program into a [`CompiledProgram`]: preparation passes, partitioning
+//!   with the TensorRT converters as capability, a recorded network and (with TensorRT) a plan
+//!   per TensorRT segment.
+//! - [`artifact`]: [`CompiledProgram::save`]/[`CompiledProgram::load`] the `.trtfx` zip and
+//!   [`CompiledProgram::run`] it (TensorRT segments on the layer emulator, the rest on `exec`).
 
+pub mod artifact;
+pub mod compile;
 pub mod dot;
 pub mod io;
 pub mod store;
 
+pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
+pub use compile::{
+    compile, CompileError, CompileSettings, CompiledProgram, CompiledSegment, SegmentBackend,
+    TrtSegment, UnsupportedNode,
+};
 pub use store::{load_program, save_program};
 
 pub use trtfx_backend_trt as backend;

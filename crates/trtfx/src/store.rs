@@ -79,11 +79,17 @@ pub fn save_program(p: &Program, path: &Path) -> Result<(), StoreError> {
     }
     std::fs::write(path, trtfx_ir::text::print_program(p)).map_err(|e| fs(path, e))?;
     let side = weights_sidecar(path);
+    let bytes = weights_to_safetensors(p, &side)?;
+    std::fs::write(&side, bytes).map_err(|e| fs(&side, e))
+}
+
+/// Every weight of `p` as safetensors bytes; `origin` names the file in errors.
+pub(crate) fn weights_to_safetensors(p: &Program, origin: &Path) -> Result<Vec<u8>, StoreError> {
     let mut data: Vec<(String, Vec<u8>, Dtype, Vec<usize>)> = Vec::new();
     for (name, w) in &p.weights {
         let dt = st_dtype(w.dtype).ok_or_else(|| {
             invalid(
-                &side,
+                origin,
                 format!(
                     "weight `{name}`: dtype {} cannot be stored in safetensors",
                     w.dtype
@@ -92,7 +98,7 @@ pub fn save_program(p: &Program, path: &Path) -> Result<(), StoreError> {
         })?;
         let bytes = w
             .bytes()
-            .map_err(|e| invalid(&side, format!("weight `{name}`: {e}")))?;
+            .map_err(|e| invalid(origin, format!("weight `{name}`: {e}")))?;
         let shape = w.shape.iter().map(|&d| d.max(0) as usize).collect();
         data.push((name.clone(), bytes.to_vec(), dt, shape));
     }
@@ -101,11 +107,33 @@ pub fn save_program(p: &Program, path: &Path) -> Result<(), StoreError> {
         .map(|(n, b, d, s)| {
             TensorView::new(*d, s.clone(), b)
                 .map(|v| (n.clone(), v))
-                .map_err(|e| invalid(&side, format!("weight `{n}`: {e}")))
+                .map_err(|e| invalid(origin, format!("weight `{n}`: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    safetensors::tensor::serialize_to_file(views, None, &side)
-        .map_err(|e| invalid(&side, e.to_string()))
+    safetensors::tensor::serialize(views, None).map_err(|e| invalid(origin, e.to_string()))
+}
+
+/// Weights from safetensors bytes written by [`weights_to_safetensors`].
+pub(crate) fn weights_from_safetensors(
+    bytes: &[u8],
+    origin: &Path,
+) -> Result<indexmap::IndexMap<String, Weight>, StoreError> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| invalid(origin, e.to_string()))?;
+    let mut weights = indexmap::IndexMap::new();
+    for (name, view) in st.tensors() {
+        let dtype = trtfx_ir::DType::ALL
+            .into_iter()
+            .find(|d| st_dtype(*d) == Some(view.dtype()))
+            .ok_or_else(|| {
+                invalid(
+                    origin,
+                    format!("weight `{name}`: unsupported dtype {:?}", view.dtype()),
+                )
+            })?;
+        let shape = view.shape().iter().map(|&d| d as i64).collect();
+        weights.insert(name, Weight::from_bytes(dtype, shape, view.data().to_vec()));
+    }
+    Ok(weights)
 }
 
 /// Loads a program saved by [`save_program`] (or a `.pt2` archive).
@@ -125,21 +153,7 @@ pub fn load_program(path: &Path) -> Result<Program, StoreError> {
             let mut weights = indexmap::IndexMap::new();
             if side.exists() {
                 let bytes = std::fs::read(&side).map_err(|e| fs(&side, e))?;
-                let st =
-                    SafeTensors::deserialize(&bytes).map_err(|e| invalid(&side, e.to_string()))?;
-                for (name, view) in st.tensors() {
-                    let dtype = trtfx_ir::DType::ALL
-                        .into_iter()
-                        .find(|d| st_dtype(*d) == Some(view.dtype()))
-                        .ok_or_else(|| {
-                            invalid(
-                                &side,
-                                format!("weight `{name}`: unsupported dtype {:?}", view.dtype()),
-                            )
-                        })?;
-                    let shape = view.shape().iter().map(|&d| d as i64).collect();
-                    weights.insert(name, Weight::from_bytes(dtype, shape, view.data().to_vec()));
-                }
+                weights = weights_from_safetensors(&bytes, &side)?;
             }
             trtfx_ir::text::parse_program_with_weights(&text, weights)
                 .map_err(|e| invalid(path, format!("\n{}", e.rendered())))

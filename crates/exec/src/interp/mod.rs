@@ -124,6 +124,10 @@ pub type RunResult<T> = std::result::Result<T, RunError>;
 /// A user kernel for a custom operator: receives the call's arguments, returns its results.
 pub type CustomKernel = Arc<dyn Fn(&CallArgs<'_>) -> Result<Vec<Value>, String> + Send + Sync>;
 
+/// Runs one subgraph in place of the interpreter (see [`Executor::override_graph`]): receives
+/// the `call_graph` arguments in placeholder order, returns the graph's outputs in order.
+pub type GraphRunner = Arc<dyn Fn(&[Value]) -> Result<Vec<Value>, String> + Send + Sync>;
+
 /// The arguments of one call, readable by position or by schema name.
 pub struct CallArgs<'a> {
     /// Operator name.
@@ -483,6 +487,8 @@ pub struct Executor<'p> {
     plans: Mutex<HashMap<GraphId, Arc<Plan>>>,
     /// Results of weight-only layout nodes ([`Plan::fold`]), by graph and node position.
     folded: Mutex<HashMap<(GraphId, usize), Vec<Value>>>,
+    /// Subgraphs run by another runtime (TensorRT segments of a compiled program).
+    overrides: HashMap<GraphId, GraphRunner>,
 }
 
 /// What running a graph needs besides the graph, computed once per graph.
@@ -590,7 +596,15 @@ impl<'p> Executor<'p> {
             custom: HashMap::new(),
             plans: Mutex::new(HashMap::new()),
             folded: Mutex::new(HashMap::new()),
+            overrides: HashMap::new(),
         }
+    }
+
+    /// Makes every `call_graph(@gid)` run `runner` instead of interpreting the subgraph. The
+    /// compiled-program runtime uses it to run TensorRT segments on an engine (or the layer
+    /// emulator) while the rest of the program stays on this interpreter.
+    pub fn override_graph(&mut self, gid: GraphId, runner: GraphRunner) {
+        self.overrides.insert(gid, runner);
     }
 
     /// Registers a kernel for a custom operator (`mylib.op.default`). Without one, running the
@@ -793,7 +807,17 @@ impl<'p> Executor<'p> {
                         .iter()
                         .map(|a| read(a, &env))
                         .collect::<RunResult<Vec<_>>>()?;
-                    let outs = self.run_graph(*graph, args)?;
+                    let outs = match self.overrides.get(graph) {
+                        Some(runner) => runner(&args).map_err(|msg| RunError::BadArgument {
+                            node: node.name.clone(),
+                            op: format!(
+                                "call_graph @{}",
+                                self.program.graphs.get(*graph).map_or("?", |g| &g.name)
+                            ),
+                            msg,
+                        })?,
+                        None => self.run_graph(*graph, args)?,
+                    };
                     bind_results(&mut env, &node.results, outs, &node.name)?;
                 }
                 Op::Call { .. } if plan.fold[i] && self.bind_folded(gid, i, &mut env, node)? => {}
