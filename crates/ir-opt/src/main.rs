@@ -160,7 +160,8 @@ enum Cmd {
         /// Fail unless every node runs on TensorRT.
         #[arg(long)]
         require_full_compilation: bool,
-        /// Truncate f64 to f32 for TensorRT (not yet supported).
+        /// Run f64 computation on TensorRT in f32 (only inside TensorRT segments; casts at
+        /// their boundaries keep f64 everywhere else).
         #[arg(long)]
         truncate_double: bool,
         /// Print the compile report (segments, operators, unsupported nodes, plans).
@@ -397,11 +398,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             truncate_double,
             report,
         } => {
-            if truncate_double {
-                bail!(
-                    "--truncate-double is not yet supported (f64 nodes stay on the CPU executor)"
-                );
-            }
             if is_artifact(&model) {
                 bail!(
                     "{} is already compiled; give the program (.pt2, .fxir or .json)",
@@ -413,6 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 min_block_size,
                 fallback_ops,
                 require_full_compilation,
+                truncate_double,
                 ..Default::default()
             };
             let start = std::time::Instant::now();

@@ -454,6 +454,40 @@ fn compile_inspect_run_artifact() {
     );
 }
 
+/// `compile --truncate-double`: intmath's f64 nodes run on TensorRT in f32 (with casts at the
+/// segment boundary), and the artifact still matches PyTorch at f32 precision.
+#[test]
+fn compile_truncate_double() {
+    let dir = scratch("truncate");
+    let art = dir.join("intmath.trtfx");
+    let o = ir_opt(&[
+        &"compile",
+        &fixture("intmath.pt2"),
+        &"-o",
+        &art,
+        &"--truncate-double",
+        &"--report",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    assert!(!out.contains("TensorRT has no f64"), "{}", describe(&o));
+    let io = fixture("intmath.io.safetensors");
+    let o = ir_opt(&[
+        &"run",
+        &art,
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--rtol",
+        &"1e-4",
+        &"--atol",
+        &"1e-5",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(text(&o.stdout).contains("out_3: ok"), "{}", describe(&o));
+}
+
 /// User errors of `compile`, `inspect` and `run X.trtfx`: exit 1, one `error:` line, nothing
 /// written.
 #[test]
@@ -476,20 +510,6 @@ fn compile_errors_write_nothing() {
     ]);
     one_error(&o);
     assert!(text(&o.stderr).contains("scale_shift"), "{}", describe(&o));
-
-    let o = ir_opt(&[
-        &"compile",
-        &fixture("mlp.pt2"),
-        &"-o",
-        &art,
-        &"--truncate-double",
-    ]);
-    one_error(&o);
-    assert!(
-        text(&o.stderr).contains("not yet supported"),
-        "{}",
-        describe(&o)
-    );
 
     // Not an artifact.
     let o = ir_opt(&[&"inspect", &fixture("mlp.io.safetensors")]);

@@ -10,12 +10,14 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trtfx_backend_trt::convert::ConverterRegistry;
+use trtfx_backend_trt::convert::{ConverterRegistry, ProgramCapability};
 use trtfx_backend_trt::engine::{build_plan, convert_graph_into, PlanOutcome};
 use trtfx_backend_trt::{BuildSettings, Plan, RecordedNetwork};
 use trtfx_exec::interp::CustomKernel;
-use trtfx_ir::{aten, Graph, GraphId, Op, Program, Type};
-use trtfx_passes::partition::{outline, plan, Backend, PartitionError, PartitionOptions};
+use trtfx_ir::{aten, Graph, GraphId, NodeId, Op, Program, Type};
+use trtfx_passes::partition::{
+    outline, plan, Backend, Capability, PartitionError, PartitionOptions,
+};
 use trtfx_passes::PassManager;
 
 /// The passes run before partitioning: the `default` pipeline (`decompose`, `infer-types`,
@@ -37,6 +39,11 @@ pub struct CompileSettings {
     pub build: BuildSettings,
     /// Build plans when the TensorRT library is available (off: networks only).
     pub build_plans: bool,
+    /// Run f64 computation on TensorRT in f32 (TensorRT has no f64; default off). Partitioning
+    /// sees the post-truncation types, and only the TensorRT segments are truncated: their
+    /// calls get casts to f32 before and back to f64 after, so the main graph and the fallback
+    /// segments keep exact f64 semantics.
+    pub truncate_double: bool,
 }
 
 impl Default for CompileSettings {
@@ -48,6 +55,7 @@ impl Default for CompileSettings {
             require_full_compilation: p.require_full_compilation,
             build: BuildSettings::default(),
             build_plans: true,
+            truncate_double: false,
         }
     }
 }
@@ -61,6 +69,10 @@ pub enum CompileError {
     /// Partitioning failed (with `require_full_compilation`: the unsupported nodes).
     #[error("{0}")]
     Partition(#[from] PartitionError),
+    /// `truncate_double`, and a TensorRT segment could not be truncated to f32, or the
+    /// truncated program failed type inference or verification.
+    #[error("truncating f64 to f32: {0}")]
+    Truncate(String),
     /// `require_full_compilation`, and a TensorRT segment did not convert.
     #[error("full compilation required, but segment @{graph} did not convert: {message}")]
     Convert {
@@ -235,6 +247,62 @@ fn convert_segment(
     Ok(seg)
 }
 
+/// The partitioner's capability under `truncate_double`: the standard check, on the node of
+/// the truncated copy of the graph (node ids agree), whichever graph the partitioner passes.
+struct TruncatedCapability<'p> {
+    inner: ProgramCapability<'p>,
+    graph: &'p Graph,
+}
+
+impl Capability for TruncatedCapability<'_> {
+    fn supports(&self, _graph: &Graph, node: NodeId) -> Result<(), String> {
+        self.inner.supports(self.graph, node)
+    }
+}
+
+/// Truncates every TensorRT segment of the plan to f32 (casts at the calls in `main`), then
+/// re-runs type inference and the verifier: inference must reproduce the truncated types, so
+/// the casts and the retyped subgraphs are consistent.
+fn truncate_trt_segments(
+    p: &mut Program,
+    main: GraphId,
+    pl: &trtfx_passes::partition::Plan,
+    gids: &[GraphId],
+) -> Result<(), CompileError> {
+    for (seg, &gid) in pl.segments.iter().zip(gids) {
+        if seg.backend == Backend::Trt {
+            crate::truncate::truncate_segment(p, main, gid).map_err(CompileError::Truncate)?;
+        }
+    }
+    let types = |p: &Program| -> Vec<(String, String, Type)> {
+        p.graphs
+            .values()
+            .flat_map(|g| {
+                g.value_ids()
+                    .map(|v| (g.name.clone(), g.value(v).name.clone(), g.ty(v).clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let before = types(p);
+    let reg = aten::standard_registry();
+    aten::infer_program(p, &reg).map_err(|e| CompileError::Truncate(e.to_string()))?;
+    if let Some((b, a)) = before.iter().zip(types(p)).find(|(b, a)| **b != *a) {
+        return Err(CompileError::Truncate(format!(
+            "type inference disagrees with the truncated types: %{} of @{}: {:?} vs {:?}",
+            b.1, b.0, b.2, a.2
+        )));
+    }
+    trtfx_ir::verify_program(p, Some(&reg)).map_err(|d| {
+        CompileError::Truncate(
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+}
+
 /// Compiles a program: runs [`PREPARE_PIPELINE`], partitions the main graph with the standard
 /// TensorRT converter registry as capability, outlines the segments, converts every TensorRT
 /// segment to a recorded network (dynamic dims become `-1` with an optimization profile from
@@ -242,7 +310,9 @@ fn convert_segment(
 /// available.
 ///
 /// A TensorRT segment whose conversion fails runs on the executor instead (its
-/// [`CompiledSegment::note`] says why), unless `require_full_compilation` is set.
+/// [`CompiledSegment::note`] says why), unless `require_full_compilation` is set. With
+/// [`CompileSettings::truncate_double`], f64 is truncated to f32 inside TensorRT segments only
+/// (such a segment that then fails to convert runs its truncated subgraph on the executor).
 pub fn compile(
     program: &Program,
     settings: &CompileSettings,
@@ -264,7 +334,18 @@ pub fn compile(
         require_full_compilation: settings.require_full_compilation,
     };
     let main = p.main;
-    let pl = plan(&p.graphs[main], &converters.capability(&p), &options)?;
+    let pl = if settings.truncate_double {
+        // The capability checks each node against a truncated copy (same node ids), so f64
+        // nodes are judged as the f32 nodes they become inside a TensorRT segment.
+        let copy = crate::truncate::truncated_copy(&p);
+        let cap = TruncatedCapability {
+            inner: converters.capability(&copy),
+            graph: &copy.graphs[main],
+        };
+        plan(&p.graphs[main], &cap, &options)?
+    } else {
+        plan(&p.graphs[main], &converters.capability(&p), &options)?
+    };
     let g = &p.graphs[main];
     let unsupported = pl
         .reasons
@@ -283,6 +364,10 @@ pub fn compile(
     } else {
         outline(&mut p, main, &pl)?
     };
+
+    if settings.truncate_double {
+        truncate_trt_segments(&mut p, main, &pl, &gids)?;
+    }
 
     let mut segments = Vec::with_capacity(gids.len());
     for (seg, &gid) in pl.segments.iter().zip(&gids) {

@@ -17,6 +17,7 @@ pub mod compile;
 pub mod dot;
 pub mod io;
 pub mod store;
+mod truncate;
 
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
