@@ -89,6 +89,11 @@ enum Cmd {
         /// Do not verify after each pass.
         #[arg(long)]
         no_verify_each: bool,
+        /// Decide whether a pass changed the IR by hashing the printed program around it,
+        /// instead of the O(1) graph-epoch check (forgives mutations a pass undid; costs a
+        /// print of the program per pass).
+        #[arg(long)]
+        expensive_checks: bool,
         /// On failure, write the input and pipeline here so the failure can be replayed.
         #[arg(long)]
         crash_reproducer: Option<PathBuf>,
@@ -238,6 +243,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             timing,
             statistics,
             no_verify_each,
+            expensive_checks,
             crash_reproducer,
             emit: how,
             output,
@@ -253,6 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut p = load(&input)?;
             let options = PassManagerOptions {
                 verify_each: !no_verify_each,
+                expensive_checks,
                 crash_reproducer,
                 statistics,
                 timing,

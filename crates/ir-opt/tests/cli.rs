@@ -529,3 +529,22 @@ fn compile_errors_write_nothing() {
     one_error(&o);
     assert!(text(&o.stderr).contains("input"), "{}", describe(&o));
 }
+
+/// `--expensive-checks` adds the printed-program fingerprint around every pass: the default
+/// pipeline still succeeds and prints the same program as without it.
+#[test]
+fn opt_expensive_checks_gives_the_same_result() {
+    let model = fixture("mlp.core.pt2");
+    let plain = ir_opt(&[&"opt", &model, &"--passes", &"default"]);
+    let checked = ir_opt(&[
+        &"opt",
+        &model,
+        &"--passes",
+        &"default",
+        &"--expensive-checks",
+    ]);
+    assert!(plain.status.success(), "{}", describe(&plain));
+    assert!(checked.status.success(), "{}", describe(&checked));
+    assert_eq!(text(&plain.stdout), text(&checked.stdout));
+    assert!(text(&checked.stdout).contains("graph @main"));
+}

@@ -23,9 +23,10 @@ pub struct PassManagerOptions {
     /// and fail when a pass changed the program but reported `changed=false` or preserved
     /// every analysis. Costs O(#graphs + #weights) per pass. Defaults to `verify_each`.
     pub check_changes: Option<bool>,
-    /// Also compare a full [`fingerprint`] (hash of the printed program) around every pass:
-    /// catches what the stamp cannot (weight bytes edited in place), and forgives a pass that
-    /// mutated and restored the IR. O(program size) per pass, so off by default.
+    /// Decide "changed" by a full [`fingerprint`] (hash of the printed program) instead: it
+    /// forgives a pass that mutated and then restored the IR, which the epoch stamp counts as
+    /// a change. O(program size) per pass, so off by default. Neither check reads weight
+    /// bytes, only weight names, dtypes and shapes.
     pub expensive_checks: bool,
     /// On failure, write the pipeline and the input program to this file.
     pub crash_reproducer: Option<PathBuf>,
@@ -184,7 +185,7 @@ impl PassManager {
         self
     }
 
-    /// Adds the full-fingerprint change check (see [`PassManagerOptions::expensive_checks`]).
+    /// Uses the full-fingerprint change check (see [`PassManagerOptions::expensive_checks`]).
     pub fn expensive_checks(mut self, on: bool) -> Self {
         self.options.expensive_checks = on;
         self

@@ -241,9 +241,9 @@ pub fn fingerprint(p: &Program) -> u64 {
 /// ([`Graph::epoch`]) and a hash of the program-level parts (graph names, signature,
 /// symbols, input specs, meta, and each weight's name, dtype, shape and byte size).
 ///
-/// Unlike [`fingerprint`] it does not see weight bytes edited in place, and a pass that
-/// mutates and then restores the IR counts as a change; the manager's `expensive_checks`
-/// option adds the full fingerprint for those cases.
+/// Unlike [`fingerprint`], a pass that mutates and then restores the IR counts as a change;
+/// the manager's `expensive_checks` option compares fingerprints instead. Neither reads
+/// weight bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeStamp {
     epochs: Vec<(GraphId, u64)>,

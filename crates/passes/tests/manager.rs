@@ -63,6 +63,34 @@ fn misreported_change_is_caught() {
     pm.run(&mut program()).unwrap();
 }
 
+/// Renames a value and renames it back, reporting no change.
+struct Restorer;
+
+impl Pass for Restorer {
+    fn name(&self) -> &str {
+        "restorer"
+    }
+    fn run(&mut self, p: &mut Program, _: &mut PassCx) -> Result<PassOutcome, PassError> {
+        let g = p.main_graph_mut();
+        let v = g.node(g.node_ids()[1]).results[0];
+        let old = g.value(v).name.clone();
+        g.set_value_name(v, "tmp");
+        g.set_value_name(v, old);
+        Ok(PassOutcome::unchanged())
+    }
+}
+
+/// The default check compares graph epochs, so a mutation that is undone still counts as a
+/// change; `expensive_checks` compares the printed program and accepts it.
+#[test]
+fn epoch_check_sees_undone_mutations_expensive_check_forgives_them() {
+    let mut pm = PassManager::new(Pipeline::new().with_pass(Restorer));
+    let e = pm.run(&mut program()).unwrap_err();
+    assert!(matches!(e, RunError::UnreportedChange { .. }), "{e}");
+    let mut pm = PassManager::new(Pipeline::new().with_pass(Restorer)).expensive_checks(true);
+    pm.run(&mut program()).unwrap();
+}
+
 static COMPUTED: AtomicUsize = AtomicUsize::new(0);
 
 struct Counted;
