@@ -13,7 +13,7 @@ mod common;
 use std::io::{Cursor, Read, Write};
 use std::path::PathBuf;
 
-use common::{fixtures, scale_shift};
+use common::{assert_compiled_matches, fixtures, scale_shift};
 use trtfx::backend::{BuildSettings, Plan};
 use trtfx::exec::Tensor;
 use trtfx::{compile, ArtifactError, CompileSettings, CompiledProgram, Runtime, SegmentBackend};
@@ -21,12 +21,8 @@ use trtfx::{compile, ArtifactError, CompileSettings, CompiledProgram, Runtime, S
 const RTOL: f64 = 1e-3;
 const ATOL: f64 = 1e-4;
 
-/// A fresh scratch directory for one test.
 fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("trtfx-compile-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("compile", test)
 }
 
 fn archive(name: &str, dialect: &str) -> PathBuf {
@@ -81,28 +77,7 @@ fn run_fixture(name: &str, dialect: &str) {
 
     let io =
         trtfx::io::read_io(&fixtures().join(format!("{name}.io.safetensors"))).expect("io file");
-    let run = loaded
-        .run(&io.inputs)
-        .unwrap_or_else(|e| panic!("{what}: run: {e}"));
-    assert_eq!(run.outputs.len(), io.outputs.len(), "{what}: output count");
-    for (i, (got, want)) in run.outputs.iter().zip(&io.outputs).enumerate() {
-        let c = trtfx::io::compare(i, got, want, RTOL, ATOL);
-        assert!(
-            c.ok,
-            "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
-            c.detail.unwrap_or_default(),
-            c.max_abs,
-            c.max_rel
-        );
-    }
-    // Every TensorRT segment ran, on the emulator; fallback segments on the executor.
-    let trt: Vec<&str> = loaded
-        .segments
-        .iter()
-        .filter(|s| s.backend == SegmentBackend::Trt)
-        .map(|s| s.graph.as_str())
-        .collect();
-    assert_eq!(run.trt_calls, trt, "{what}: TensorRT segment calls");
+    let run = assert_compiled_matches(&loaded, &io, &what, RTOL, ATOL);
     for (g, rt) in &run.runtimes {
         let seg = loaded.segments.iter().find(|s| &s.graph == g).unwrap();
         let want = match seg.backend {
@@ -114,7 +89,7 @@ fn run_fixture(name: &str, dialect: &str) {
     eprintln!(
         "{what}: {} segment(s), {} on TensorRT; outputs match",
         loaded.segments.len(),
-        trt.len()
+        run.trt_calls.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,36 +63,16 @@ fn output_dtypes(p: &Program) -> Vec<Option<DType>> {
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("trtfx-truncate-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("truncate", test)
 }
 
+/// Golden match, and each output keeps the golden's dtype (f64 outputs stay f64).
 fn check_goldens(c: &CompiledProgram, what: &str) {
     let io = trtfx::io::read_io(&fixtures().join("intmath.io.safetensors")).expect("io file");
-    let run = c
-        .run(&io.inputs)
-        .unwrap_or_else(|e| panic!("{what}: run: {e}"));
-    assert_eq!(run.outputs.len(), io.outputs.len(), "{what}: output count");
+    let run = common::assert_compiled_matches(c, &io, what, RTOL, ATOL);
     for (i, (got, want)) in run.outputs.iter().zip(&io.outputs).enumerate() {
         assert_eq!(got.dtype(), want.dtype(), "{what} out_{i}: dtype");
-        let cmp = trtfx::io::compare(i, got, want, RTOL, ATOL);
-        assert!(
-            cmp.ok,
-            "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
-            cmp.detail.unwrap_or_default(),
-            cmp.max_abs,
-            cmp.max_rel
-        );
     }
-    let trt: Vec<&str> = c
-        .segments
-        .iter()
-        .filter(|s| s.backend == SegmentBackend::Trt)
-        .map(|s| s.graph.as_str())
-        .collect();
-    assert_eq!(run.trt_calls, trt, "{what}: TensorRT segment calls");
 }
 
 fn intmath(dialect: &str) {

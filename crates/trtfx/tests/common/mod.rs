@@ -53,9 +53,15 @@ pub fn run(p: &Program, inputs: &[Tensor]) -> Result<Vec<Tensor>, String> {
 /// Asserts that `p` reproduces the goldens (f32 rtol 1e-4 / atol 1e-5; ints and bools exact).
 pub fn assert_matches_goldens(p: &Program, what: &str, io: &trtfx::io::IoTensors) {
     let outs = run(p, &io.inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert_eq!(outs.len(), io.outputs.len(), "{what}: output count");
-    for (i, (got, want)) in outs.iter().zip(&io.outputs).enumerate() {
-        let c = trtfx::io::compare(i, got, want, 1e-4, 1e-5);
+    assert_outputs_close(what, &outs, &io.outputs, 1e-4, 1e-5);
+}
+
+/// Asserts as many outputs as goldens, each close like `torch.allclose(rtol, atol)` (ints and
+/// bools exactly), naming the first that is not.
+pub fn assert_outputs_close(what: &str, got: &[Tensor], want: &[Tensor], rtol: f64, atol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: output count");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let c = trtfx::io::compare(i, g, w, rtol, atol);
         assert!(
             c.ok,
             "{what} out_{i}: {} (max_abs {:.3e}, max_rel {:.3e})",
@@ -64,4 +70,35 @@ pub fn assert_matches_goldens(p: &Program, what: &str, io: &trtfx::io::IoTensors
             c.max_rel
         );
     }
+}
+
+/// Runs a compiled program on the goldens' inputs, asserts its outputs match them and that
+/// every TensorRT segment was called; returns the run for further checks.
+pub fn assert_compiled_matches(
+    c: &trtfx::compile::CompiledProgram,
+    io: &trtfx::io::IoTensors,
+    what: &str,
+    rtol: f64,
+    atol: f64,
+) -> trtfx::artifact::RunOutput {
+    let run = c
+        .run(&io.inputs)
+        .unwrap_or_else(|e| panic!("{what}: run: {e}"));
+    assert_outputs_close(what, &run.outputs, &io.outputs, rtol, atol);
+    let trt: Vec<&str> = c
+        .segments
+        .iter()
+        .filter(|s| s.backend == trtfx::compile::SegmentBackend::Trt)
+        .map(|s| s.graph.as_str())
+        .collect();
+    assert_eq!(run.trt_calls, trt, "{what}: TensorRT segment calls");
+    run
+}
+
+/// A fresh scratch directory for one test (`prefix` names the test file).
+pub fn scratch(prefix: &str, test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("trtfx-{prefix}-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
