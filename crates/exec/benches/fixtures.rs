@@ -20,10 +20,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{black_box, Criterion};
-use safetensors::{Dtype, SafeTensors};
 use trtfx_exec::interp::{CallArgs, Executor, Value};
 use trtfx_exec::kernels::elementwise;
-use trtfx_exec::{DType, Scalar, Tensor};
+use trtfx_exec::{Scalar, Tensor};
 use trtfx_ir::Program;
 
 const NAMES: &[&str] = &[
@@ -43,41 +42,8 @@ fn fixtures_dir() -> PathBuf {
 
 /// The user inputs `in_0, in_1, ...` and golden outputs `out_0, ...` of `NAME.io.safetensors`.
 fn read_io(path: &Path) -> (Vec<Tensor>, Vec<Tensor>) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let st = SafeTensors::deserialize(&bytes).expect("safetensors");
-    let mut ins: Vec<(usize, Tensor)> = Vec::new();
-    let mut outs: Vec<(usize, Tensor)> = Vec::new();
-    for (name, view) in st.tensors() {
-        let (list, i) = if let Some(i) = name.strip_prefix("in_") {
-            (&mut ins, i)
-        } else if let Some(i) = name.strip_prefix("out_") {
-            (&mut outs, i)
-        } else {
-            continue;
-        };
-        let Ok(i) = i.parse::<usize>() else {
-            continue;
-        };
-        let dt = match view.dtype() {
-            Dtype::BOOL => DType::Bool,
-            Dtype::U8 => DType::U8,
-            Dtype::I8 => DType::I8,
-            Dtype::I16 => DType::I16,
-            Dtype::I32 => DType::I32,
-            Dtype::I64 => DType::I64,
-            Dtype::F16 => DType::F16,
-            Dtype::BF16 => DType::BF16,
-            Dtype::F32 => DType::F32,
-            Dtype::F64 => DType::F64,
-            d => panic!("{name}: dtype {d:?}"),
-        };
-        let t = Tensor::from_le_bytes(view.data(), dt, view.shape().to_vec()).expect("tensor");
-        list.push((i, t));
-    }
-    ins.sort_by_key(|(i, _)| *i);
-    outs.sort_by_key(|(i, _)| *i);
-    let strip = |v: Vec<(usize, Tensor)>| v.into_iter().map(|(_, t)| t).collect();
-    (strip(ins), strip(outs))
+    let io = trtfx::io::read_io(path).unwrap_or_else(|e| panic!("{e}"));
+    (io.inputs, io.outputs)
 }
 
 /// Checks a run's outputs against the goldens (rtol 1e-4, atol 1e-5, as the e2e test): the
