@@ -524,7 +524,16 @@ impl Graph {
         }
     }
 
-    /// Mutable node metadata (bumps the epoch: the caller may change it).
+    /// Replaces a node's metadata (bumps the epoch only when it differs).
+    pub fn set_node_meta(&mut self, n: NodeId, meta: NodeMeta) {
+        if self.nodes[n].meta != meta {
+            self.bump();
+            self.nodes[n].meta = meta;
+        }
+    }
+
+    /// Mutable node metadata (bumps the epoch: the caller may change it; prefer
+    /// [`Graph::set_node_meta`] where the value may already be right).
     pub fn node_meta_mut(&mut self, n: NodeId) -> &mut NodeMeta {
         self.bump();
         &mut self.nodes[n].meta

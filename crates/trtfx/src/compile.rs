@@ -10,14 +10,12 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trtfx_backend_trt::convert::{ConverterRegistry, ProgramCapability};
+use trtfx_backend_trt::convert::ConverterRegistry;
 use trtfx_backend_trt::engine::{build_plan, convert_graph_into, PlanOutcome};
 use trtfx_backend_trt::{BuildSettings, Plan, RecordedNetwork};
 use trtfx_exec::interp::CustomKernel;
-use trtfx_ir::{aten, Graph, GraphId, NodeId, Op, Program, Type};
-use trtfx_passes::partition::{
-    outline, plan, Backend, Capability, PartitionError, PartitionOptions,
-};
+use trtfx_ir::{aten, Graph, GraphId, Op, Program, Type};
+use trtfx_passes::partition::{outline, plan, Backend, PartitionError, PartitionOptions};
 use trtfx_passes::PassManager;
 
 /// The passes run before partitioning: the `default` pipeline (`decompose`, `infer-types`,
@@ -247,19 +245,6 @@ fn convert_segment(
     Ok(seg)
 }
 
-/// The partitioner's capability under `truncate_double`: the standard check, on the node of
-/// the truncated copy of the graph (node ids agree), whichever graph the partitioner passes.
-struct TruncatedCapability<'p> {
-    inner: ProgramCapability<'p>,
-    graph: &'p Graph,
-}
-
-impl Capability for TruncatedCapability<'_> {
-    fn supports(&self, _graph: &Graph, node: NodeId) -> Result<(), String> {
-        self.inner.supports(self.graph, node)
-    }
-}
-
 /// Truncates every TensorRT segment of the plan to f32 (casts at the calls in `main`), then
 /// re-runs type inference and the verifier: inference must reproduce the truncated types, so
 /// the casts and the retyped subgraphs are consistent.
@@ -335,14 +320,10 @@ pub fn compile(
     };
     let main = p.main;
     let pl = if settings.truncate_double {
-        // The capability checks each node against a truncated copy (same node ids), so f64
-        // nodes are judged as the f32 nodes they become inside a TensorRT segment.
+        // Plan on a truncated copy: same structure and node ids, so the plan applies to `p`,
+        // and f64 nodes are judged as the f32 nodes they become inside a TensorRT segment.
         let copy = crate::truncate::truncated_copy(&p);
-        let cap = TruncatedCapability {
-            inner: converters.capability(&copy),
-            graph: &copy.graphs[main],
-        };
-        plan(&p.graphs[main], &cap, &options)?
+        plan(&copy.graphs[main], &converters.capability(&copy), &options)?
     } else {
         plan(&p.graphs[main], &converters.capability(&p), &options)?
     };

@@ -31,7 +31,7 @@ mod shape;
 
 pub use args::{NodeArgs, Scope};
 pub use ctx::{trt_dtype, ConvertCtx};
-pub use registry::{ConvertFn, ConverterRegistry, OpConverter, ProgramCapability, ValidateFn};
+pub use registry::{ConvertFn, ConverterRegistry, OpConverter, ValidateFn};
 
 use crate::network::{NetworkError, TensorId};
 use trtfx_ir::Dim;

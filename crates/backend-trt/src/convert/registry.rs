@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use trtfx_ir::{aten, DType, Graph, NodeId, Op, Program, Schema, Type};
-use trtfx_passes::partition::Capability;
+use trtfx_passes::partition::{Capability, InProgram};
 
 use super::{trt_dtype, CResult, ConvertCtx, NodeArgs, Scope, Slot};
 
@@ -165,9 +165,9 @@ impl ConverterRegistry {
     /// A [`Capability`] that checks nodes with [`ConverterRegistry::check_in`], for
     /// partitioning graphs of `program` (it accepts convertible `higher_order.cond` nodes,
     /// which the registry's own program-less [`Capability`] must refuse).
-    pub fn capability<'p>(&'p self, program: &'p Program) -> ProgramCapability<'p> {
-        ProgramCapability {
-            registry: self,
+    pub fn capability<'p>(&'p self, program: &'p Program) -> InProgram<'p, ConverterRegistry> {
+        InProgram {
+            capability: self,
             program,
         }
     }
@@ -227,19 +227,5 @@ impl Capability for ConverterRegistry {
 
     fn supports_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
         self.check_in(program, graph, node)
-    }
-}
-
-/// A registry together with the program whose graphs it checks
-/// ([`ConverterRegistry::capability`]).
-#[derive(Clone, Copy)]
-pub struct ProgramCapability<'p> {
-    registry: &'p ConverterRegistry,
-    program: &'p Program,
-}
-
-impl Capability for ProgramCapability<'_> {
-    fn supports(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
-        self.registry.check_in(self.program, graph, node)
     }
 }

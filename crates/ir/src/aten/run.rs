@@ -386,10 +386,9 @@ fn infer_graph(
                             op: op_name(g, n),
                         });
                     }
-                    // Only when it changes: the flag write bumps the graph's epoch.
-                    if !g.node(n).meta.recorded_types {
-                        p.graphs[gid].node_meta_mut(n).recorded_types = true;
-                    }
+                    let mut meta = g.node(n).meta.clone();
+                    meta.recorded_types = true;
+                    p.graphs[gid].set_node_meta(n, meta);
                     report.recorded += 1;
                 }
             }
