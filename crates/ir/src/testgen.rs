@@ -808,7 +808,10 @@ pub fn test_registry() -> OpRegistry {
                 pure: true,
                 ..OpProps::default()
             },
+            tags: Default::default(),
+            effects: Default::default(),
             infer,
+            decomposition: None,
         })
     };
     let unary = vec![sa("self", t(), None, false)];

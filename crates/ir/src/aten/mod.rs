@@ -12,6 +12,7 @@
 //! [`infer_program`] recomputes every node's result types; [`check_program`] compares inference
 //! with the types the export recorded.
 
+pub mod decomp;
 pub mod infer;
 pub mod promote;
 mod run;
@@ -28,7 +29,10 @@ pub use run::{
 };
 pub use schema_parse::{parse_schema, registry_name, ParsedSchema, SchemaParseError};
 
-use crate::ops::{BaseType, InferArgs, InferFn, OpDef, OpProps, OpRegistry, Schema};
+use crate::ops::{
+    BaseType, Effects, InferArgs, InferFn, OpDef, OpProps, OpRegistry, OpTags, Schema,
+};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -111,32 +115,82 @@ fn tensor_level(s: &Schema) -> bool {
     no_other && (has_tensor || s.returns.is_empty())
 }
 
-fn props_of(p: &ParsedSchema, tags: &[&str]) -> OpProps {
+/// Tags and effects from the schema's alias annotations and the `native_functions.yaml` tags.
+fn tags_and_effects(p: &ParsedSchema, tags: &[&str]) -> (OpTags, Effects) {
     let s = &p.schema;
-    let mutates = s.args.iter().any(|a| a.mutable);
-    let arg_sets: Vec<&str> = p
-        .arg_alias
-        .iter()
-        .flatten()
-        .filter(|a| !a.write)
-        .map(|a| a.set.as_str())
-        .collect();
-    let view = !mutates
-        && p.return_alias
-            .iter()
-            .flatten()
-            .any(|r| !r.write && arg_sets.contains(&r.set.as_str()));
     let base = p.name.split('.').nth(1).unwrap_or("");
+    let mutates: SmallVec<[u8; 2]> = s
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.mutable)
+        .map(|(i, _)| i as u8)
+        .collect();
+    // The argument whose (read-only) alias set a result shares.
+    let view_of = if mutates.is_empty() {
+        p.return_alias.iter().flatten().find_map(|r| {
+            (!r.write)
+                .then(|| {
+                    p.arg_alias
+                        .iter()
+                        .position(|a| a.as_ref().is_some_and(|a| !a.write && a.set == r.set))
+                })
+                .flatten()
+                .map(|i| i as u8)
+        })
+    } else {
+        None
+    };
+    let random = tags.contains(&"nondeterministic_seeded") || RANDOM_EXTRA.contains(&base);
     let side_effect = s.returns.is_empty()
-        || tags.contains(&"nondeterministic_seeded")
         || base.starts_with("_assert")
         || base.starts_with("sym_constrain_range")
-        || base == "_print";
-    OpProps {
-        pure: !mutates && !side_effect,
-        view,
-        elementwise: tags.contains(&"pointwise") || ELEMENTWISE_EXTRA.contains(&base),
+        || base.starts_with("_functional_sym_constrain_range")
+        || base.starts_with("_functional_assert")
+        || SIDE_EFFECT_EXTRA.contains(&base);
+    let is_out = s.args.iter().any(|a| a.kwarg_only && a.mutable);
+    let op_tags = OpTags {
+        core: tags.contains(&"core"),
+        pointwise: tags.contains(&"pointwise") || ELEMENTWISE_EXTRA.contains(&base),
+        view: view_of.is_some(),
+        inplace: !mutates.is_empty() && !is_out,
+        random,
+        nondeterministic: tags.contains(&"nondeterministic_bitwise"),
+    };
+    let effects = Effects {
         mutates,
+        view_of,
+        random,
+        side_effect,
+    };
+    (op_tags, effects)
+}
+
+/// Random ops that `native_functions.yaml` does not tag `nondeterministic_seeded` (they take
+/// a `train` flag or call a seeded op inside).
+const RANDOM_EXTRA: &[&str] = &[
+    "dropout",
+    "feature_dropout",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "native_dropout",
+    "rrelu",
+];
+
+/// Ops with effects that their schema does not show.
+const SIDE_EFFECT_EXTRA: &[&str] = &[
+    "_print",
+    "_make_dep_token",
+    "record_stream",
+    "_local_scalar_dense_effectful",
+];
+
+fn props_of(tags: &OpTags, effects: &Effects) -> OpProps {
+    OpProps {
+        pure: effects.mutates.is_empty() && !effects.side_effect && !effects.random,
+        view: tags.view,
+        elementwise: tags.pointwise,
+        mutates: !effects.mutates.is_empty(),
     }
 }
 
@@ -160,14 +214,18 @@ fn build_registry() -> OpRegistry {
         // Unparseable lines are reported by `unparsed_schemas` (and a test), not fatal here.
         let Ok(p) = parse_schema(line) else { continue };
         let tags = op_tags(&p.name);
-        let props = props_of(&p, tags);
+        let (op_tags, effects) = tags_and_effects(&p, tags);
+        let props = props_of(&op_tags, &effects);
         let rule = infer::rule_for(&p.name, &p.schema, tags, tensor_level(&p.schema));
         let infer = rule.map(|r| make_infer(p.name.clone(), p.schema.clone(), r));
         reg.register(OpDef {
             name: p.name,
             schema: Some(p.schema),
             props,
+            tags: op_tags,
+            effects,
             infer,
+            decomposition: None,
         });
     }
     for (name, sig) in infer::sym::SYM_OPS {
@@ -181,8 +239,24 @@ fn build_registry() -> OpRegistry {
                 pure: true,
                 ..OpProps::default()
             },
+            tags: OpTags::default(),
+            effects: Effects::default(),
             infer: Some(make_infer(name.to_string(), p.schema, infer::sym::sym_op)),
+            decomposition: None,
         });
+    }
+    decomp::register(&mut reg);
+    // Ops with a decomposition but no rule of their own are inferred through it.
+    let names: Vec<String> = reg
+        .iter()
+        .filter(|d| d.infer.is_none() && d.decomposition.is_some())
+        .map(|d| d.name.clone())
+        .collect();
+    for n in names {
+        let f = decomp::infer_through(&reg, &n);
+        if let Some(d) = reg.get_mut(&n) {
+            d.infer = f;
+        }
     }
     reg
 }

@@ -1,14 +1,29 @@
-//! The operator registry: one entry per operator overload, with its schema, properties and
-//! (optionally) a shape/dtype inference function.
+//! The op table: one entry per operator overload, keyed by its registry name
+//! (`aten.add.Tensor`) and interned as an [`OpId`].
 //!
-//! ATen operators are registered from data (see the type-inference work); custom operators are
-//! registered at run time by users with [`OpRegistry::register`]. An operator that is not
-//! registered is *opaque*: it keeps the result types recorded in the export.
+//! An entry ([`OpDef`]) holds what the IR itself knows of an operator: the parsed schema, its
+//! [`OpTags`], its [`Effects`], shape/dtype inference and an optional decomposition into other
+//! operators. Backends attach their own slots (the executor's kernel, the TensorRT converter)
+//! by the same id in an [`OpSlots`] side table, so the IR stays backend-agnostic and every
+//! lookup is by id. Arguments are read by schema name through a [`Binding`] (see [`bind`]).
+//!
+//! ATen operators are registered from data (`aten/schemas.txt`, `aten/op_tags.txt`); custom
+//! operators are registered at run time by users with [`OpRegistry::register`]. An operator that
+//! is not registered is *opaque*: it keeps the result types recorded in the export.
+
+pub mod bind;
+pub mod decomp;
+mod slots;
+
+pub use bind::{ArgSource, BindError, Binding, Bound, BoundArgs};
+pub use decomp::{DecompCx, DecompFn};
+pub use slots::{OpId, OpSlots};
 
 use crate::graph::Arg;
 use crate::types::Type;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::fmt;
 use std::sync::Arc;
 
@@ -102,6 +117,43 @@ pub struct OpProps {
     pub mutates: bool,
 }
 
+/// Operator tags, from `native_functions.yaml` (`core`, `pointwise`, ...) and the schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OpTags {
+    /// In the Core ATen IR opset (`core` tag): what `run_decompositions()` leaves.
+    pub core: bool,
+    /// Elementwise over broadcast inputs (`pointwise` tag, plus a few untagged ones).
+    pub pointwise: bool,
+    /// The result aliases an input (`Tensor(a)` return annotation without `!`).
+    pub view: bool,
+    /// Writes one of its arguments in place (`Tensor(a!)` on a non-`out` argument).
+    pub inplace: bool,
+    /// Draws random numbers (`nondeterministic_seeded` tag).
+    pub random: bool,
+    /// May give different results for the same inputs (`nondeterministic_bitwise` tag).
+    pub nondeterministic: bool,
+}
+
+/// What calling an operator does besides computing its results.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Effects {
+    /// Schema indices of the arguments written to (`Tensor(a!)`).
+    pub mutates: SmallVec<[u8; 2]>,
+    /// Schema index of the argument the (first) result is a view of.
+    pub view_of: Option<u8>,
+    /// Draws random numbers: removable when unused, but two calls differ (never CSE'd).
+    pub random: bool,
+    /// Other side effects (asserts, printing, effect tokens): never removed or reordered.
+    pub side_effect: bool,
+}
+
+impl Effects {
+    /// No mutation, no randomness, no side effect.
+    pub fn is_pure(&self) -> bool {
+        self.mutates.is_empty() && !self.random && !self.side_effect
+    }
+}
+
 /// The argument types of a node, given to inference functions.
 pub struct InferArgs<'a> {
     /// Positional arguments.
@@ -122,10 +174,36 @@ pub struct OpDef {
     pub name: String,
     /// Schema, when known.
     pub schema: Option<Schema>,
-    /// Properties.
+    /// Properties (a summary of tags and effects that passes rely on).
     pub props: OpProps,
+    /// Tags.
+    pub tags: OpTags,
+    /// Effects.
+    pub effects: Effects,
     /// Inference, when registered.
     pub infer: Option<InferFn>,
+    /// A decomposition into other operators: used by inference, the executor and the TensorRT
+    /// converter whenever they have no direct implementation.
+    pub decomposition: Option<DecompFn>,
+}
+
+impl OpDef {
+    /// An entry with no schema, no inference and unknown effects (treated as side-effecting):
+    /// what an unregistered custom operator is.
+    pub fn opaque(name: impl Into<String>) -> OpDef {
+        OpDef {
+            name: name.into(),
+            schema: None,
+            props: OpProps::default(),
+            tags: OpTags::default(),
+            effects: Effects {
+                side_effect: true,
+                ..Effects::default()
+            },
+            infer: None,
+            decomposition: None,
+        }
+    }
 }
 
 impl fmt::Debug for OpDef {
@@ -134,7 +212,10 @@ impl fmt::Debug for OpDef {
             .field("name", &self.name)
             .field("schema", &self.schema)
             .field("props", &self.props)
+            .field("tags", &self.tags)
+            .field("effects", &self.effects)
             .field("infer", &self.infer.is_some())
+            .field("decomposition", &self.decomposition.is_some())
             .finish()
     }
 }
@@ -160,6 +241,22 @@ impl OpRegistry {
     /// Looks an operator up by name.
     pub fn get(&self, name: &str) -> Option<&OpDef> {
         self.ops.get(name)
+    }
+
+    /// The interned id of operator `name`.
+    pub fn id(&self, name: &str) -> Option<OpId> {
+        self.ops.get_index_of(name).map(OpId::from_index)
+    }
+
+    /// The operator with id `id`.
+    pub fn def(&self, id: OpId) -> Option<&OpDef> {
+        self.ops.get_index(id.index()).map(|(_, d)| d)
+    }
+
+    /// The operator named `name`, for changing one of its slots (say, giving a custom op a
+    /// decomposition or an inference rule after registering it).
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut OpDef> {
+        self.ops.get_mut(name)
     }
 
     /// All operators in registration order.

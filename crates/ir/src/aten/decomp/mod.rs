@@ -1,0 +1,47 @@
+//! The ATen decompositions of the op table, one file per family.
+//!
+//! Each entry writes one operator in terms of others, reading its arguments by schema name
+//! (see [`crate::ops::DecompCx`]). Inference, the executor and the TensorRT converter use an
+//! operator's decomposition whenever they have no direct implementation, so an op defined
+//! here needs nothing else to run and convert. PyTorch's `torch/_decomp` and `torch/_refs`
+//! are the semantic reference.
+
+mod logical;
+mod pointwise;
+mod shape;
+
+use crate::graph::Arg;
+use crate::ops::{DecompCx, DecompFn, InferFn, OpRegistry};
+use std::sync::Arc;
+
+/// Gives every operator of the families its decomposition.
+pub(crate) fn register(reg: &mut OpRegistry) {
+    let mut add = |name: &str, f: fn(&mut DecompCx<'_>) -> Result<Vec<Arg>, String>| {
+        let f: DecompFn = Arc::new(f);
+        match reg.get_mut(name) {
+            Some(def) => def.decomposition = Some(f),
+            // The schema data is generated; an entry for an op it lacks is a bug in this table.
+            None => debug_assert!(false, "decomposition for unknown op {name}"),
+        }
+    };
+    logical::register(&mut add);
+    pointwise::register(&mut add);
+    shape::register(&mut add);
+}
+
+/// The signature of a decomposition's registration callback.
+pub(crate) type Add<'a> = dyn FnMut(&str, fn(&mut DecompCx<'_>) -> Result<Vec<Arg>, String>) + 'a;
+
+/// Inference through the decomposition of `name`, for operators with no rule of their own.
+/// Reads the standard registry when called, so decompositions may use one another.
+pub(crate) fn infer_through(_reg: &OpRegistry, name: &str) -> Option<InferFn> {
+    let name = name.to_string();
+    Some(Arc::new(move |a| {
+        crate::ops::decomp::infer_by_decomposition(super::registry(), &name, a)
+    }))
+}
+
+/// One result.
+pub(crate) fn one(v: crate::graph::ValueId) -> Result<Vec<Arg>, String> {
+    Ok(vec![Arg::Value(v)])
+}

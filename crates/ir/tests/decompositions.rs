@@ -1,0 +1,168 @@
+//! Op-table decompositions: inference through them and the IR they expand to. The expected
+//! types are PyTorch's (checked by hand against `torch.diff`, `torch.atleast_3d`, ...).
+
+mod infer_common;
+use infer_common::*;
+use trtfx_ir::ops::decomp::decompose_graph;
+use trtfx_ir::{aten, parse_program, print_program, Arg};
+
+/// `(op, input types, args, kwargs, expected result type)`.
+type Case = (
+    &'static str,
+    Vec<&'static str>,
+    Vec<Arg>,
+    Vec<(&'static str, Arg)>,
+    &'static str,
+);
+
+#[test]
+fn inference_through_decompositions() {
+    let cases: Vec<Case> = vec![
+        (
+            "aten.__and__.Tensor",
+            vec!["bool[2,3]", "bool[3]"],
+            vec![v(0), v(1)],
+            vec![],
+            "bool[2,3]",
+        ),
+        (
+            "aten.__or__.Scalar",
+            vec!["i64[4]"],
+            vec![v(0), Arg::Int(3)],
+            vec![],
+            "i64[4]",
+        ),
+        (
+            "aten.diff.default",
+            vec!["f32[5,4]"],
+            vec![v(0)],
+            vec![],
+            "f32[5,3]",
+        ),
+        (
+            "aten.diff.default",
+            vec!["f32[5,4]"],
+            vec![v(0), Arg::Int(2), Arg::Int(0)],
+            vec![],
+            "f32[3,4]",
+        ),
+        (
+            "aten.diff.default",
+            vec!["i64[s0]", "i64[1]"],
+            vec![v(0)],
+            vec![("prepend", v(1))],
+            "i64[s0]",
+        ),
+        (
+            "aten.diff.default",
+            vec!["bool[6]"],
+            vec![v(0)],
+            vec![],
+            "bool[5]",
+        ),
+        (
+            "aten.addcmul.default",
+            vec!["f32[3]", "f32[2,1]", "f32[3]"],
+            vec![v(0), v(1), v(2)],
+            vec![("value", f(0.5))],
+            "f32[2,3]",
+        ),
+        (
+            "aten.addcdiv.default",
+            vec!["f32[3]", "f32[3]", "f32[3]"],
+            vec![v(0), v(1), v(2)],
+            vec![],
+            "f32[3]",
+        ),
+        (
+            "aten.logaddexp.default",
+            vec!["f32[2,3]", "f32[3]"],
+            vec![v(0), v(1)],
+            vec![],
+            "f32[2,3]",
+        ),
+        (
+            "aten.mT.default",
+            vec!["f32[s0,2,5]"],
+            vec![v(0)],
+            vec![],
+            "f32[s0,5,2]",
+        ),
+        (
+            "aten.reshape_as.default",
+            vec!["f32[s0,6]", "f32[s0,2,3]"],
+            vec![v(0), v(1)],
+            vec![],
+            "f32[s0,2,3]",
+        ),
+        (
+            "aten.atleast_3d.default",
+            vec!["f32[4]"],
+            vec![v(0)],
+            vec![],
+            "f32[1,4,1]",
+        ),
+        (
+            "aten.atleast_2d.default",
+            vec!["f32[]"],
+            vec![v(0)],
+            vec![],
+            "f32[1,1]",
+        ),
+        (
+            "aten.atleast_1d.default",
+            vec!["f32[2,2]"],
+            vec![v(0)],
+            vec![],
+            "f32[2,2]",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (op, inputs, args, kwargs, want) in cases {
+        let got = show(op, &inputs, args, kwargs);
+        if got != want {
+            failures.push(format!(
+                "{op}({}): got {got}, want {want}",
+                inputs.join(", ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn bad_arguments_are_errors_not_panics() {
+    let got = show(
+        "aten.diff.default",
+        &["f32[5]"],
+        vec![v(0), Arg::Int(1), Arg::Int(3)],
+        vec![],
+    );
+    assert_eq!(
+        got,
+        "error: decomposing `aten.diff.default`: dim 3 is out of range for rank 1"
+    );
+    let got = show("aten.mT.default", &["f32[5]"], vec![v(0)], vec![]);
+    assert!(
+        got.starts_with("error: ") && got.contains("rank 2"),
+        "{got}"
+    );
+}
+
+#[test]
+fn diff_expands_to_slices_and_sub() {
+    let src = "program {
+  graph @main(%x: f32[5, 4]) {
+    %d: f32[3, 4] = aten.diff.default(%x, 2, 0)
+    output (%d)
+  }
+}
+";
+    let mut p = parse_program(src).expect("parses");
+    let main = p.main;
+    let reg = aten::registry();
+    let g = p.graphs.get_mut(main).expect("main graph");
+    let n = decompose_graph(g, reg, &|_| true, 8).expect("decomposes");
+    assert_eq!(n, 1);
+    insta::assert_snapshot!(print_program(&p));
+}
