@@ -811,6 +811,7 @@ pub fn test_registry() -> OpRegistry {
             tags: Default::default(),
             effects: Default::default(),
             infer,
+            infer_via_decomposition: false,
             decomposition: None,
         })
     };

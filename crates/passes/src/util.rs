@@ -46,49 +46,6 @@ pub enum Effect {
     Effectful,
 }
 
-/// ATen random ops: removable when unused, but two calls give different values.
-const NONDETERMINISTIC: &[&str] = &[
-    "rand",
-    "rand_like",
-    "randn",
-    "randn_like",
-    "randint",
-    "randint_like",
-    "randperm",
-    "bernoulli",
-    "normal",
-    "uniform",
-    "multinomial",
-    "dropout",
-    "native_dropout",
-    "feature_dropout",
-    "alpha_dropout",
-    "_fused_dropout",
-    "poisson",
-    "exponential",
-    "geometric",
-    "cauchy",
-    "log_normal",
-    "rrelu",
-    "rrelu_with_noise",
-    "_standard_gamma",
-    "_sample_dirichlet",
-];
-
-/// ATen ops with side effects that do not follow the trailing-underscore convention.
-const EFFECTFUL: &[&str] = &[
-    "_print",
-    "_make_dep_token",
-    "record_stream",
-    "sym_constrain_range",
-    "sym_constrain_range_for_size",
-    "_functional_sym_constrain_range",
-    "_functional_sym_constrain_range_for_size",
-    "_functional_assert_async",
-    "_functional_assert_scalar",
-    "_local_scalar_dense_effectful",
-];
-
 /// Higher-order ops that are pure when every subgraph they call is pure.
 const PURE_IF_BODIES_PURE: &[&str] = &[
     "cond",
@@ -99,34 +56,35 @@ const PURE_IF_BODIES_PURE: &[&str] = &[
     "associative_scan",
 ];
 
-/// The effect of calling operator `target`, from the registry's [`trtfx_ir::OpProps`] when
-/// the operator is registered, else from naming conventions: `aten`/`prims` ops are pure
-/// except in-place ops (trailing `_`), asserts and a deny-list; `_operator` (SymInt
-/// arithmetic, `getitem`) is pure; custom ops are effectful because nothing is known about them.
-/// Higher-order ops are classified by [`node_effect`], which can see their subgraphs.
+/// The effect of calling operator `target`, from the op table's [`trtfx_ir::ops::Effects`]
+/// when the operator is registered (random ops are nondeterministic; mutation and other side
+/// effects are effectful). An operator the table does not know is classified by its namespace
+/// alone: `aten`/`prims` are pure unless in-place (trailing `_`, `__i*__`), `_operator`/`math`
+/// (SymInt arithmetic, `getitem`) are pure, and custom ops are effectful because nothing is
+/// known about them. Higher-order ops are classified by [`node_effect`], which can see their
+/// subgraphs.
 pub fn op_effect(target: &str, ops: Option<&OpRegistry>) -> Effect {
+    if let Some(def) = ops
+        .and_then(|r| r.get(target))
+        .or_else(|| trtfx_ir::aten::registry().get(target))
+    {
+        let e = &def.effects;
+        return if !e.mutates.is_empty() || e.side_effect {
+            Effect::Effectful
+        } else if e.random {
+            Effect::Nondeterministic
+        } else {
+            Effect::Pure
+        };
+    }
     let mut parts = target.split('.');
     let ns = parts.next().unwrap_or("");
     let name = parts.next().unwrap_or("");
-    if (ns == "aten" || ns == "prims") && NONDETERMINISTIC.contains(&name) {
-        return Effect::Nondeterministic;
-    }
-    if let Some(def) = ops.and_then(|r| r.get(target)) {
-        return if def.props.pure && !def.props.mutates {
-            Effect::Pure
-        } else {
-            Effect::Effectful
-        };
-    }
     match ns {
         "aten" | "prims" => {
             let dunder = name.starts_with("__") && name.ends_with("__");
             let inplace_dunder = dunder && name.starts_with("__i");
-            if (name.ends_with('_') && !dunder)
-                || inplace_dunder
-                || name.starts_with("_assert")
-                || EFFECTFUL.contains(&name)
-            {
+            if (name.ends_with('_') && !dunder) || inplace_dunder {
                 Effect::Effectful
             } else {
                 Effect::Pure

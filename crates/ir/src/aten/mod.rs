@@ -175,6 +175,8 @@ const RANDOM_EXTRA: &[&str] = &[
     "feature_alpha_dropout",
     "native_dropout",
     "rrelu",
+    "_standard_gamma",
+    "_sample_dirichlet",
 ];
 
 /// Ops with effects that their schema does not show.
@@ -225,6 +227,7 @@ fn build_registry() -> OpRegistry {
             tags: op_tags,
             effects,
             infer,
+            infer_via_decomposition: false,
             decomposition: None,
         });
     }
@@ -242,6 +245,7 @@ fn build_registry() -> OpRegistry {
             tags: OpTags::default(),
             effects: Effects::default(),
             infer: Some(make_infer(name.to_string(), p.schema, infer::sym::sym_op)),
+            infer_via_decomposition: false,
             decomposition: None,
         });
     }
@@ -255,75 +259,9 @@ fn build_registry() -> OpRegistry {
     for n in names {
         let f = decomp::infer_through(&reg, &n);
         if let Some(d) = reg.get_mut(&n) {
+            d.infer_via_decomposition = f.is_some();
             d.infer = f;
         }
     }
     reg
-}
-
-/// Markdown listing of the registry's operators with inference, grouped by namespace and base
-/// name (the content of `docs/ops.md`).
-pub fn ops_markdown(reg: &OpRegistry) -> String {
-    use std::collections::BTreeMap;
-    use std::fmt::Write;
-    let mut with: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    let (mut n_with, mut n_without, mut n_core, mut n_core_with) = (0, 0, 0, 0);
-    let mut core_missing = Vec::new();
-    for def in reg.iter() {
-        let is_core = op_tags(&def.name).contains(&"core");
-        n_core += is_core as usize;
-        if def.infer.is_none() {
-            n_without += 1;
-            if is_core {
-                core_missing.push(def.name.clone());
-            }
-            continue;
-        }
-        n_with += 1;
-        n_core_with += is_core as usize;
-        let mut parts = def.name.splitn(2, '.');
-        let ns = parts.next().unwrap_or("").to_string();
-        let rest = parts.next().unwrap_or("");
-        let (base, ov) = match ns.as_str() {
-            "aten" | "prims" => rest.rsplit_once('.').unwrap_or((rest, "")),
-            _ => (rest, ""),
-        };
-        let mut ov = ov.to_string();
-        if is_core {
-            ov.push_str(" (core)");
-        }
-        with.entry((ns, base.to_string())).or_default().push(ov);
-    }
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Operators with shape/dtype inference\n\n\
-         Generated from `trtfx_ir::aten::registry()` by `cargo test -p trtfx-ir --test infer_docs` \
-         (set `TRTFX_REGEN_DOCS=1` to rewrite). Do not edit by hand.\n\n\
-         - registered operators: {}\n- with inference: {n_with}\n\
-         - without inference (keep the types recorded in the export): {n_without}\n\
-         - Core ATen IR overloads with inference: {n_core_with} of {n_core}\n\n\
-         In-place (`add_`) and `out=` overloads are inferred as the type of the tensor they \
-         write. `Tensor[]` results (`split`, `unbind`) are one result per element. Data-dependent \
-         sizes (`nonzero`, `item`, `unique`, boolean-mask `index`) are fresh unbacked symbols \
-         (`u0`, ...), or the symbol the export recorded at that position.\n",
-        reg.len()
-    );
-    let mut ns_cur = String::new();
-    for ((ns, base), ovs) in &with {
-        if *ns != ns_cur {
-            let _ = writeln!(s, "\n## `{ns}`\n");
-            ns_cur = ns.clone();
-        }
-        if ovs.iter().all(|o| o.is_empty()) {
-            let _ = writeln!(s, "- `{ns}.{base}`");
-        } else {
-            let _ = writeln!(s, "- `{base}`: {}", ovs.join(", "));
-        }
-    }
-    let _ = writeln!(s, "\n## Core ATen overloads without inference\n");
-    for n in core_missing {
-        let _ = writeln!(s, "- `{n}`");
-    }
-    s
 }

@@ -182,6 +182,9 @@ pub struct OpDef {
     pub effects: Effects,
     /// Inference, when registered.
     pub infer: Option<InferFn>,
+    /// True when `infer` runs the decomposition in a scratch graph (the op has no rule of its
+    /// own).
+    pub infer_via_decomposition: bool,
     /// A decomposition into other operators: used by inference, the executor and the TensorRT
     /// converter whenever they have no direct implementation.
     pub decomposition: Option<DecompFn>,
@@ -201,6 +204,7 @@ impl OpDef {
                 ..Effects::default()
             },
             infer: None,
+            infer_via_decomposition: false,
             decomposition: None,
         }
     }
