@@ -72,9 +72,19 @@ fn check(c: &Case, outs: &[Value]) {
 /// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
 /// computes `x * scale + shift` (as in `crates/trtfx/tests/exec_fixtures.rs`).
 fn scale_shift(c: &CallArgs<'_>) -> Result<Vec<Value>, String> {
-    let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
-    let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-    let shift = c.int_or(2, "shift", 0).map_err(|e| e.to_string())?;
+    // A custom op without a schema: its kernel reads the call positionally (or by keyword).
+    let x = c
+        .raw(0, "x")
+        .and_then(Value::as_tensor)
+        .ok_or("missing tensor `x`")?;
+    let scale = c
+        .raw(1, "scale")
+        .map_or(Some(1.0), Value::to_f64)
+        .ok_or("`scale` must be a number")?;
+    let shift = c
+        .raw(2, "shift")
+        .map_or(Some(0.0), Value::to_f64)
+        .ok_or("`shift` must be a number")?;
     let y = elementwise::mul(x, &Tensor::scalar(scale as f32)).map_err(|e| e.to_string())?;
     let y = elementwise::add(&y, &Tensor::scalar(shift as f32), Scalar::Int(1))
         .map_err(|e| e.to_string())?;

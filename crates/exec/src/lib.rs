@@ -18,9 +18,11 @@ pub mod dtype;
 pub mod error;
 pub mod interp;
 pub mod kernels;
+pub mod ops;
 pub mod promote;
 pub mod tensor;
 
 pub use dtype::{DType, Element};
 pub use error::{ExecError, Result};
+pub use ops::has_kernel;
 pub use tensor::{Scalar, Tensor};

@@ -2,20 +2,23 @@
 //!
 //! It is both the fallback runtime (segments TensorRT does not take) and the oracle for tests:
 //! a pass must not change what it computes. Values are [`Value`]s: tensors, Python-like scalars
-//! (SymInts computed at run time are plain ints here), lists and subgraph references. Arguments
-//! are read by position or by schema name ([`CallArgs`]), so a call written with keywords and
-//! one written positionally run the same.
+//! (SymInts computed at run time are plain ints here), lists and subgraph references.
+//!
+//! Each graph gets a plan on first run that resolves every call node once: its kernel (a user
+//! kernel, else the kernel table of [`crate::ops`], by op id) and the binding of its arguments
+//! to the operator's schema. Kernels read arguments by schema name ([`CallArgs`]), so a call
+//! written with keywords and one written positionally run the same. Operators with no kernel
+//! but a decomposition in the op table run through the decomposition.
 
-mod dispatch;
-mod dispatch_more;
-
+use crate::ops::Kernel;
 use crate::tensor::{Scalar, Tensor};
 use crate::{DType, ExecError};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use trtfx_ir::ops::decomp::decompose_graph;
+use trtfx_ir::ops::{ArgSource, Binding, Schema};
 use trtfx_ir::{
-    Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, Type,
-    ValueId,
+    Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, ValueId,
 };
 
 /// A run-time value.
@@ -128,20 +131,98 @@ pub type CustomKernel = Arc<dyn Fn(&CallArgs<'_>) -> Result<Vec<Value>, String> 
 /// the `call_graph` arguments in placeholder order, returns the graph's outputs in order.
 pub type GraphRunner = Arc<dyn Fn(&[Value]) -> Result<Vec<Value>, String> + Send + Sync>;
 
-/// The arguments of one call, readable by position or by schema name.
+/// An operator's schema as kernels read it: the schema and its default literals converted to
+/// run-time values once (per operator, not per call).
+#[derive(Debug)]
+pub struct Signature {
+    pub(crate) schema: Schema,
+    /// Per schema argument, its default as a value (`None`: no default, or one the executor
+    /// cannot represent, which reads as an error naming the argument).
+    pub(crate) defaults: Vec<Option<Value>>,
+}
+
+impl Signature {
+    /// The signature of `schema`.
+    pub fn new(schema: Schema) -> Signature {
+        let defaults = schema
+            .args
+            .iter()
+            .map(|a| a.default.as_ref().and_then(|d| literal(d).ok()))
+            .collect();
+        Signature { schema, defaults }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+}
+
+/// The arguments of one call.
+///
+/// Kernels of operators with a schema read arguments by schema name only (`c.tensor("self")`,
+/// `c.int("dim")`), with the schema's defaults applied, through the call's [`Binding`]
+/// (computed once per node). Custom operators without a schema (user kernels registered with
+/// [`Executor::register_kernel`], higher-order ops) read the raw call with [`CallArgs::raw`].
 pub struct CallArgs<'a> {
     /// Operator name.
     pub op: &'a str,
     /// Node name (for error messages).
     pub node: &'a str,
-    /// Positional arguments.
+    /// Positional arguments as the call wrote them (raw: see [`CallArgs::raw`]).
     pub args: Vec<Value>,
-    /// Keyword arguments.
+    /// Keyword arguments as the call wrote them.
     pub kwargs: Vec<(String, Value)>,
+    sig: Option<&'a Signature>,
+    binding: Option<&'a Binding>,
+    result_dtype: Option<DType>,
+    ex: Option<&'a Executor<'a>>,
 }
 
 impl<'a> CallArgs<'a> {
-    fn err(&self, msg: impl Into<String>) -> RunError {
+    /// A call with no schema (read with [`CallArgs::raw`]); for testing custom kernels.
+    pub fn unbound(
+        op: &'a str,
+        node: &'a str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+    ) -> Self {
+        CallArgs {
+            op,
+            node,
+            args,
+            kwargs,
+            sig: None,
+            binding: None,
+            result_dtype: None,
+            ex: None,
+        }
+    }
+
+    /// A call bound to `sig` (used by the plan and by [`crate::ConstEvaluator`]).
+    pub(crate) fn bound(
+        op: &'a str,
+        node: &'a str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        sig: Option<&'a Signature>,
+        binding: Option<&'a Binding>,
+        result_dtype: Option<DType>,
+        ex: Option<&'a Executor<'a>>,
+    ) -> Self {
+        CallArgs {
+            op,
+            node,
+            args,
+            kwargs,
+            sig,
+            binding,
+            result_dtype,
+            ex,
+        }
+    }
+
+    pub(crate) fn err(&self, msg: impl Into<String>) -> RunError {
         RunError::BadArgument {
             node: self.node.to_string(),
             op: self.op.to_string(),
@@ -158,8 +239,23 @@ impl<'a> CallArgs<'a> {
         }
     }
 
-    /// The argument at position `i`, or the keyword `name`; `None` when omitted or `None`.
-    pub fn get(&self, i: usize, name: &str) -> Option<&Value> {
+    /// The executor running this call (higher-order ops run subgraphs through it).
+    pub(crate) fn executor(&self) -> RunResult<&'a Executor<'a>> {
+        self.ex
+            .ok_or_else(|| self.err("needs an executor to run subgraphs"))
+    }
+
+    /// The dtype of the node's first result when it is a tensor the executor handles:
+    /// creation and conversion ops use it so defaults (int64 vs float32 for `arange`, the
+    /// default dtype) match the export.
+    pub(crate) fn result_dtype(&self) -> Option<DType> {
+        self.result_dtype
+    }
+
+    /// Raw access for custom kernels of operators without a schema: the positional argument
+    /// `i`, or the keyword argument `name`; `None` when omitted or `None`. Kernels of
+    /// operators with a schema read by name instead ([`CallArgs::get`]).
+    pub fn raw(&self, i: usize, name: &str) -> Option<&Value> {
         let v = self
             .kwargs
             .iter()
@@ -169,9 +265,48 @@ impl<'a> CallArgs<'a> {
         v.filter(|v| !matches!(v, Value::None))
     }
 
+    /// True when the operator's schema has an argument `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.sig.is_some_and(|s| s.schema.arg_index(name).is_some())
+    }
+
+    /// Schema argument `name`: the call's value, else the schema default; `None` when it is
+    /// omitted without a default or is `None`. An error when the schema has no such argument
+    /// (or the operator has no schema and the call has no such keyword).
+    pub fn get(&self, name: &str) -> RunResult<Option<&Value>> {
+        let v = match (self.sig, self.binding) {
+            (Some(sig), Some(b)) => {
+                let i = sig
+                    .schema
+                    .arg_index(name)
+                    .ok_or_else(|| self.err(format!("the schema has no argument `{name}`")))?;
+                match b.source(i) {
+                    Some(ArgSource::Positional(p)) => self.args.get(p as usize),
+                    Some(ArgSource::Keyword(k)) => self.kwargs.get(k as usize).map(|(_, v)| v),
+                    Some(ArgSource::Default) => {
+                        Some(sig.defaults[i].as_ref().ok_or_else(|| {
+                            self.err(format!(
+                                "the default of argument `{name}` cannot be represented"
+                            ))
+                        })?)
+                    }
+                    Some(ArgSource::Absent) | None => None,
+                }
+            }
+            _ => self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+        };
+        Ok(v.filter(|v| !matches!(v, Value::None)))
+    }
+
+    /// A required argument of any kind.
+    pub fn value(&self, name: &str) -> RunResult<&Value> {
+        self.get(name)?
+            .ok_or_else(|| self.err(format!("missing argument `{name}`")))
+    }
+
     /// A required tensor.
-    pub fn tensor(&self, i: usize, name: &str) -> RunResult<&Tensor> {
-        match self.get(i, name) {
+    pub fn tensor(&self, name: &str) -> RunResult<&Tensor> {
+        match self.get(name)? {
             Some(Value::Tensor(t)) => Ok(t),
             Some(v) => Err(self.err(format!(
                 "argument `{name}` must be a Tensor, got {}",
@@ -182,8 +317,8 @@ impl<'a> CallArgs<'a> {
     }
 
     /// An optional tensor.
-    pub fn opt_tensor(&self, i: usize, name: &str) -> RunResult<Option<&Tensor>> {
-        match self.get(i, name) {
+    pub fn opt_tensor(&self, name: &str) -> RunResult<Option<&Tensor>> {
+        match self.get(name)? {
             Some(Value::Tensor(t)) => Ok(Some(t)),
             None => Ok(None),
             Some(v) => Err(self.err(format!(
@@ -194,8 +329,8 @@ impl<'a> CallArgs<'a> {
     }
 
     /// A list of tensors (`Tensor[]`).
-    pub fn tensors(&self, i: usize, name: &str) -> RunResult<Vec<&Tensor>> {
-        match self.get(i, name) {
+    pub fn tensors(&self, name: &str) -> RunResult<Vec<&Tensor>> {
+        match self.get(name)? {
             Some(Value::List(items)) => items
                 .iter()
                 .map(|v| match v {
@@ -212,8 +347,8 @@ impl<'a> CallArgs<'a> {
     }
 
     /// A list of optional tensors (`Tensor?[]`).
-    pub fn opt_tensors(&self, i: usize, name: &str) -> RunResult<Vec<Option<&Tensor>>> {
-        match self.get(i, name) {
+    pub fn opt_tensors(&self, name: &str) -> RunResult<Vec<Option<&Tensor>>> {
+        match self.get(name)? {
             Some(Value::List(items)) => items
                 .iter()
                 .map(|v| match v {
@@ -234,89 +369,64 @@ impl<'a> CallArgs<'a> {
     }
 
     /// A required int (a bool or a 0-dim integer tensor is accepted like Python does).
-    pub fn int(&self, i: usize, name: &str) -> RunResult<i64> {
-        match self.get(i, name) {
-            Some(v) => value_to_int(v).ok_or_else(|| {
+    pub fn int(&self, name: &str) -> RunResult<i64> {
+        self.opt_int(name)?
+            .ok_or_else(|| self.err(format!("missing int argument `{name}`")))
+    }
+
+    /// An optional int.
+    pub fn opt_int(&self, name: &str) -> RunResult<Option<i64>> {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(v) => v.to_int().map(Some).ok_or_else(|| {
                 self.err(format!(
                     "argument `{name}` must be an int, got {}",
                     v.kind()
                 ))
             }),
-            None => Err(self.err(format!("missing int argument `{name}`"))),
         }
     }
 
-    /// An int with a default.
-    pub fn int_or(&self, i: usize, name: &str, default: i64) -> RunResult<i64> {
-        match self.get(i, name) {
-            None => Ok(default),
-            Some(_) => self.int(i, name),
-        }
+    /// A required list of ints (a single int is broadcast to a one-element list, as ATen's
+    /// `int[N]`).
+    pub fn ints(&self, name: &str) -> RunResult<Vec<i64>> {
+        self.opt_ints(name)?
+            .ok_or_else(|| self.err(format!("missing int list argument `{name}`")))
     }
 
-    /// An optional int.
-    pub fn opt_int(&self, i: usize, name: &str) -> RunResult<Option<i64>> {
-        match self.get(i, name) {
+    /// An optional list of ints.
+    pub fn opt_ints(&self, name: &str) -> RunResult<Option<Vec<i64>>> {
+        match self.get(name)? {
             None => Ok(None),
-            Some(_) => self.int(i, name).map(Some),
-        }
-    }
-
-    /// A list of ints (a single int is broadcast to a one-element list, as ATen's `int[N]`).
-    pub fn ints(&self, i: usize, name: &str) -> RunResult<Vec<i64>> {
-        match self.get(i, name) {
             Some(Value::List(items)) => items
                 .iter()
                 .map(|v| {
-                    value_to_int(v).ok_or_else(|| {
+                    v.to_int().ok_or_else(|| {
                         self.err(format!("`{name}` must hold ints, got {}", v.kind()))
                     })
                 })
-                .collect(),
-            Some(v) => value_to_int(v).map(|x| vec![x]).ok_or_else(|| {
+                .collect::<RunResult<Vec<_>>>()
+                .map(Some),
+            Some(v) => v.to_int().map(|x| Some(vec![x])).ok_or_else(|| {
                 self.err(format!(
                     "argument `{name}` must be an int list, got {}",
                     v.kind()
                 ))
             }),
-            None => Err(self.err(format!("missing int list argument `{name}`"))),
         }
     }
 
-    /// A list of ints with a default.
-    pub fn ints_or(&self, i: usize, name: &str, default: &[i64]) -> RunResult<Vec<i64>> {
-        match self.get(i, name) {
-            None => Ok(default.to_vec()),
-            Some(_) => self.ints(i, name),
-        }
-    }
-
-    /// An optional list of ints.
-    pub fn opt_ints(&self, i: usize, name: &str) -> RunResult<Option<Vec<i64>>> {
-        match self.get(i, name) {
-            None => Ok(None),
-            Some(_) => self.ints(i, name).map(Some),
-        }
-    }
-
-    /// A float with a default (ints accepted).
-    pub fn float_or(&self, i: usize, name: &str, default: f64) -> RunResult<f64> {
-        match self.get(i, name) {
-            None => Ok(default),
-            Some(v) => value_to_f64(v).ok_or_else(|| {
-                self.err(format!(
-                    "argument `{name}` must be a float, got {}",
-                    v.kind()
-                ))
-            }),
-        }
+    /// A required float (ints, bools and 0-dim tensors accepted).
+    pub fn float(&self, name: &str) -> RunResult<f64> {
+        self.opt_float(name)?
+            .ok_or_else(|| self.err(format!("missing float argument `{name}`")))
     }
 
     /// An optional float.
-    pub fn opt_float(&self, i: usize, name: &str) -> RunResult<Option<f64>> {
-        match self.get(i, name) {
+    pub fn opt_float(&self, name: &str) -> RunResult<Option<f64>> {
+        match self.get(name)? {
             None => Ok(None),
-            Some(v) => value_to_f64(v).map(Some).ok_or_else(|| {
+            Some(v) => v.to_f64().map(Some).ok_or_else(|| {
                 self.err(format!(
                     "argument `{name}` must be a float, got {}",
                     v.kind()
@@ -326,17 +436,18 @@ impl<'a> CallArgs<'a> {
     }
 
     /// An optional list of floats.
-    pub fn opt_floats(&self, i: usize, name: &str) -> RunResult<Option<Vec<f64>>> {
-        match self.get(i, name) {
+    pub fn opt_floats(&self, name: &str) -> RunResult<Option<Vec<f64>>> {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::List(items)) => items
                 .iter()
                 .map(|v| {
-                    value_to_f64(v).ok_or_else(|| self.err(format!("`{name}` must hold floats")))
+                    v.to_f64()
+                        .ok_or_else(|| self.err(format!("`{name}` must hold floats")))
                 })
                 .collect::<RunResult<Vec<_>>>()
                 .map(Some),
-            Some(v) => value_to_f64(v).map(|x| Some(vec![x])).ok_or_else(|| {
+            Some(v) => v.to_f64().map(|x| Some(vec![x])).ok_or_else(|| {
                 self.err(format!(
                     "argument `{name}` must be a float list, got {}",
                     v.kind()
@@ -345,51 +456,47 @@ impl<'a> CallArgs<'a> {
         }
     }
 
-    /// A bool with a default.
-    pub fn bool_or(&self, i: usize, name: &str, default: bool) -> RunResult<bool> {
-        match self.get(i, name) {
-            None => Ok(default),
+    /// A required bool (ints accepted).
+    pub fn bool(&self, name: &str) -> RunResult<bool> {
+        match self.get(name)? {
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::Int(v)) => Ok(*v != 0),
             Some(v) => Err(self.err(format!(
                 "argument `{name}` must be a bool, got {}",
                 v.kind()
             ))),
+            None => Err(self.err(format!("missing bool argument `{name}`"))),
         }
     }
 
-    /// A Python scalar (`Scalar`); a 0-dim tensor is accepted and read as its item.
-    pub fn scalar(&self, i: usize, name: &str) -> RunResult<Scalar> {
-        match self.get(i, name) {
-            Some(v) => value_to_scalar(v).ok_or_else(|| {
+    /// A required Python scalar (`Scalar`); a 0-dim tensor is accepted and read as its item.
+    pub fn scalar(&self, name: &str) -> RunResult<Scalar> {
+        self.opt_scalar(name)?
+            .ok_or_else(|| self.err(format!("missing scalar argument `{name}`")))
+    }
+
+    /// An optional scalar.
+    pub fn opt_scalar(&self, name: &str) -> RunResult<Option<Scalar>> {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(v) => v.to_scalar().map(Some).ok_or_else(|| {
                 self.err(format!(
                     "argument `{name}` must be a number, got {}",
                     v.kind()
                 ))
             }),
-            None => Err(self.err(format!("missing scalar argument `{name}`"))),
         }
     }
 
-    /// A scalar with a default.
-    pub fn scalar_or(&self, i: usize, name: &str, default: Scalar) -> RunResult<Scalar> {
-        match self.get(i, name) {
-            None => Ok(default),
-            Some(_) => self.scalar(i, name),
-        }
-    }
-
-    /// An optional scalar.
-    pub fn opt_scalar(&self, i: usize, name: &str) -> RunResult<Option<Scalar>> {
-        match self.get(i, name) {
-            None => Ok(None),
-            Some(_) => self.scalar(i, name).map(Some),
-        }
+    /// A required dtype.
+    pub fn dtype(&self, name: &str) -> RunResult<DType> {
+        self.opt_dtype(name)?
+            .ok_or_else(|| self.err(format!("missing dtype argument `{name}`")))
     }
 
     /// An optional dtype.
-    pub fn opt_dtype(&self, i: usize, name: &str) -> RunResult<Option<DType>> {
-        match self.get(i, name) {
+    pub fn opt_dtype(&self, name: &str) -> RunResult<Option<DType>> {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::DType(d)) => Ok(Some(*d)),
             Some(v) => Err(self.err(format!(
@@ -399,9 +506,15 @@ impl<'a> CallArgs<'a> {
         }
     }
 
+    /// A required string.
+    pub fn str(&self, name: &str) -> RunResult<&str> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.err(format!("missing string argument `{name}`")))
+    }
+
     /// An optional string.
-    pub fn opt_str(&self, i: usize, name: &str) -> RunResult<Option<&str>> {
-        match self.get(i, name) {
+    pub fn opt_str(&self, name: &str) -> RunResult<Option<&str>> {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
             Some(v) => Err(self.err(format!(
@@ -412,35 +525,44 @@ impl<'a> CallArgs<'a> {
     }
 }
 
-fn value_to_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Bool(b) => Some(*b as i64),
-        Value::Tensor(t) if t.numel() == 1 && !t.dtype().is_float() => {
-            Some(t.item().ok()?.to_i64())
+impl Value {
+    /// As an int: ints, bools and one-element integer tensors (Python's `__index__`).
+    pub fn to_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(*b as i64),
+            Value::Tensor(t) if t.numel() == 1 && !t.dtype().is_float() => {
+                Some(t.item().ok()?.to_i64())
+            }
+            _ => None,
         }
-        _ => None,
+    }
+
+    /// As a float: numbers and one-element tensors.
+    pub fn to_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            Value::Bool(b) => Some(*b as u8 as f64),
+            Value::Tensor(t) if t.numel() == 1 => Some(t.item().ok()?.to_f64()),
+            _ => None,
+        }
+    }
+
+    /// As a Python scalar: numbers and one-element tensors.
+    pub fn to_scalar(&self) -> Option<Scalar> {
+        match self {
+            Value::Float(f) => Some(Scalar::Float(*f)),
+            Value::Int(i) => Some(Scalar::Int(*i)),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            Value::Tensor(t) if t.numel() == 1 => t.item().ok(),
+            _ => None,
+        }
     }
 }
 
-fn value_to_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Float(f) => Some(*f),
-        Value::Int(i) => Some(*i as f64),
-        Value::Bool(b) => Some(*b as u8 as f64),
-        Value::Tensor(t) if t.numel() == 1 => Some(t.item().ok()?.to_f64()),
-        _ => None,
-    }
-}
-
-fn value_to_scalar(v: &Value) -> Option<Scalar> {
-    match v {
-        Value::Float(f) => Some(Scalar::Float(*f)),
-        Value::Int(i) => Some(Scalar::Int(*i)),
-        Value::Bool(b) => Some(Scalar::Bool(*b)),
-        Value::Tensor(t) if t.numel() == 1 => t.item().ok(),
-        _ => None,
-    }
+fn value_to_int(v: &Value) -> Option<i64> {
+    v.to_int()
 }
 
 /// Maps an IR dtype onto the executor's, if the executor computes with it.
@@ -481,6 +603,9 @@ pub fn ir_dtype(d: DType) -> trtfx_ir::DType {
 /// Runs programs: holds decoded weights (decoded once, shared across runs) and user kernels.
 pub struct Executor<'p> {
     program: &'p Program,
+    /// The program with every call that has no kernel but a decomposition expanded (made on
+    /// first run, when user kernels are known; `None` when no call needs it).
+    decomposed: OnceLock<Result<Option<Box<Program>>, RunError>>,
     weights: Mutex<HashMap<String, Tensor>>,
     custom: HashMap<String, CustomKernel>,
     /// Per graph, what a run needs beyond the graph (built on first use).
@@ -498,50 +623,39 @@ struct Plan {
     /// Per value index: position in `order` of its last reader (`usize::MAX`: never read), so
     /// large intermediates are freed as soon as possible.
     last_use: Vec<usize>,
-    /// Per position: the node is a pure layout op (permute, transpose, view, ...) whose tensor
-    /// inputs are all weights or other such nodes, so its result is the same on every run and
-    /// is computed once (e.g. the `permute` of a `linear` weight in core ATen programs).
+    /// Per position: the node is a foldable op (a pure layout op: permute, transpose, view,
+    /// ...; flagged in the kernel table) whose tensor inputs are all weights or other such
+    /// nodes, so its result is the same on every run and is computed once (e.g. the
+    /// `permute` of a `linear` weight in core ATen programs).
     fold: Vec<bool>,
+    /// Per position: how a call node runs (`None` for other nodes).
+    calls: Vec<Option<NodeCall>>,
 }
 
-/// Deterministic, side-effect-free ops that only rearrange or convert their input; applied to
-/// weights they are computed once per executor.
-fn foldable_target(target: &str) -> bool {
-    let mut parts = target.splitn(3, '.');
-    if parts.next() != Some("aten") {
-        return false;
-    }
-    matches!(
-        parts.next().unwrap_or(""),
-        "permute"
-            | "t"
-            | "transpose"
-            | "numpy_T"
-            | "view"
-            | "reshape"
-            | "_unsafe_view"
-            | "unsqueeze"
-            | "squeeze"
-            | "flatten"
-            | "expand"
-            | "clone"
-            | "contiguous"
-            | "alias"
-            | "detach"
-            | "lift_fresh_copy"
-            | "_to_copy"
-            | "to"
-            | "type_as"
-    )
+/// A call node resolved once: its kernel, its schema binding and its result dtype.
+struct NodeCall {
+    runner: Runner,
+    sig: Option<&'static Signature>,
+    /// The binding of the call to the operator's schema (`Ok(None)`: no schema), or why the
+    /// call does not fit it (reported when the node runs).
+    binding: Result<Option<Binding>, String>,
+    result_dtype: Option<DType>,
+}
+
+enum Runner {
+    Table(&'static Kernel),
+    Custom(CustomKernel),
+    Missing,
 }
 
 impl Plan {
-    fn new(g: &Graph, const_placeholders: &[bool]) -> Plan {
+    fn new(g: &Graph, const_placeholders: &[bool], custom: &HashMap<String, CustomKernel>) -> Plan {
         let order = g.node_ids();
         let mut last_use = vec![usize::MAX; g.value_capacity()];
         // Values that are the same on every run: weights and folded nodes' results.
         let mut is_const = vec![false; g.value_capacity()];
         let mut fold = vec![false; order.len()];
+        let mut calls = Vec::with_capacity(order.len());
         let mut placeholder = 0;
         for (i, &n) in order.iter().enumerate() {
             let node = g.node(n);
@@ -550,6 +664,10 @@ impl Plan {
                     *l = i;
                 }
             });
+            let call = match &node.op {
+                Op::Call { target } => Some(resolve_call(g, node, target, custom)),
+                _ => None,
+            };
             let konst = match &node.op {
                 Op::Placeholder => {
                     placeholder += 1;
@@ -559,7 +677,11 @@ impl Plan {
                         .unwrap_or(false)
                 }
                 Op::GetAttr { .. } => true,
-                Op::Call { target } if foldable_target(target) => {
+                Op::Call { .. }
+                    if call
+                        .as_ref()
+                        .is_some_and(|c| matches!(c.runner, Runner::Table(k) if k.foldable)) =>
+                {
                     let mut all = true;
                     let mut any = false;
                     node.for_each_input(|v| {
@@ -571,6 +693,7 @@ impl Plan {
                 }
                 _ => false,
             };
+            calls.push(call);
             if konst {
                 for &r in &node.results {
                     if let Some(c) = is_const.get_mut(r.as_u32() as usize) {
@@ -583,15 +706,53 @@ impl Plan {
             order,
             last_use,
             fold,
+            calls,
         }
+    }
+}
+
+/// Resolves a call node once: user kernel first, then the kernel table; the operator's
+/// signature and the call's binding to it.
+fn resolve_call(
+    g: &Graph,
+    node: &trtfx_ir::NodeData,
+    target: &str,
+    custom: &HashMap<String, CustomKernel>,
+) -> NodeCall {
+    let runner = match custom.get(target) {
+        Some(k) => Runner::Custom(k.clone()),
+        None => crate::ops::kernel(target).map_or(Runner::Missing, Runner::Table),
+    };
+    let sig = crate::ops::signature(target);
+    let binding = match sig {
+        Some(s) => Binding::of_call(&s.schema, &node.args, &node.kwargs)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        None => Ok(None),
+    };
+    let result_dtype = node
+        .results
+        .first()
+        .and_then(|&r| g.ty(r).as_tensor())
+        .and_then(|t| exec_dtype(t.dtype));
+    NodeCall {
+        runner,
+        sig,
+        binding,
+        result_dtype,
     }
 }
 
 impl<'p> Executor<'p> {
     /// An executor for `program`.
+    ///
+    /// Calls of operators with no kernel (in the table or registered by the user) but with a
+    /// decomposition in the op table run through the decomposition: on first run the
+    /// executor expands them in a copy of the program.
     pub fn new(program: &'p Program) -> Self {
         Executor {
             program,
+            decomposed: OnceLock::new(),
             weights: Mutex::new(HashMap::new()),
             custom: HashMap::new(),
             plans: Mutex::new(HashMap::new()),
@@ -608,14 +769,27 @@ impl<'p> Executor<'p> {
     }
 
     /// Registers a kernel for a custom operator (`mylib.op.default`). Without one, running the
-    /// operator is an error that names it.
+    /// operator is an error that names it. A user kernel takes precedence over the table.
     pub fn register_kernel(&mut self, op: impl Into<String>, k: CustomKernel) {
         self.custom.insert(op.into(), k);
     }
 
-    /// The program.
+    /// The program (as given, before any decomposition).
     pub fn program(&self) -> &Program {
         self.program
+    }
+
+    /// The program that runs: the given one, or its copy with decomposed calls.
+    fn prog(&self) -> RunResult<&Program> {
+        let d = self.decomposed.get_or_init(|| {
+            let needs = |t: &str| !self.custom.contains_key(t) && crate::ops::kernel(t).is_none();
+            decompose_program(self.program, &needs).map(|p| p.map(Box::new))
+        });
+        match d {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Ok(self.program),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// A weight as a tensor (decoded on first use).
@@ -727,7 +901,7 @@ impl<'p> Executor<'p> {
     /// Runs the main graph on the user inputs (in signature order) and returns the user outputs.
     pub fn run(&self, user_inputs: &[Value]) -> RunResult<Vec<Value>> {
         self.check_inputs(user_inputs)?;
-        let p = self.program;
+        let p = self.prog()?;
         let main = p.main_graph();
         let placeholders = main.placeholders();
         if placeholders.len() != p.signature.inputs.len() {
@@ -770,8 +944,8 @@ impl<'p> Executor<'p> {
 
     /// Runs one graph with values for its placeholders; returns its outputs.
     pub fn run_graph(&self, gid: GraphId, inputs: Vec<Value>) -> RunResult<Vec<Value>> {
-        let g = self
-            .program
+        let prog = self.prog()?;
+        let g = prog
             .graphs
             .get(gid)
             .ok_or_else(|| RunError::Program(format!("no graph {gid}")))?;
@@ -812,7 +986,7 @@ impl<'p> Executor<'p> {
                             node: node.name.clone(),
                             op: format!(
                                 "call_graph @{}",
-                                self.program.graphs.get(*graph).map_or("?", |g| &g.name)
+                                prog.graphs.get(*graph).map_or("?", |g| &g.name)
                             ),
                             msg,
                         })?,
@@ -822,30 +996,46 @@ impl<'p> Executor<'p> {
                 }
                 Op::Call { .. } if plan.fold[i] && self.bind_folded(gid, i, &mut env, node)? => {}
                 Op::Call { target } => {
-                    let call = CallArgs {
-                        op: target,
-                        node: &node.name,
-                        args: node
-                            .args
+                    let Some(nc) = plan.calls[i].as_ref() else {
+                        return Err(RunError::Program(format!(
+                            "node `{}` has no resolved call",
+                            node.name
+                        )));
+                    };
+                    let binding = match &nc.binding {
+                        Ok(b) => b.as_ref(),
+                        Err(msg) => {
+                            return Err(RunError::BadArgument {
+                                node: node.name.clone(),
+                                op: target.clone(),
+                                msg: msg.clone(),
+                            })
+                        }
+                    };
+                    let call = CallArgs::bound(
+                        target,
+                        &node.name,
+                        node.args
                             .iter()
                             .map(|a| read(a, &env))
                             .collect::<RunResult<_>>()?,
-                        kwargs: node
-                            .kwargs
+                        node.kwargs
                             .iter()
                             .map(|(k, a)| Ok((k.clone(), read(a, &env)?)))
                             .collect::<RunResult<_>>()?,
-                    };
-                    let outs = if let Some(k) = self.custom.get(target.as_str()) {
-                        k(&call).map_err(|msg| RunError::BadArgument {
+                        nc.sig,
+                        binding,
+                        nc.result_dtype,
+                        Some(self),
+                    );
+                    let outs = match &nc.runner {
+                        Runner::Table(k) => (k.f)(&call)?,
+                        Runner::Custom(k) => k(&call).map_err(|msg| RunError::BadArgument {
                             node: node.name.clone(),
                             op: target.clone(),
                             msg,
-                        })?
-                    } else {
-                        let result_types: Vec<&Type> =
-                            node.results.iter().map(|&r| g.ty(r)).collect();
-                        dispatch::call(self, &call, &result_types)?
+                        })?,
+                        Runner::Missing => return Err(unsupported(&node.name, target)),
                     };
                     if plan.fold[i] {
                         if let Ok(mut m) = self.folded.lock() {
@@ -893,7 +1083,7 @@ impl Executor<'_> {
         } else {
             Vec::new()
         };
-        let p = Arc::new(Plan::new(g, &consts));
+        let p = Arc::new(Plan::new(g, &consts, &self.custom));
         if let Ok(mut m) = self.plans.lock() {
             m.insert(gid, p.clone());
         }
@@ -919,6 +1109,42 @@ impl Executor<'_> {
         };
         bind_results(env, &node.results, outs, &node.name)?;
         Ok(true)
+    }
+}
+
+/// A copy of `p` with every call that `needs` selects (operators without a kernel) and that
+/// has a decomposition in the op table expanded into other calls; `None` when there is none.
+fn decompose_program(p: &Program, needs: &dyn Fn(&str) -> bool) -> RunResult<Option<Program>> {
+    let reg = trtfx_ir::aten::registry();
+    let want = |t: &str| needs(t) && reg.get(t).is_some_and(|d| d.decomposition.is_some());
+    let any = p.graphs.values().any(|g| {
+        g.node_ids()
+            .into_iter()
+            .any(|n| g.node(n).op.target().is_some_and(want))
+    });
+    if !any {
+        return Ok(None);
+    }
+    let mut q = p.clone();
+    for (_, g) in q.graphs.iter_mut() {
+        // Decompositions may call ops that decompose again; a few rounds reach kernels.
+        decompose_graph(g, reg, &want, 8)
+            .map_err(|e| RunError::Program(format!("graph @{}: {e}", g.name)))?;
+    }
+    Ok(Some(q))
+}
+
+/// The error for a call with no kernel and no decomposition.
+fn unsupported(node: &str, op: &str) -> RunError {
+    let known = trtfx_ir::aten::registry().get(op).is_some();
+    RunError::Unsupported {
+        node: node.to_string(),
+        op: op.to_string(),
+        hint: if known {
+            String::new()
+        } else {
+            "; register a kernel with Executor::register_kernel".into()
+        },
     }
 }
 

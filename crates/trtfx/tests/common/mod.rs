@@ -16,9 +16,20 @@ pub fn fixtures() -> PathBuf {
 /// computes `x * scale + shift` (see `tests/fixtures/gen.py`).
 pub fn scale_shift() -> CustomKernel {
     Arc::new(|c| {
-        let x = c.tensor(0, "x").map_err(|e| e.to_string())?;
-        let scale = c.float_or(1, "scale", 1.0).map_err(|e| e.to_string())?;
-        let shift = c.float_or(2, "shift", 0.0).map_err(|e| e.to_string())?;
+        // A custom op without a schema: its kernel reads the call positionally (or by
+        // keyword).
+        let x = c
+            .raw(0, "x")
+            .and_then(Value::as_tensor)
+            .ok_or("missing tensor `x`")?;
+        let scale = c
+            .raw(1, "scale")
+            .map_or(Some(1.0), Value::to_f64)
+            .ok_or("`scale` must be a number")?;
+        let shift = c
+            .raw(2, "shift")
+            .map_or(Some(0.0), Value::to_f64)
+            .ok_or("`shift` must be a number")?;
         let s = Tensor::from_scalar(Scalar::Float(scale), x.dtype());
         let b = Tensor::from_scalar(Scalar::Float(shift), x.dtype());
         let y = trtfx::exec::kernels::elementwise::mul(x, &s).map_err(|e| e.to_string())?;
