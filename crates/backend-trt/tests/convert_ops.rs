@@ -194,8 +194,39 @@ fn close(name: &str, want: &Tensor, got: &Tensor) -> Result<(), String> {
     Ok(())
 }
 
+/// What the emulated network is compared with.
+#[derive(Clone, Copy, PartialEq)]
+enum Reference {
+    /// The executor on the case's program.
+    Exec,
+    /// The executor on the program with every op that has no converter replaced by its
+    /// op-table decomposition (what the converter emits layers for), and also the executor
+    /// on the original program when it runs those ops itself.
+    ExecDecomposed,
+}
+
+/// `p` with every call whose op has no converter but a decomposition decomposed.
+fn decomposed(p: &Program, reg: &ConverterRegistry) -> Program {
+    let mut d = p.clone();
+    let main = d.main;
+    let n = trtfx_ir::ops::decomp::decompose_graph(
+        &mut d.graphs[main],
+        trtfx_ir::aten::registry(),
+        &|op| !reg.has_converter(op),
+        8,
+    )
+    .unwrap();
+    assert!(n > 0, "nothing to decompose");
+    d
+}
+
 /// Converts, snapshots, emulates and (when possible) builds every case of a family.
 fn run_family(family: &str, cases: &[Case]) {
+    run_family_against(family, cases, Reference::Exec)
+}
+
+/// [`run_family`] with the reference `reference`.
+fn run_family_against(family: &str, cases: &[Case], reference: Reference) {
     let reg = ConverterRegistry::standard();
     let mut snap = String::new();
     let mut failures = vec![];
@@ -216,9 +247,29 @@ fn run_family(family: &str, cases: &[Case]) {
             .enumerate()
             .map(|(i, (_, t))| random_input(t, i as u64 + 1))
             .collect();
-        let want = Executor::new(&p)
-            .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
-            .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name));
+        let values: Vec<Value> = ins.iter().cloned().map(Value::Tensor).collect();
+        let want = match reference {
+            Reference::Exec => Executor::new(&p)
+                .run(&values)
+                .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name)),
+            Reference::ExecDecomposed => {
+                let d = decomposed(&p, &reg);
+                let want = Executor::new(&d)
+                    .run(&values)
+                    .unwrap_or_else(|e| panic!("{}: executor (decomposed): {e}", c.name));
+                // Once the executor runs the op itself (by kernel or decomposition), the
+                // network must match that too.
+                if let Ok(direct) = Executor::new(&p).run(&values) {
+                    for (i, (w, g)) in want.iter().zip(&direct).enumerate() {
+                        let (w, g) = (w.as_tensor().unwrap(), g.as_tensor().unwrap());
+                        if let Err(e) = close(&format!("{} exec output {i}", c.name), w, g) {
+                            failures.push(e);
+                        }
+                    }
+                }
+                want
+            }
+        };
         let named: Vec<(&str, Tensor)> = c
             .inputs
             .iter()
@@ -726,6 +777,8 @@ fn more_unary_cases() -> Vec<Case> {
         case!("elu_alpha", [("x", "f32[6]")], [], "%r: f32[6] = aten.elu.default(%x, 0.5)", ["r"]),
         case!("softplus_params", [("x", "f32[6]")], [], "%r: f32[6] = aten.softplus.default(%x, 2.0, 1.0)", ["r"]),
         case!("hardtanh_inplace", [("x", "f32[6]")], [], "%r: f32[6] = aten.hardtanh_.default(%x, -0.5, 0.75)", ["r"]),
+        // inf where x <= 0, finite elsewhere.
+        case!("isinf", [("x", "f32[6]")], [], "%p: bool[6] = aten.gt.Scalar(%x, 0)\n%m: f32[6] = aten.where.ScalarOther(%p, %x, 0.0)\n%i: f32[6] = aten.reciprocal.default(%m)\n%n: f32[6] = aten.neg.default(%i)\n%r: bool[6] = aten.isinf.default(%n)", ["r"]),
     ]);
     v
 }
@@ -1045,6 +1098,92 @@ fn hop_cases() -> Vec<Case> {
     ]
 }
 
+/// Ops with no converter of their own that convert through their op-table decomposition:
+/// the network holds the layers of the decomposition's ops.
+fn decomposition_cases() -> Vec<Case> {
+    vec![
+        case!(
+            "and_mask",
+            [("a", "bool[2,3]"), ("b", "bool[3]")],
+            [],
+            "%r: bool[2,3] = aten.__and__.Tensor(%a, %b)",
+            ["r"]
+        ),
+        case!(
+            "diff",
+            [("x", "f32[3,5]")],
+            [],
+            "%r: f32[3,4] = aten.diff.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "diff_n2_dim0",
+            [("x", "f32[4,3]")],
+            [],
+            "%r: f32[2,3] = aten.diff.default(%x, 2, 0)",
+            ["r"]
+        ),
+        case!(
+            "diff_prepend",
+            [("x", "i32[2,4]"), ("p", "i32[2,1]")],
+            [],
+            "%r: i32[2,4] = aten.diff.default(%x, 1, -1, %p)",
+            ["r"]
+        ),
+        case!(
+            "diff_dyn",
+            [("x", "f32[s0,4]")],
+            [],
+            "%r: f32[s0,3] = aten.diff.default(%x, dim=1)",
+            ["r"]
+        ),
+        case!(
+            "addcmul",
+            [("s", "f32[2,3]"), ("a", "f32[2,3]"), ("b", "f32[3]")],
+            [],
+            "%r: f32[2,3] = aten.addcmul.default(%s, %a, %b, value=0.5)",
+            ["r"]
+        ),
+        case!(
+            "addcmul_unit",
+            [("s", "f32[4]"), ("a", "f32[4]"), ("b", "f32[4]")],
+            [],
+            "%r: f32[4] = aten.addcmul.default(%s, %a, %b)",
+            ["r"]
+        ),
+        case!(
+            "logaddexp",
+            [("x", "f32[2,3]"), ("y", "f32[2,3]")],
+            [],
+            "%r: f32[2,3] = aten.logaddexp.default(%x, %y)",
+            ["r"]
+        ),
+        case!(
+            "mT",
+            [("x", "f32[2,3,4]")],
+            [],
+            "%r: f32[2,4,3] = aten.mT.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "mT_dyn",
+            [("x", "f32[s0,3]")],
+            [],
+            "%r: f32[3,s0] = aten.mT.default(%x)",
+            ["r"]
+        ),
+    ]
+}
+
+#[test]
+fn decompositions() {
+    run_family_against(
+        "decomposition",
+        &decomposition_cases(),
+        Reference::ExecDecomposed,
+    );
+}
+
 #[test]
 fn hop() {
     run_family("hop", &hop_cases());
@@ -1142,5 +1281,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(more_linalg_shape_cases());
     v.extend(misc_cases());
     v.extend(hop_cases());
+    v.extend(decomposition_cases());
     v
 }
