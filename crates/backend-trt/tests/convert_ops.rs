@@ -544,6 +544,10 @@ case!(
         case!("f64", [("x", "f64[3]")], [], "%r: f64[3] = aten.relu.default(%x)", ["r"]),
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
         case!("unknown", [("x", "f32[3]")], [], "%r: f32[3] = aten.digamma.default(%x)", ["r"]),
+        // Decompositions: a refused node of the expansion is named, and so is a
+        // decomposition that does not apply.
+        case!("and_int", [("a", "i32[3]"), ("b", "i32[3]")], [], "%r: i32[3] = aten.__and__.Tensor(%a, %b)", ["r"]),
+        case!("mT_rank1", [("x", "f32[3]")], [], "%r: f32[3] = aten.mT.default(%x)", ["r"]),
         case!("indices_used", [("x", "f32[1,1,4,4]")], [], "%r: f32[1,1,2,2], %i: i64[1,1,2,2] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r", "i"]),
         // `cond` refusals: an unsupported node in a branch (named), branch outputs of
         // different types, a predicate that is not a bool scalar, a branch with a side effect.
@@ -1228,6 +1232,29 @@ fn partition_capability_accepts_cond() {
     for (i, (w, (_, g))) in want.iter().zip(&got).enumerate() {
         close(&format!("output {i}"), w.as_tensor().unwrap(), g).unwrap();
     }
+}
+
+/// Nodes that convert through their decomposition are TensorRT nodes to the partitioner: a
+/// graph of them and converted ops is one segment.
+#[test]
+fn partition_takes_decomposed_nodes() {
+    use trtfx_passes::partition::{plan, PartitionOptions};
+    let reg = ConverterRegistry::standard();
+    let c = case!(
+        "mask_diff",
+        [("x", "f32[2,5]"), ("m", "bool[2,4]")],
+        [],
+        "%d: f32[2,4] = aten.diff.default(%x)\n%p: bool[2,4] = aten.gt.Scalar(%d, 0)\n%a: bool[2,4] = aten.__and__.Tensor(%p, %m)",
+        ["a"]
+    );
+    let p = program(&c);
+    let opts = PartitionOptions {
+        min_block_size: 1,
+        ..PartitionOptions::default()
+    };
+    let pl = plan(p.main_graph(), &reg.capability(&p), &opts).unwrap();
+    assert!(pl.reasons.is_empty(), "{:?}", pl.reasons);
+    assert_eq!(pl.segments.len(), 1);
 }
 
 /// Converters that cannot have a numeric case, with the reason (none at present; a converter

@@ -290,13 +290,18 @@ impl ConverterRegistry {
             ));
         }
         let exp = expand_node(graph, node, aten::registry())
-            .map_err(|e| format!("{op}: {e}"))?
+            .map_err(|e| {
+                // `expand` names the op already; say it once.
+                let why = e
+                    .strip_prefix(&format!("decomposing `{op}`: "))
+                    .unwrap_or(&e);
+                format!("{op}: its decomposition fails: {why}")
+            })?
             .ok_or_else(|| format!("no converter for `{op}`"))?;
         for n in exp.calls() {
-            if let Err(e) = self.prepare(program, &exp.graph, n, depth + 1) {
-                let inner = exp.graph.node(n).op.target().unwrap_or("?");
-                return Err(format!("{op} (through its decomposition): `{inner}`: {e}"));
-            }
+            // Inner reasons name their own op.
+            self.prepare(program, &exp.graph, n, depth + 1)
+                .map_err(|e| format!("{op} (through its decomposition): {e}"))?;
         }
         let data = graph.node(node);
         for (i, (r, out)) in data.results.iter().zip(&exp.outs).enumerate() {
@@ -377,6 +382,10 @@ mod tests {
         // Decomposed in the op table, no converter of its own.
         assert!(!r.has_converter("aten.addcmul.default"));
         assert!(!r.has_converter("mylib.op.default"));
+        assert_eq!(r.lowering("aten.add.Tensor"), Lowering::Converter);
+        assert_eq!(r.lowering("aten.addcmul.default"), Lowering::Decomposition);
+        assert_eq!(r.lowering("aten.digamma.default"), Lowering::None);
+        assert_eq!(r.lowering("mylib.op.default"), Lowering::None);
         let mut r = ConverterRegistry::new();
         r.register(
             "mylib.op.default",
