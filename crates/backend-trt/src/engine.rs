@@ -17,7 +17,9 @@ use trtfx_ir::{
     Type, ValueId,
 };
 
-use crate::convert::{trt_dtype, ConvertCtx, ConvertError, ConverterRegistry, Slot};
+use crate::convert::{
+    trt_dtype, ConvertCtx, ConvertError, ConverterRegistry, Expansion, Prepared, Slot,
+};
 use crate::network::{NetworkBuilder, TensorId, Weights};
 use crate::settings::{BuildSettings, OptimizationProfile, Plan};
 use crate::RecordedNetwork;
@@ -296,12 +298,14 @@ fn check_type(ctx: &ConvertCtx<'_>, t: TensorId, ty: &Type) -> Result<(), String
 }
 
 /// Checks and converts call node `n` of `g` (a graph of `program`), binding its results.
+/// `depth` counts the decompositions the node is inside (see [`convert_expansion`]).
 fn convert_call(
     ctx: &mut ConvertCtx<'_>,
     program: &Program,
     registry: &ConverterRegistry,
     g: &Graph,
     n: NodeId,
+    depth: usize,
 ) -> Result<(), ConvertError> {
     let data = g.node(n);
     let target = data.op.target().unwrap_or(data.op.opcode());
@@ -310,17 +314,18 @@ fn convert_call(
         op: target.to_string(),
         reason,
     };
-    registry.check_in(program, g, n).map_err(unsupported)?;
-    let conv = registry
-        .get(target)
-        .ok_or_else(|| unsupported(format!("no converter for `{target}`")))?;
-    let args = registry.node_args_in(program, g, n).map_err(unsupported)?;
     let node_err = |e: ConvertError| ConvertError::Node {
         node: data.name.clone(),
         op: target.to_string(),
         message: e.to_string(),
     };
-    let slots = (conv.convert)(ctx, &args).map_err(node_err)?;
+    let slots = match registry
+        .prepare(Some(program), g, n, depth)
+        .map_err(unsupported)?
+    {
+        Prepared::Direct { conv, args } => (conv.convert)(ctx, &args).map_err(node_err)?,
+        Prepared::Decomposed(exp) => convert_expansion(ctx, program, registry, &exp, depth)?,
+    };
     if slots.len() != data.results.len() {
         return Err(node_err(ConvertError::Other(format!(
             "converter returned {} values for {} results",
@@ -335,6 +340,32 @@ fn convert_call(
         ctx.set(*v, s);
     }
     Ok(())
+}
+
+/// Converts the calls of a node's expansion inline (its scratch placeholders bound to what the
+/// node's inputs became) and returns the slots of the node's results.
+fn convert_expansion(
+    ctx: &mut ConvertCtx<'_>,
+    program: &Program,
+    registry: &ConverterRegistry,
+    exp: &Expansion,
+    depth: usize,
+) -> Result<Vec<Slot>, ConvertError> {
+    let inputs: Vec<(ValueId, Slot)> = exp
+        .inputs
+        .iter()
+        .map(|(outer, inner)| Ok((*inner, ctx.slot(*outer)?.clone())))
+        .collect::<Result<_, ConvertError>>()?;
+    // Scratch value ids are those of another graph: the expansion gets its own value scope.
+    ctx.with_value_scope(|ctx| {
+        for (v, s) in inputs {
+            ctx.set(v, s);
+        }
+        for n in exp.calls() {
+            convert_call(ctx, program, registry, &exp.graph, n, depth + 1)?;
+        }
+        exp.outs.iter().map(|a| ctx.arg_slot(a)).collect()
+    })
 }
 
 /// Converts subgraph `gid` of `program` inline into the network of `ctx`: its placeholders
@@ -375,7 +406,7 @@ pub fn convert_subgraph(
                     let t = weight_constant(ctx, program, target)?;
                     ctx.set(data.results[0], Slot::Tensor(t));
                 }
-                Op::Call { .. } => convert_call(ctx, program, registry, g, n)?,
+                Op::Call { .. } => convert_call(ctx, program, registry, g, n, 0)?,
                 Op::CallGraph { .. } => {
                     return Err(ConvertError::Unsupported {
                         node: data.name.clone(),
@@ -466,7 +497,7 @@ pub fn convert_graph_into(
                 let t = weight_constant(&mut ctx, program, target)?;
                 ctx.set(data.results[0], Slot::Tensor(t));
             }
-            Op::Call { .. } => convert_call(&mut ctx, program, registry, g, n)?,
+            Op::Call { .. } => convert_call(&mut ctx, program, registry, g, n, 0)?,
             Op::CallGraph { .. } => {
                 return Err(unsupported(
                     "call_graph: nested graphs are not converted".into(),

@@ -194,8 +194,39 @@ fn close(name: &str, want: &Tensor, got: &Tensor) -> Result<(), String> {
     Ok(())
 }
 
+/// What the emulated network is compared with.
+#[derive(Clone, Copy, PartialEq)]
+enum Reference {
+    /// The executor on the case's program.
+    Exec,
+    /// The executor on the program with every op that has no converter replaced by its
+    /// op-table decomposition (what the converter emits layers for), and also the executor
+    /// on the original program when it runs those ops itself.
+    ExecDecomposed,
+}
+
+/// `p` with every call whose op has no converter but a decomposition decomposed.
+fn decomposed(p: &Program, reg: &ConverterRegistry) -> Program {
+    let mut d = p.clone();
+    let main = d.main;
+    let n = trtfx_ir::ops::decomp::decompose_graph(
+        &mut d.graphs[main],
+        trtfx_ir::aten::registry(),
+        &|op| !reg.has_converter(op),
+        8,
+    )
+    .unwrap();
+    assert!(n > 0, "nothing to decompose");
+    d
+}
+
 /// Converts, snapshots, emulates and (when possible) builds every case of a family.
 fn run_family(family: &str, cases: &[Case]) {
+    run_family_against(family, cases, Reference::Exec)
+}
+
+/// [`run_family`] with the reference `reference`.
+fn run_family_against(family: &str, cases: &[Case], reference: Reference) {
     let reg = ConverterRegistry::standard();
     let mut snap = String::new();
     let mut failures = vec![];
@@ -216,9 +247,29 @@ fn run_family(family: &str, cases: &[Case]) {
             .enumerate()
             .map(|(i, (_, t))| random_input(t, i as u64 + 1))
             .collect();
-        let want = Executor::new(&p)
-            .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
-            .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name));
+        let values: Vec<Value> = ins.iter().cloned().map(Value::Tensor).collect();
+        let want = match reference {
+            Reference::Exec => Executor::new(&p)
+                .run(&values)
+                .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name)),
+            Reference::ExecDecomposed => {
+                let d = decomposed(&p, &reg);
+                let want = Executor::new(&d)
+                    .run(&values)
+                    .unwrap_or_else(|e| panic!("{}: executor (decomposed): {e}", c.name));
+                // Once the executor runs the op itself (by kernel or decomposition), the
+                // network must match that too.
+                if let Ok(direct) = Executor::new(&p).run(&values) {
+                    for (i, (w, g)) in want.iter().zip(&direct).enumerate() {
+                        let (w, g) = (w.as_tensor().unwrap(), g.as_tensor().unwrap());
+                        if let Err(e) = close(&format!("{} exec output {i}", c.name), w, g) {
+                            failures.push(e);
+                        }
+                    }
+                }
+                want
+            }
+        };
         let named: Vec<(&str, Tensor)> = c
             .inputs
             .iter()
@@ -493,6 +544,10 @@ case!(
         case!("f64", [("x", "f64[3]")], [], "%r: f64[3] = aten.relu.default(%x)", ["r"]),
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
         case!("unknown", [("x", "f32[3]")], [], "%r: f32[3] = aten.digamma.default(%x)", ["r"]),
+        // Decompositions: a refused node of the expansion is named, and so is a
+        // decomposition that does not apply.
+        case!("and_int", [("a", "i32[3]"), ("b", "i32[3]")], [], "%r: i32[3] = aten.__and__.Tensor(%a, %b)", ["r"]),
+        case!("mT_rank1", [("x", "f32[3]")], [], "%r: f32[3] = aten.mT.default(%x)", ["r"]),
         case!("indices_used", [("x", "f32[1,1,4,4]")], [], "%r: f32[1,1,2,2], %i: i64[1,1,2,2] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r", "i"]),
         // `cond` refusals: an unsupported node in a branch (named), branch outputs of
         // different types, a predicate that is not a bool scalar, a branch with a side effect.
@@ -726,6 +781,8 @@ fn more_unary_cases() -> Vec<Case> {
         case!("elu_alpha", [("x", "f32[6]")], [], "%r: f32[6] = aten.elu.default(%x, 0.5)", ["r"]),
         case!("softplus_params", [("x", "f32[6]")], [], "%r: f32[6] = aten.softplus.default(%x, 2.0, 1.0)", ["r"]),
         case!("hardtanh_inplace", [("x", "f32[6]")], [], "%r: f32[6] = aten.hardtanh_.default(%x, -0.5, 0.75)", ["r"]),
+        // inf where x <= 0, finite elsewhere.
+        case!("isinf", [("x", "f32[6]")], [], "%p: bool[6] = aten.gt.Scalar(%x, 0)\n%m: f32[6] = aten.where.ScalarOther(%p, %x, 0.0)\n%i: f32[6] = aten.reciprocal.default(%m)\n%n: f32[6] = aten.neg.default(%i)\n%r: bool[6] = aten.isinf.default(%n)", ["r"]),
     ]);
     v
 }
@@ -1045,6 +1102,92 @@ fn hop_cases() -> Vec<Case> {
     ]
 }
 
+/// Ops with no converter of their own that convert through their op-table decomposition:
+/// the network holds the layers of the decomposition's ops.
+fn decomposition_cases() -> Vec<Case> {
+    vec![
+        case!(
+            "and_mask",
+            [("a", "bool[2,3]"), ("b", "bool[3]")],
+            [],
+            "%r: bool[2,3] = aten.__and__.Tensor(%a, %b)",
+            ["r"]
+        ),
+        case!(
+            "diff",
+            [("x", "f32[3,5]")],
+            [],
+            "%r: f32[3,4] = aten.diff.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "diff_n2_dim0",
+            [("x", "f32[4,3]")],
+            [],
+            "%r: f32[2,3] = aten.diff.default(%x, 2, 0)",
+            ["r"]
+        ),
+        case!(
+            "diff_prepend",
+            [("x", "i32[2,4]"), ("p", "i32[2,1]")],
+            [],
+            "%r: i32[2,4] = aten.diff.default(%x, 1, -1, %p)",
+            ["r"]
+        ),
+        case!(
+            "diff_dyn",
+            [("x", "f32[s0,4]")],
+            [],
+            "%r: f32[s0,3] = aten.diff.default(%x, dim=1)",
+            ["r"]
+        ),
+        case!(
+            "addcmul",
+            [("s", "f32[2,3]"), ("a", "f32[2,3]"), ("b", "f32[3]")],
+            [],
+            "%r: f32[2,3] = aten.addcmul.default(%s, %a, %b, value=0.5)",
+            ["r"]
+        ),
+        case!(
+            "addcmul_unit",
+            [("s", "f32[4]"), ("a", "f32[4]"), ("b", "f32[4]")],
+            [],
+            "%r: f32[4] = aten.addcmul.default(%s, %a, %b)",
+            ["r"]
+        ),
+        case!(
+            "logaddexp",
+            [("x", "f32[2,3]"), ("y", "f32[2,3]")],
+            [],
+            "%r: f32[2,3] = aten.logaddexp.default(%x, %y)",
+            ["r"]
+        ),
+        case!(
+            "mT",
+            [("x", "f32[2,3,4]")],
+            [],
+            "%r: f32[2,4,3] = aten.mT.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "mT_dyn",
+            [("x", "f32[s0,3]")],
+            [],
+            "%r: f32[3,s0] = aten.mT.default(%x)",
+            ["r"]
+        ),
+    ]
+}
+
+#[test]
+fn decompositions() {
+    run_family_against(
+        "decomposition",
+        &decomposition_cases(),
+        Reference::ExecDecomposed,
+    );
+}
+
 #[test]
 fn hop() {
     run_family("hop", &hop_cases());
@@ -1089,6 +1232,29 @@ fn partition_capability_accepts_cond() {
     for (i, (w, (_, g))) in want.iter().zip(&got).enumerate() {
         close(&format!("output {i}"), w.as_tensor().unwrap(), g).unwrap();
     }
+}
+
+/// Nodes that convert through their decomposition are TensorRT nodes to the partitioner: a
+/// graph of them and converted ops is one segment.
+#[test]
+fn partition_takes_decomposed_nodes() {
+    use trtfx_passes::partition::{plan, PartitionOptions};
+    let reg = ConverterRegistry::standard();
+    let c = case!(
+        "mask_diff",
+        [("x", "f32[2,5]"), ("m", "bool[2,4]")],
+        [],
+        "%d: f32[2,4] = aten.diff.default(%x)\n%p: bool[2,4] = aten.gt.Scalar(%d, 0)\n%a: bool[2,4] = aten.__and__.Tensor(%p, %m)",
+        ["a"]
+    );
+    let p = program(&c);
+    let opts = PartitionOptions {
+        min_block_size: 1,
+        ..PartitionOptions::default()
+    };
+    let pl = plan(p.main_graph(), &reg.capability(&p), &opts).unwrap();
+    assert!(pl.reasons.is_empty(), "{:?}", pl.reasons);
+    assert_eq!(pl.segments.len(), 1);
 }
 
 /// Converters that cannot have a numeric case, with the reason (none at present; a converter
@@ -1142,5 +1308,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(more_linalg_shape_cases());
     v.extend(misc_cases());
     v.extend(hop_cases());
+    v.extend(decomposition_cases());
     v
 }

@@ -1,9 +1,12 @@
-//! Schema-normalised access to a node's arguments.
+//! Schema-bound access to a node's arguments.
 //!
 //! FX nodes carry arguments positionally and by keyword, and omit trailing arguments that have
 //! defaults. Converters and validators read them *by schema name* instead, so `dim=1` given as
-//! a keyword, as the second positional argument, or left to its default reads the same.
+//! a keyword, as the second positional argument, or left to its default reads the same. The
+//! binding is the op table's one binder ([`trtfx_ir::ops::Binding`]); the schema's defaults
+//! apply, and every error names the argument.
 
+use trtfx_ir::ops::{Binding, Bound, BoundArgs};
 use trtfx_ir::{Arg, DType, Graph, NodeData, NodeId, Program, Schema, TensorType, Type, ValueId};
 
 use super::ConverterRegistry;
@@ -21,10 +24,11 @@ pub struct Scope<'a> {
     pub registry: &'a ConverterRegistry,
 }
 
-/// The arguments of one `call_function` node, normalised against its operator schema.
+/// The arguments of one `call_function` node, bound to its operator schema.
 ///
 /// Built by [`NodeArgs::new`]; reads are pure functions of the graph (types, literals, uses),
-/// which is what makes validators pure.
+/// which is what makes validators pure. Reading an argument the schema does not have is an
+/// error (converters shared by overloads with different schemas ask [`NodeArgs::has`]).
 pub struct NodeArgs<'a> {
     /// The graph holding the node.
     pub graph: &'a Graph,
@@ -32,62 +36,25 @@ pub struct NodeArgs<'a> {
     pub node: NodeId,
     /// The operator name (`aten.add.Tensor`).
     pub op: &'a str,
-    names: Vec<String>,
-    vals: Vec<Option<Arg>>,
+    schema: &'a Schema,
+    binding: Binding,
     scope: Option<Scope<'a>>,
 }
 
 impl<'a> NodeArgs<'a> {
-    /// Normalises the node's arguments against `schema` (positional args fill the schema in
-    /// order, keywords by name, then defaults). Without a schema the positional arguments are
-    /// named `arg0`, `arg1`, ... and keywords keep their names.
-    pub fn new(graph: &'a Graph, node: NodeId, schema: Option<&Schema>) -> Result<Self, String> {
+    /// Binds the node's arguments to `schema` (positional arguments fill the schema in order,
+    /// keywords go by name, omitted ones take the schema's defaults).
+    pub fn new(graph: &'a Graph, node: NodeId, schema: &'a Schema) -> Result<Self, String> {
         let data = graph.node(node);
-        let op = data.op.target().unwrap_or("<not a call>");
-        let (mut names, mut vals): (Vec<String>, Vec<Option<Arg>>) = match schema {
-            Some(s) => {
-                if data.args.len() > s.args.len() {
-                    return Err(format!(
-                        "{op}: {} positional arguments, the schema has {}",
-                        data.args.len(),
-                        s.args.len()
-                    ));
-                }
-                let names = s.args.iter().map(|a| a.name.clone()).collect();
-                let mut vals: Vec<Option<Arg>> = vec![None; s.args.len()];
-                for (i, a) in data.args.iter().enumerate() {
-                    vals[i] = Some(a.clone());
-                }
-                (names, vals)
-            }
-            None => (
-                (0..data.args.len()).map(|i| format!("arg{i}")).collect(),
-                data.args.iter().cloned().map(Some).collect(),
-            ),
-        };
-        for (k, a) in &data.kwargs {
-            match names.iter().position(|n| n == k) {
-                Some(i) => vals[i] = Some(a.clone()),
-                None if schema.is_none() => {
-                    names.push(k.clone());
-                    vals.push(Some(a.clone()));
-                }
-                None => return Err(format!("{op}: unknown keyword argument `{k}`")),
-            }
-        }
-        if let Some(s) = schema {
-            for (i, sa) in s.args.iter().enumerate() {
-                if vals[i].is_none() {
-                    vals[i] = sa.default.clone();
-                }
-            }
-        }
+        let op = data.op.target().unwrap_or(data.op.opcode());
+        let binding =
+            Binding::of_call(schema, &data.args, &data.kwargs).map_err(|e| format!("{op}: {e}"))?;
         Ok(Self {
             graph,
             node,
             op,
-            names,
-            vals,
+            schema,
+            binding,
             scope: None,
         })
     }
@@ -104,6 +71,11 @@ impl<'a> NodeArgs<'a> {
         self.scope
     }
 
+    /// The schema the arguments are bound to.
+    pub fn schema(&self) -> &'a Schema {
+        self.schema
+    }
+
     /// The node's data.
     pub fn data(&self) -> &'a NodeData {
         self.graph.node(self.node)
@@ -114,130 +86,157 @@ impl<'a> NodeArgs<'a> {
         &self.data().name
     }
 
-    /// The argument `name` (given or defaulted), or `None` when absent without a default.
-    pub fn get(&self, name: &str) -> Option<&Arg> {
-        let i = self.names.iter().position(|n| n == name)?;
-        self.vals[i].as_ref()
+    /// True when the schema has an argument `name` (overloads of one converter differ:
+    /// `aten.add.Tensor` has `alpha`, `aten.mul.Tensor` has not).
+    pub fn has(&self, name: &str) -> bool {
+        self.schema.arg_index(name).is_some()
     }
 
-    /// The argument `name`, or an error naming it.
-    pub fn req(&self, name: &str) -> Result<&Arg, String> {
-        self.get(name)
-            .ok_or_else(|| format!("{}: missing argument `{name}`", self.op))
-    }
-
-    /// True when the argument is absent or `None`.
-    pub fn is_none(&self, name: &str) -> bool {
-        matches!(self.get(name), None | Some(Arg::None))
-    }
-
-    /// The type of a value argument (`None` for literals).
-    pub fn ty(&self, name: &str) -> Option<&'a Type> {
-        match self.get(name)? {
-            Arg::Value(v) => Some(self.graph.ty(*v)),
-            _ => None,
+    /// The argument `name`: the call's own or the schema's default; `None` when it is `None`
+    /// (given so, defaulted so, or an omitted optional argument). An error when the schema
+    /// has no such argument.
+    pub fn arg(&self, name: &str) -> Result<Option<&Arg>, String> {
+        let data = self.data();
+        let view = BoundArgs {
+            schema: self.schema,
+            binding: &self.binding,
+            args: &data.args,
+            kwargs: &data.kwargs,
+        };
+        match view.get(name) {
+            None => Err(format!("{}: the schema has no argument `{name}`", self.op)),
+            Some(Bound::Given(Arg::None) | Bound::Default(Arg::None) | Bound::Absent) => Ok(None),
+            Some(Bound::Given(a) | Bound::Default(a)) => Ok(Some(a)),
         }
+    }
+
+    /// The argument `name`, which must not be `None`.
+    pub fn req(&self, name: &str) -> Result<&Arg, String> {
+        self.arg(name)?
+            .ok_or_else(|| format!("{}: argument `{name}` is None", self.op))
+    }
+
+    /// True when the argument is `None` (given, defaulted or omitted).
+    pub fn is_none(&self, name: &str) -> Result<bool, String> {
+        Ok(self.arg(name)?.is_none())
+    }
+
+    /// The type of a value argument (`None` for literals and `None`).
+    pub fn ty(&self, name: &str) -> Result<Option<&'a Type>, String> {
+        Ok(match self.arg(name)? {
+            Some(Arg::Value(v)) => Some(self.graph.ty(*v)),
+            _ => None,
+        })
     }
 
     /// The tensor type of a tensor argument.
     pub fn tensor(&self, name: &str) -> Result<&'a TensorType, String> {
-        self.ty(name)
+        self.ty(name)?
             .and_then(Type::as_tensor)
             .ok_or_else(|| format!("{}: argument `{name}` is not a tensor", self.op))
+    }
+
+    /// The tensor type of an optional tensor argument.
+    pub fn opt_tensor(&self, name: &str) -> Result<Option<&'a TensorType>, String> {
+        if self.is_none(name)? {
+            Ok(None)
+        } else {
+            self.tensor(name).map(Some)
+        }
     }
 
     /// The tensor types of a `Tensor[]` argument (`None` entries skipped).
     pub fn tensors(&self, name: &str) -> Result<Vec<&'a TensorType>, String> {
         match self.req(name)? {
-            Arg::List(items) => {
-                items
-                    .iter()
-                    .filter(|a| !matches!(a, Arg::None))
-                    .map(|a| match a {
-                        Arg::Value(v) => self.graph.ty(*v).as_tensor().ok_or_else(|| {
-                            format!("{}: `{name}` holds a non-tensor value", self.op)
-                        }),
-                        _ => Err(format!("{}: `{name}` holds a literal", self.op)),
-                    })
-                    .collect()
-            }
+            Arg::List(items) => items
+                .iter()
+                .filter(|a| !matches!(a, Arg::None))
+                .map(|a| match a {
+                    Arg::Value(v) => self.graph.ty(*v).as_tensor().ok_or_else(|| {
+                        format!("{}: argument `{name}` holds a non-tensor value", self.op)
+                    }),
+                    _ => Err(format!("{}: argument `{name}` holds a literal", self.op)),
+                })
+                .collect(),
             _ => Err(format!("{}: argument `{name}` is not a list", self.op)),
         }
     }
 
-    /// An int literal (a bool literal counts as 0/1).
-    pub fn int(&self, name: &str) -> Result<i64, String> {
-        match self.req(name)? {
+    /// A constant int: an int (or bool) literal, or a symbolic int whose value is known.
+    fn const_int(&self, name: &str, a: &Arg) -> Result<i64, String> {
+        match a {
             Arg::Int(v) => Ok(*v),
             Arg::Bool(b) => Ok(i64::from(*b)),
             Arg::Value(v) => match self.graph.ty(*v) {
-                Type::SymInt(Some(d)) if d.is_const() => Ok(d.as_const().unwrap_or(0)),
-                _ => Err(format!(
-                    "{}: `{name}` is a dynamic (symbolic) int, a constant is needed",
+                Type::SymInt(Some(d)) => d.as_const().ok_or_else(|| {
+                    format!(
+                        "{}: argument `{name}` is the dynamic (symbolic) int {d}, a constant \
+                         is needed",
+                        self.op
+                    )
+                }),
+                t => Err(format!(
+                    "{}: argument `{name}` is a value of type {t}, not an int",
                     self.op
                 )),
             },
-            a => Err(format!("{}: `{name}` = {a} is not an int", self.op)),
+            a => Err(format!(
+                "{}: argument `{name}` = {a} is not an int",
+                self.op
+            )),
         }
     }
 
-    /// An optional int literal.
+    /// An int (a bool literal counts as 0/1, a symbolic int must be constant).
+    pub fn int(&self, name: &str) -> Result<i64, String> {
+        self.const_int(name, self.req(name)?)
+    }
+
+    /// An optional int.
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, String> {
-        if self.is_none(name) {
-            Ok(None)
-        } else {
-            self.int(name).map(Some)
+        match self.arg(name)? {
+            None => Ok(None),
+            Some(a) => self.const_int(name, a).map(Some),
         }
     }
 
-    /// A list of int literals (a single int counts as a one-element list).
+    /// A list of ints (a single int counts as a one-element list, as ATen's `int[N]`).
     pub fn ints(&self, name: &str) -> Result<Vec<i64>, String> {
-        let a = self.req(name)?;
-        if let Some(v) = a.as_int_list() {
-            return Ok(v);
-        }
-        match a {
-            Arg::List(items) => items
-                .iter()
-                .map(|x| match x {
-                    Arg::Value(v) => match self.graph.ty(*v) {
-                        Type::SymInt(Some(d)) if d.is_const() => Ok(d.as_const().unwrap_or(0)),
-                        _ => Err(format!(
-                            "{}: `{name}` holds a dynamic (symbolic) int, constants are needed",
-                            self.op
-                        )),
-                    },
-                    x => x
-                        .as_int()
-                        .ok_or_else(|| format!("{}: `{name}` holds {x}, not an int", self.op)),
-                })
-                .collect(),
-            a => Err(format!("{}: `{name}` = {a} is not an int list", self.op)),
+        match self.req(name)? {
+            Arg::List(items) => items.iter().map(|x| self.const_int(name, x)).collect(),
+            a @ Arg::Int(_) => self.const_int(name, a).map(|v| vec![v]),
+            a => Err(format!(
+                "{}: argument `{name}` = {a} is not an int list",
+                self.op
+            )),
         }
     }
 
-    /// An optional list of ints (`None` → `None`).
+    /// An optional list of ints.
     pub fn opt_ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
-        if self.is_none(name) {
+        if self.is_none(name)? {
             Ok(None)
         } else {
             self.ints(name).map(Some)
         }
     }
 
-    /// A float literal (ints and bools converted).
+    /// A number literal as a float (ints and bools converted).
     pub fn f64(&self, name: &str) -> Result<f64, String> {
         match self.req(name)? {
             Arg::Bool(b) => Ok(f64::from(u8::from(*b))),
-            a => a
-                .as_f64()
-                .ok_or_else(|| format!("{}: `{name}` = {a} is not a number literal", self.op)),
+            a => a.as_f64().ok_or_else(|| {
+                format!(
+                    "{}: argument `{name}` = {a} is not a number literal",
+                    self.op
+                )
+            }),
         }
     }
 
-    /// An optional float literal.
+    /// An optional number literal.
     pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, String> {
-        if self.is_none(name) {
+        if self.is_none(name)? {
             Ok(None)
         } else {
             self.f64(name).map(Some)
@@ -249,23 +248,42 @@ impl<'a> NodeArgs<'a> {
         match self.req(name)? {
             Arg::Bool(b) => Ok(*b),
             Arg::Int(v) => Ok(*v != 0),
-            a => Err(format!("{}: `{name}` = {a} is not a bool", self.op)),
+            a => Err(format!(
+                "{}: argument `{name}` = {a} is not a bool",
+                self.op
+            )),
         }
     }
 
     /// A string literal.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        match self.get(name)? {
-            Arg::Str(s) => Some(s),
-            _ => None,
+    pub fn str(&self, name: &str) -> Result<&str, String> {
+        match self.req(name)? {
+            Arg::Str(s) => Ok(s),
+            a => Err(format!(
+                "{}: argument `{name}` = {a} is not a string",
+                self.op
+            )),
         }
     }
 
-    /// A dtype literal.
-    pub fn dtype(&self, name: &str) -> Option<DType> {
-        match self.get(name)? {
-            Arg::DType(d) => Some(*d),
-            _ => None,
+    /// An optional string literal.
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, String> {
+        if self.is_none(name)? {
+            Ok(None)
+        } else {
+            self.str(name).map(Some)
+        }
+    }
+
+    /// An optional dtype literal.
+    pub fn opt_dtype(&self, name: &str) -> Result<Option<DType>, String> {
+        match self.arg(name)? {
+            None => Ok(None),
+            Some(Arg::DType(d)) => Ok(Some(*d)),
+            Some(a) => Err(format!(
+                "{}: argument `{name}` = {a} is not a dtype",
+                self.op
+            )),
         }
     }
 
@@ -296,19 +314,108 @@ impl<'a> NodeArgs<'a> {
             .is_some_and(|v| !self.graph.value(*v).uses().is_empty())
     }
 
+    /// The schema arguments the operator writes to (`Tensor(a!) self`), by name.
+    pub fn mutated(&self) -> impl Iterator<Item = &'a str> {
+        self.schema
+            .args
+            .iter()
+            .filter(|a| a.mutable)
+            .map(|a| a.name.as_str())
+    }
+
     /// Whether the value of argument `name` is read by any node after this one (for in-place
     /// ops converted out of place: safe only when nothing reads the old value later).
-    pub fn used_after(&self, name: &str) -> bool {
-        let Some(Arg::Value(v)) = self.get(name) else {
-            return false;
+    pub fn used_after(&self, name: &str) -> Result<bool, String> {
+        let Some(Arg::Value(v)) = self.arg(name)? else {
+            return Ok(false);
         };
         let mut n = self.graph.next_node(self.node);
         while let Some(id) = n {
             if self.graph.node(id).inputs().contains(v) {
-                return true;
+                return Ok(true);
             }
             n = self.graph.next_node(id);
         }
-        false
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trtfx_ir::parse_program;
+
+    fn node_args_test(body: &str, schema: &str, check: impl FnOnce(&NodeArgs<'_>)) {
+        let text = format!(
+            "program {{\n  input \"x\": f32[2,3]\n  graph @main(%x: f32[2,3] = user \"x\") -> (user) {{\n    {body}\n    output (%r)\n  }}\n}}\n"
+        );
+        let p = parse_program(&text).unwrap();
+        let g = p.main_graph();
+        let n = g
+            .nodes()
+            .find(|&n| g.node(n).op.target().is_some())
+            .unwrap();
+        let s = trtfx_ir::aten::parse_schema(schema).unwrap().schema;
+        check(&NodeArgs::new(g, n, &s).unwrap());
+    }
+
+    #[test]
+    fn reads_by_name_with_schema_defaults() {
+        node_args_test(
+            "%r: f32[2,3] = aten.add.Tensor(%x, 2.0)",
+            "aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
+            |a| {
+                assert_eq!(a.f64("other"), Ok(2.0));
+                // Omitted: the schema's default.
+                assert_eq!(a.f64("alpha"), Ok(1.0));
+                assert_eq!(a.tensor("self").map(|t| t.rank()), Ok(2));
+                assert!(a.has("alpha") && !a.has("beta"));
+                assert_eq!(
+                    a.f64("beta"),
+                    Err("aten.add.Tensor: the schema has no argument `beta`".into())
+                );
+                assert_eq!(
+                    a.tensor("other").unwrap_err(),
+                    "aten.add.Tensor: argument `other` is not a tensor"
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn keywords_optional_and_none() {
+        node_args_test(
+            "%r: f32[2,3] = aten.diff.default(%x, dim=0, append=None)",
+            "aten::diff(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None) -> Tensor",
+            |a| {
+                assert_eq!(a.int("dim"), Ok(0));
+                assert_eq!(a.int("n"), Ok(1));
+                assert_eq!(a.is_none("prepend"), Ok(true));
+                assert_eq!(a.is_none("append"), Ok(true));
+                assert_eq!(a.opt_tensor("append"), Ok(None));
+                assert_eq!(
+                    a.req("append").unwrap_err(),
+                    "aten.diff.default: argument `append` is None"
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn binding_errors_name_the_argument() {
+        let text = "program {\n  input \"x\": f32[2]\n  graph @main(%x: f32[2] = user \"x\") -> (user) {\n    %r: f32[2] = aten.relu.default(%x, slope=1)\n    output (%r)\n  }\n}\n";
+        let p = parse_program(text).unwrap();
+        let g = p.main_graph();
+        let n = g
+            .nodes()
+            .find(|&n| g.node(n).op.target().is_some())
+            .unwrap();
+        let s = trtfx_ir::aten::parse_schema("aten::relu(Tensor self) -> Tensor")
+            .unwrap()
+            .schema;
+        assert_eq!(
+            NodeArgs::new(g, n, &s).err(),
+            Some("aten.relu.default: unknown keyword argument `slope`".into())
+        );
     }
 }

@@ -185,13 +185,13 @@ impl<'a> ConvertCtx<'a> {
     pub fn input(&self, args: &NodeArgs<'_>, name: &str) -> CResult<TensorId> {
         match self.arg_slot(args.req(name)?)? {
             Slot::Tensor(t) => Ok(t),
-            s => Err(format!("{}: `{name}` is {s:?}, not a tensor", args.op).into()),
+            s => Err(format!("{}: argument `{name}` is {s:?}, not a tensor", args.op).into()),
         }
     }
 
     /// The tensor of an optional tensor argument.
     pub fn opt_input(&self, args: &NodeArgs<'_>, name: &str) -> CResult<Option<TensorId>> {
-        if args.is_none(name) {
+        if args.is_none(name)? {
             Ok(None)
         } else {
             self.input(args, name).map(Some)
@@ -206,10 +206,18 @@ impl<'a> ConvertCtx<'a> {
                 .filter(|s| *s != Slot::None)
                 .map(|s| {
                     s.as_tensor()
-                        .ok_or_else(|| format!("{}: `{name}` holds {s:?}", args.op).into())
+                        .ok_or_else(|| format!("{}: argument `{name}` holds {s:?}", args.op).into())
                 })
                 .collect(),
-            s => Err(format!("{}: `{name}` is {s:?}, not a list", args.op).into()),
+            s => Err(format!("{}: argument `{name}` is {s:?}, not a list", args.op).into()),
+        }
+    }
+
+    /// The slot of argument `name` (a tensor, a build-time number, a list, or `None`).
+    pub fn input_slot(&self, args: &NodeArgs<'_>, name: &str) -> CResult<Slot> {
+        match args.arg(name)? {
+            Some(a) => self.arg_slot(a),
+            None => Ok(Slot::None),
         }
     }
 

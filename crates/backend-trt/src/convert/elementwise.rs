@@ -19,16 +19,27 @@ pub(super) fn float_result(a: &NodeArgs<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// Validator helper: an in-place op may be converted out of place only when no later node
-/// reads the tensor it overwrote.
+/// Validator helper: an in-place op (one whose schema writes an argument, `Tensor(a!)`) may
+/// be converted out of place only when no later node reads the tensor it overwrote.
 pub(super) fn inplace_ok(a: &NodeArgs<'_>) -> Result<(), String> {
-    if a.op.split('.').nth(1).is_some_and(|b| b.ends_with('_')) && a.used_after("self") {
-        return Err(format!(
-            "{}: in-place op whose input is read afterwards (run functionalization)",
-            a.op
-        ));
+    for name in a.mutated() {
+        if a.used_after(name)? {
+            return Err(format!(
+                "{}: in-place op whose input is read afterwards (run functionalization)",
+                a.op
+            ));
+        }
     }
     Ok(())
+}
+
+/// The `rounding_mode` of the division overloads that have one (`None`: true division).
+fn rounding_mode<'n>(a: &'n NodeArgs<'_>) -> Result<Option<&'n str>, String> {
+    if a.has("rounding_mode") {
+        a.opt_str("rounding_mode")
+    } else {
+        Ok(None)
+    }
 }
 
 fn ok(_: &NodeArgs<'_>) -> Result<(), String> {
@@ -112,10 +123,13 @@ fn binary(kind: Bin, lhs: &'static str, rhs: &'static str) -> OpConverter {
                     a.op
                 ));
             }
-            if let Some(m) = a.str("rounding_mode") {
+            if let Some(m) = rounding_mode(a)? {
                 if m != "floor" && m != "trunc" {
                     return Err(format!("{}: rounding_mode {m:?}", a.op));
                 }
+            }
+            if a.has("alpha") {
+                a.f64("alpha")?;
             }
             inplace_ok(a)?;
             Ok(())
@@ -124,7 +138,8 @@ fn binary(kind: Bin, lhs: &'static str, rhs: &'static str) -> OpConverter {
             let (dt, rank) = result_dt(a)?;
             let x = operand(ctx, a, lhs, dt, rank)?;
             let mut y = operand(ctx, a, rhs, dt, rank)?;
-            if let Some(alpha) = a.get("alpha").and_then(Arg::as_f64) {
+            if a.has("alpha") {
+                let alpha = a.f64("alpha")?;
                 if alpha != 1.0 {
                     let c = ctx.scalar(alpha, dt, rank)?;
                     let target = if kind == Bin::Rsub { x } else { y };
@@ -144,7 +159,7 @@ fn binary(kind: Bin, lhs: &'static str, rhs: &'static str) -> OpConverter {
                 Bin::Max => ctx.elementwise(x, y, E::Max)?,
                 Bin::Min => ctx.elementwise(x, y, E::Min)?,
                 Bin::Pow => ctx.elementwise(x, y, E::Pow)?,
-                Bin::Div => match (a.str("rounding_mode"), float) {
+                Bin::Div => match (rounding_mode(a)?, float) {
                     (None, _) => ctx.elementwise(x, y, E::Div)?,
                     (Some("floor"), true) => {
                         let q = ctx.elementwise(x, y, E::Div)?;
@@ -242,12 +257,13 @@ fn compare(kind: Cmp) -> OpConverter {
     )
 }
 
-fn logical(op: Option<E>) -> OpConverter {
+/// Logical ops, and the bitwise ops (`bitwise = true`) on bools, where they are logical.
+fn logical(op: Option<E>, bitwise: bool) -> OpConverter {
     OpConverter::new(
-        |a| {
-            if a.op.starts_with("aten.bitwise") {
-                for n in ["self", "other"] {
-                    if let Some(Type::Tensor(t)) = a.ty(n) {
+        move |a| {
+            if bitwise {
+                for n in ["self", "other"].into_iter().filter(|n| a.has(n)) {
+                    if let Some(Type::Tensor(t)) = a.ty(n)? {
                         if t.dtype != DType::Bool {
                             return Err(format!("{}: bitwise ops on {} tensors", a.op, t.dtype));
                         }
@@ -391,7 +407,7 @@ fn activation(kind: Act) -> OpConverter {
                 float_result(a)?;
             }
             match kind {
-                Act::Gelu => match a.str("approximate").unwrap_or("none") {
+                Act::Gelu => match a.str("approximate")? {
                     "none" | "tanh" => Ok(()),
                     m => Err(format!("{}: approximate={m:?}", a.op)),
                 },
@@ -414,7 +430,7 @@ fn activation(kind: Act) -> OpConverter {
                 Act::Sigmoid => act(ctx, Activation::Sigmoid)?,
                 Act::Tanh => act(ctx, Activation::Tanh)?,
                 Act::Gelu => {
-                    if a.str("approximate") == Some("tanh") {
+                    if a.str("approximate")? == "tanh" {
                         act(ctx, Activation::GeluTanh)?
                     } else {
                         act(ctx, Activation::GeluErf)?
@@ -512,7 +528,7 @@ fn clamp(lo: Option<&'static str>, hi: Option<&'static str>) -> OpConverter {
             let mut x = operand(ctx, a, "self", dt, rank)?;
             for (name, op) in [(lo, E::Max), (hi, E::Min)] {
                 let Some(name) = name else { continue };
-                if a.is_none(name) {
+                if a.is_none(name)? {
                     continue;
                 }
                 let b = operand(ctx, a, name, dt, rank)?;
@@ -569,13 +585,13 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         r.register(format!("aten.{base}.Tensor"), compare(kind));
         r.register(format!("aten.{base}.Scalar"), compare(kind));
     }
-    r.register("aten.logical_and.default", logical(Some(E::And)));
-    r.register("aten.logical_or.default", logical(Some(E::Or)));
-    r.register("aten.logical_xor.default", logical(Some(E::Xor)));
-    r.register("aten.logical_not.default", logical(None));
-    r.register("aten.bitwise_and.Tensor", logical(Some(E::And)));
-    r.register("aten.bitwise_or.Tensor", logical(Some(E::Or)));
-    r.register("aten.bitwise_not.default", logical(None));
+    r.register("aten.logical_and.default", logical(Some(E::And), false));
+    r.register("aten.logical_or.default", logical(Some(E::Or), false));
+    r.register("aten.logical_xor.default", logical(Some(E::Xor), false));
+    r.register("aten.logical_not.default", logical(None, false));
+    r.register("aten.bitwise_and.Tensor", logical(Some(E::And), true));
+    r.register("aten.bitwise_or.Tensor", logical(Some(E::Or), true));
+    r.register("aten.bitwise_not.default", logical(None, true));
     r.register("aten.where.self", where_("condition", "self", "other"));
     r.register(
         "aten.where.ScalarSelf",
@@ -641,22 +657,29 @@ pub(super) fn register(r: &mut ConverterRegistry) {
     for (name, kind) in acts {
         r.register(*name, activation(*kind));
     }
+    r.register(
+        "aten.isinf.default",
+        OpConverter::new(
+            |a| {
+                let t = a.tensor("self")?;
+                if !t.dtype.is_float() {
+                    return Err(format!("{}: {} input", a.op, t.dtype));
+                }
+                Ok(())
+            },
+            |ctx, a| {
+                // |x| == inf: TensorRT has no isinf layer.
+                let x = ctx.input(a, "self")?;
+                let d = ctx.desc(x)?;
+                let m = ctx.unary(x, U::Abs)?;
+                let inf = ctx.scalar(f64::INFINITY, d.dtype, d.rank())?;
+                one(ctx.elementwise(m, inf, E::Equal)?)
+            },
+        ),
+    );
     r.register("aten.clamp.default", clamp(Some("min"), Some("max")));
     r.register("aten.clamp.Tensor", clamp(Some("min"), Some("max")));
     r.register("aten.clamp_.default", clamp(Some("min"), Some("max")));
     r.register("aten.clamp_min.default", clamp(Some("min"), None));
     r.register("aten.clamp_max.default", clamp(None, Some("max")));
-}
-
-/// [`inplace_ok`] for ops whose tensor argument is named `input` (`dropout_`).
-pub(super) fn inplace_ok_input(a: &NodeArgs<'_>) -> Result<(), String> {
-    if a.op.split('.').nth(1).is_some_and(|b| b.ends_with('_'))
-        && (a.used_after("input") || a.used_after("self"))
-    {
-        return Err(format!(
-            "{}: in-place op whose input is read afterwards (run functionalization)",
-            a.op
-        ));
-    }
-    Ok(())
 }

@@ -19,11 +19,19 @@ use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Scope
 use crate::engine::convert_subgraph;
 use crate::network::TensorId;
 
+/// The schema of `torch.cond` (the op table has no higher-order operators), so its
+/// arguments are read by name like every other operator's.
+const COND_SCHEMA: &str =
+    "higher_order::cond(Tensor pred, Any true_fn, Any false_fn, Any[] operands) -> Any[]";
+
 pub(super) fn register(r: &mut ConverterRegistry) {
-    r.register(
-        "higher_order.cond",
-        OpConverter::new(validate_cond, convert_cond),
-    );
+    let mut conv = OpConverter::new(validate_cond, convert_cond);
+    match aten::parse_schema(COND_SCHEMA) {
+        Ok(p) => conv = conv.with_schema(p.schema),
+        // Without a schema the validator refuses every `cond` (a unit test checks it parses).
+        Err(e) => debug_assert!(false, "{COND_SCHEMA}: {e}"),
+    }
+    r.register("higher_order.cond", conv);
 }
 
 /// The parts of a `cond` node: predicate, branch graphs, operands.
@@ -41,14 +49,14 @@ fn cond_args<'a>(a: &'a NodeArgs<'_>) -> Result<CondArgs<'a>, String> {
         Arg::Graph(g) => Ok(*g),
         other => Err(format!("{}: `{name}` = {other} is not a subgraph", a.op)),
     };
-    let operands = match a.get("arg3") {
+    let operands = match a.arg("operands")? {
         Some(Arg::List(items)) => items.clone(),
         None => vec![],
         Some(other) => vec![other.clone()],
     };
     Ok(CondArgs {
-        pred: a.req("arg0")?,
-        branches: [graph("arg1")?, graph("arg2")?],
+        pred: a.req("pred")?,
+        branches: [graph("true_fn")?, graph("false_fn")?],
         operands,
     })
 }
@@ -226,4 +234,16 @@ fn convert_cond(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
         results.push(Slot::Tensor(r));
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cond_schema_parses() {
+        let s = trtfx_ir::aten::parse_schema(super::COND_SCHEMA)
+            .unwrap()
+            .schema;
+        let names: Vec<&str> = s.args.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["pred", "true_fn", "false_fn", "operands"]);
+    }
 }

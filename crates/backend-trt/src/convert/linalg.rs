@@ -27,7 +27,8 @@ const CONV3D_MAX_TAPS: i64 = 4096;
 
 fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     float_result(a)?;
-    if a.get("transposed").is_some() && a.bool("transposed")? {
+    // `convolution` says whether it is transposed; `conv1d`..`conv3d` never are.
+    if a.has("transposed") && a.bool("transposed")? {
         return Err(format!("{}: transposed convolution is not supported", a.op));
     }
     let x = a.tensor("input")?;
@@ -48,7 +49,7 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
             return Err(format!("{}: `{k}` {v:?} for a {n}-D kernel", a.op));
         }
     }
-    if a.get("output_padding").is_some() && a.ints("output_padding")?.iter().any(|&p| p != 0) {
+    if a.has("output_padding") && a.ints("output_padding")?.iter().any(|&p| p != 0) {
         return Err(format!("{}: output_padding", a.op));
     }
     let Some(wshape) = w.static_shape() else {
@@ -345,14 +346,16 @@ fn scale_by(ctx: &mut ConvertCtx<'_>, t: TensorId, k: f64) -> CResult<TensorId> 
     ctx.elementwise(t, c, E::Prod)
 }
 
-fn mm_validate(a: &NodeArgs<'_>) -> Result<(), String> {
-    float_result(a)?;
-    let r = a.result_tensor(0)?.rank();
-    let need2 = matches!(a.op, "aten.mm.default" | "aten.addmm.default");
-    if need2 && r != 2 {
-        return Err(format!("{}: rank {r} result", a.op));
+/// A float matrix product; `mm` and `addmm` (`need2`) give matrices.
+fn mm_validate(need2: bool) -> impl Fn(&NodeArgs<'_>) -> Result<(), String> {
+    move |a| {
+        float_result(a)?;
+        let r = a.result_tensor(0)?.rank();
+        if need2 && r != 2 {
+            return Err(format!("{}: rank {r} result", a.op));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn linear_validate(a: &NodeArgs<'_>) -> Result<(), String> {
@@ -368,7 +371,7 @@ fn sdpa_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     if a.f64("dropout_p")? != 0.0 {
         return Err(format!("{}: dropout_p != 0", a.op));
     }
-    if a.get("enable_gqa").is_some() && a.bool("enable_gqa")? {
+    if a.has("enable_gqa") && a.bool("enable_gqa")? {
         return Err(format!("{}: enable_gqa", a.op));
     }
     let q = a.tensor("query")?;
@@ -381,10 +384,10 @@ fn sdpa_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     if q.shape[..r - 2] != k.shape[..r - 2] {
         return Err(format!("{}: q/k batch dims differ (GQA)", a.op));
     }
-    if a.is_none("scale") && q.shape[r - 1].as_const().is_none() {
+    if a.is_none("scale")? && q.shape[r - 1].as_const().is_none() {
         return Err(format!("{}: dynamic head size without `scale`", a.op));
     }
-    if !a.is_none("attn_mask") && a.bool("is_causal")? {
+    if !a.is_none("attn_mask")? && a.bool("is_causal")? {
         return Err(format!("{}: attn_mask together with is_causal", a.op));
     }
     Ok(())
@@ -399,7 +402,12 @@ fn sdpa_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
     let dt = ctx.desc(q)?.dtype;
     let scale = match a.opt_f64("scale")? {
         Some(s) => s,
-        None => 1.0 / (qt.shape[r - 1].as_const().unwrap_or(1) as f64).sqrt(),
+        None => {
+            let e = qt.shape[r - 1]
+                .as_const()
+                .ok_or("dynamic head size without `scale`")?;
+            1.0 / (e as f64).sqrt()
+        }
     };
     let s = ctx
         .net
@@ -466,7 +474,7 @@ pub(super) fn register(r: &mut ConverterRegistry) {
     );
     r.register(
         "aten.addmm.default",
-        OpConverter::new(mm_validate, |ctx, a| {
+        OpConverter::new(mm_validate(true), |ctx, a| {
             let x = ctx.input(a, "mat1")?;
             let w = ctx.input(a, "mat2")?;
             let y = matmul(ctx, x, MatrixOp::None, w, MatrixOp::None)?;
@@ -477,10 +485,10 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         })
         .no_i64(),
     );
-    for name in ["aten.mm.default", "aten.bmm.default"] {
+    for (name, need2) in [("aten.mm.default", true), ("aten.bmm.default", false)] {
         r.register(
             name,
-            OpConverter::new(mm_validate, |ctx, a| {
+            OpConverter::new(mm_validate(need2), |ctx, a| {
                 let x = ctx.input(a, "self")?;
                 let y = ctx.input(a, "mat2")?;
                 one(matmul(ctx, x, MatrixOp::None, y, MatrixOp::None)?)
@@ -490,7 +498,7 @@ pub(super) fn register(r: &mut ConverterRegistry) {
     }
     r.register(
         "aten.matmul.default",
-        OpConverter::new(mm_validate, |ctx, a| {
+        OpConverter::new(mm_validate(false), |ctx, a| {
             let x = ctx.input(a, "self")?;
             let y = ctx.input(a, "other")?;
             let op = |r: usize| {

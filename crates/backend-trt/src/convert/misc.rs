@@ -77,6 +77,15 @@ fn full(value: Option<&'static str>, constant: f64) -> OpConverter {
     )
 }
 
+/// `start` and `step` of an `arange` overload: `arange(end)` counts from 0 and
+/// `arange(start, end)` by 1 (they have no such arguments; `arange.start_step`'s `step`
+/// defaults to 1 in its schema).
+fn arange_start_step(a: &NodeArgs<'_>) -> Result<(f64, f64), String> {
+    let start = if a.has("start") { a.f64("start")? } else { 0.0 };
+    let step = if a.has("step") { a.f64("step")? } else { 1.0 };
+    Ok((start, step))
+}
+
 fn arange() -> OpConverter {
     OpConverter::new(
         |a| {
@@ -84,27 +93,13 @@ fn arange() -> OpConverter {
             if out.rank() != 1 {
                 return Err(format!("{}: result {out}", a.op));
             }
-            if a.get("start").is_some() {
-                a.f64("start")?;
-            }
-            if a.get("step").is_some() {
-                a.f64("step")?;
-            }
+            arange_start_step(a)?;
             Ok(())
         },
         |ctx, a| {
             let out = a.result_tensor(0)?;
             let dt = trt_dtype(out.dtype)?;
-            let start = if a.get("start").is_some() {
-                a.f64("start")?
-            } else {
-                0.0
-            };
-            let step = if a.get("step").is_some() {
-                a.f64("step")?
-            } else {
-                1.0
-            };
+            let (start, step) = arange_start_step(a)?;
             if let Some(n) = out.shape[0].as_const() {
                 let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
                 return one(ctx.constant(&[n], weights_of(&v, dt)?)?);
@@ -154,7 +149,7 @@ pub(super) fn register(r: &mut ConverterRegistry) {
             name,
             OpConverter::new(ok, |ctx, a| {
                 // `prims.convert_element_type` names its tensor `a`, the ATen casts `self`.
-                let name = if a.get("a").is_some() { "a" } else { "self" };
+                let name = if a.has("a") { "a" } else { "self" };
                 let x = ctx.input(a, name)?;
                 let dt = trt_dtype(a.result_tensor(0)?.dtype)?;
                 one(ctx.cast(x, dt)?)
@@ -182,15 +177,11 @@ pub(super) fn register(r: &mut ConverterRegistry) {
                     if a.bool("train")? && a.f64("p")? != 0.0 {
                         return Err(format!("{}: training-mode dropout", a.op));
                     }
-                    super::elementwise::inplace_ok_input(a)
+                    super::elementwise::inplace_ok(a)
                 },
                 |ctx, a| {
                     // `dropout` names its tensor `input`, `dropout_` names it `self`.
-                    let name = if a.get("input").is_some() {
-                        "input"
-                    } else {
-                        "self"
-                    };
+                    let name = if a.has("input") { "input" } else { "self" };
                     one(ctx.input(a, name)?)
                 },
             ),

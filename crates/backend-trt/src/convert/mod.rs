@@ -18,9 +18,14 @@
 //! are only checked and converted with their program at hand ([`Scope`],
 //! [`ConverterRegistry::check_in`], [`ConverterRegistry::capability`]); a check of a lone
 //! graph ([`ConverterRegistry::check`]) refuses them.
+//!
+//! An operator without a converter but with a decomposition in the op table converts through
+//! it: a node is expanded into a scratch graph whose calls are checked and converted with
+//! their own converters (see [`ConverterRegistry::lowering`]).
 
 mod args;
 mod ctx;
+mod decompose;
 mod elementwise;
 mod hop;
 mod linalg;
@@ -31,7 +36,9 @@ mod shape;
 
 pub use args::{NodeArgs, Scope};
 pub use ctx::{trt_dtype, ConvertCtx};
-pub use registry::{ConvertFn, ConverterRegistry, OpConverter, ValidateFn};
+pub(crate) use decompose::Expansion;
+pub(crate) use registry::Prepared;
+pub use registry::{ConvertFn, ConverterRegistry, Lowering, OpConverter, ValidateFn};
 
 use crate::network::{NetworkError, TensorId};
 use trtfx_ir::Dim;

@@ -23,11 +23,12 @@ fn norm_dim(d: i64, rank: usize) -> Result<usize, String> {
     Ok(x as usize)
 }
 
-/// Bitmask of the reduced dims (`None`/empty = all).
-fn axes_of(a: &NodeArgs<'_>, name: &str, rank: usize) -> Result<u32, String> {
-    let dims = match a.get(name) {
-        None | Some(trtfx_ir::Arg::None) => vec![],
-        Some(_) => a.ints(name)?,
+/// Bitmask of the dims reduced over: those of argument `name` (`None` or empty: all), or all
+/// for the overloads without a dim argument (`name = None`: `sum.default`).
+fn axes_of(a: &NodeArgs<'_>, name: Option<&str>, rank: usize) -> Result<u32, String> {
+    let dims = match name {
+        Some(name) => a.opt_ints(name)?.unwrap_or_default(),
+        None => vec![],
     };
     if dims.is_empty() {
         return Ok(((1u64 << rank) - 1) as u32);
@@ -39,8 +40,9 @@ fn axes_of(a: &NodeArgs<'_>, name: &str, rank: usize) -> Result<u32, String> {
     Ok(m)
 }
 
+/// `keepdim`; the overloads without it (`sum.default`) reduce to a scalar.
 fn keepdim(a: &NodeArgs<'_>) -> Result<bool, String> {
-    if a.get("keepdim").is_some() {
+    if a.has("keepdim") {
         a.bool("keepdim")
     } else {
         Ok(false)
@@ -58,7 +60,7 @@ enum Red {
     All,
 }
 
-fn reduce(kind: Red, dim: &'static str) -> OpConverter {
+fn reduce(kind: Red, dim: Option<&'static str>) -> OpConverter {
     OpConverter::new(
         move |a| {
             let x = a.tensor("self")?;
@@ -115,6 +117,7 @@ fn var_op(unbiased_arg: bool) -> OpConverter {
         if unbiased_arg {
             Ok(if a.bool("unbiased")? { 1.0 } else { 0.0 })
         } else {
+            // `correction=None` is Bessel's correction.
             Ok(a.opt_f64("correction")?.unwrap_or(1.0))
         }
     };
@@ -123,7 +126,7 @@ fn var_op(unbiased_arg: bool) -> OpConverter {
             float_result(a)?;
             correction(a)?;
             let x = a.tensor("self")?;
-            let axes = axes_of(a, "dim", x.rank())?;
+            let axes = axes_of(a, Some("dim"), x.rank())?;
             for (i, d) in x.shape.iter().enumerate() {
                 if axes & (1 << i) != 0 && !d.is_const() {
                     return Err(format!("{}: reduced dim {i} of {x} is dynamic", a.op));
@@ -134,7 +137,7 @@ fn var_op(unbiased_arg: bool) -> OpConverter {
         move |ctx, a| {
             let x = ctx.input(a, "self")?;
             let d = ctx.desc(x)?;
-            let axes = axes_of(a, "dim", d.rank())?;
+            let axes = axes_of(a, Some("dim"), d.rank())?;
             let n: i64 = (0..d.rank())
                 .filter(|i| axes & (1 << i) != 0)
                 .map(|i| d.dims[i])
@@ -154,7 +157,7 @@ fn softmax(log: bool) -> OpConverter {
     OpConverter::new(
         |a| {
             float_result(a)?;
-            if a.get("half_to_float").is_some() && a.bool("half_to_float")? {
+            if a.has("half_to_float") && a.bool("half_to_float")? {
                 return Err(format!("{}: half_to_float", a.op));
             }
             norm_dim(a.int("dim")?, a.tensor("self")?.rank()).map(|_| ())
@@ -314,7 +317,7 @@ fn batch_norm(native: bool) -> OpConverter {
             } else if a.bool("training")? {
                 return Err(format!("{}: training mode", a.op));
             }
-            if a.is_none("running_mean") || a.is_none("running_var") {
+            if a.is_none("running_mean")? || a.is_none("running_var")? {
                 return Err(format!("{}: no running statistics", a.op));
             }
             let x = a.tensor("input")?;
@@ -409,7 +412,7 @@ fn pool_params(a: &NodeArgs<'_>, max: bool) -> Result<PoolingParams, String> {
         }
     }
     if !max {
-        if !a.is_none("divisor_override") {
+        if !a.is_none("divisor_override")? {
             return Err(format!("{}: divisor_override", a.op));
         }
         let include = a.bool("count_include_pad")?;
@@ -481,27 +484,27 @@ fn adaptive_avg() -> OpConverter {
     )
 }
 
+/// The `.vec` resize overloads name their tensor `input`, the others `self`.
+fn resize_input(a: &NodeArgs<'_>) -> &'static str {
+    if a.has("input") {
+        "input"
+    } else {
+        "self"
+    }
+}
+
 fn resize(mode: ResizeMode) -> OpConverter {
     OpConverter::new(
         move |a| {
             float_result(a)?;
-            let x = a.tensor(if a.get("input").is_some() {
-                "input"
-            } else {
-                "self"
-            })?;
+            let x = a.tensor(resize_input(a))?;
             if x.rank() != 4 {
                 return Err(format!("{}: input {x}", a.op));
             }
             Ok(())
         },
         move |ctx, a| {
-            let name = if a.get("input").is_some() {
-                "input"
-            } else {
-                "self"
-            };
-            let x = ctx.input(a, name)?;
+            let x = ctx.input(a, resize_input(a))?;
             let out = a.result_tensor(0)?;
             let output = match out.static_shape() {
                 Some(d) => ResizeOutput::Dims(d),
@@ -565,20 +568,20 @@ fn topk_validate(a: &NodeArgs<'_>) -> Result<(), String> {
 
 pub(super) fn register(r: &mut ConverterRegistry) {
     for (name, kind, dim) in [
-        ("aten.sum.dim_IntList", Red::Sum, "dim"),
-        ("aten.sum.default", Red::Sum, "<all>"),
-        ("aten.mean.dim", Red::Mean, "dim"),
-        ("aten.mean.default", Red::Mean, "<all>"),
-        ("aten.amax.default", Red::Max, "dim"),
-        ("aten.amin.default", Red::Min, "dim"),
-        ("aten.prod.dim_int", Red::Prod, "dim"),
-        ("aten.prod.default", Red::Prod, "<all>"),
-        ("aten.any.dim", Red::Any, "dim"),
-        ("aten.any.dims", Red::Any, "dim"),
-        ("aten.any.default", Red::Any, "<all>"),
-        ("aten.all.dim", Red::All, "dim"),
-        ("aten.all.dims", Red::All, "dim"),
-        ("aten.all.default", Red::All, "<all>"),
+        ("aten.sum.dim_IntList", Red::Sum, Some("dim")),
+        ("aten.sum.default", Red::Sum, None),
+        ("aten.mean.dim", Red::Mean, Some("dim")),
+        ("aten.mean.default", Red::Mean, None),
+        ("aten.amax.default", Red::Max, Some("dim")),
+        ("aten.amin.default", Red::Min, Some("dim")),
+        ("aten.prod.dim_int", Red::Prod, Some("dim")),
+        ("aten.prod.default", Red::Prod, None),
+        ("aten.any.dim", Red::Any, Some("dim")),
+        ("aten.any.dims", Red::Any, Some("dim")),
+        ("aten.any.default", Red::Any, None),
+        ("aten.all.dim", Red::All, Some("dim")),
+        ("aten.all.dims", Red::All, Some("dim")),
+        ("aten.all.default", Red::All, None),
     ] {
         r.register(name, reduce(kind, dim));
     }

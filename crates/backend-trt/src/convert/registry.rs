@@ -1,11 +1,12 @@
 //! The converter registry: one validator + converter per operator overload.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use trtfx_ir::{aten, DType, Graph, NodeId, Op, Program, Schema, Type};
+use trtfx_ir::ops::OpSlots;
+use trtfx_ir::{aten, Arg, DType, Graph, NodeId, Op, OpDef, Program, Schema, Type};
 use trtfx_passes::partition::{Capability, InProgram};
 
+use super::decompose::{expand_node, fits, Expansion, MAX_DEPTH};
 use super::{trt_dtype, CResult, ConvertCtx, NodeArgs, Scope, Slot};
 
 /// A capability validator: `Ok` or the reason the node cannot be converted. Must be a pure
@@ -19,7 +20,7 @@ pub type ConvertFn =
 /// The validator and converter of one operator overload.
 #[derive(Clone)]
 pub struct OpConverter {
-    /// Schema used to normalise arguments; `None` uses `aten::registry()`'s.
+    /// Schema the node's arguments are bound to; `None` uses `aten::registry()`'s.
     pub schema: Option<Schema>,
     /// Whether `i64` tensors may appear among the inputs and results. TensorRT has `kINT64`
     /// for data movement, elementwise, comparisons and casts, not for math kernels.
@@ -60,16 +61,18 @@ impl OpConverter {
     }
 }
 
-/// Converters by operator name (`aten.convolution.default`).
+/// Converters by operator, in a side table of the op table (`trtfx_ir::aten::registry()`)
+/// keyed by [`trtfx_ir::ops::OpId`]; operators the op table does not know (custom ops) are
+/// kept by name.
 #[derive(Clone, Default)]
 pub struct ConverterRegistry {
-    ops: BTreeMap<String, OpConverter>,
+    ops: OpSlots<OpConverter>,
 }
 
 impl std::fmt::Debug for ConverterRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConverterRegistry")
-            .field("ops", &self.ops.keys().collect::<Vec<_>>())
+            .field("ops", &self.ops().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -95,17 +98,25 @@ impl ConverterRegistry {
     /// Registers (or replaces) the converter of `op`. This is how a custom operator leaves
     /// the fallback: give it a validator and a converter.
     pub fn register(&mut self, op: impl Into<String>, conv: OpConverter) {
-        self.ops.insert(op.into(), conv);
+        self.ops.set(aten::registry(), &op.into(), conv);
     }
 
     /// The converter of `op`.
     pub fn get(&self, op: &str) -> Option<&OpConverter> {
-        self.ops.get(op)
+        self.resolve(op).0
+    }
+
+    /// True when `op` has a converter of its own (not counting a decomposition into ops that
+    /// have one).
+    pub fn has_converter(&self, op: &str) -> bool {
+        self.ops.contains(aten::registry(), op)
     }
 
     /// Operator names with a converter, sorted.
     pub fn ops(&self) -> impl Iterator<Item = &str> {
-        self.ops.keys().map(String::as_str)
+        let mut v = self.ops.names(aten::registry());
+        v.sort_unstable();
+        v.into_iter()
     }
 
     /// Number of converters.
@@ -118,23 +129,54 @@ impl ConverterRegistry {
         self.ops.is_empty()
     }
 
-    /// Normalised arguments of a call node with its converter's schema.
-    pub fn node_args<'g>(&self, graph: &'g Graph, node: NodeId) -> Result<NodeArgs<'g>, String> {
+    /// How `op` converts: by its own converter, through its op-table decomposition (when
+    /// every node of a node's expansion converts), or not at all. For `ir-opt ops`.
+    pub fn lowering(&self, op: &str) -> Lowering {
+        match self.resolve(op) {
+            (Some(_), _) => Lowering::Converter,
+            (None, Some(d)) if d.decomposition.is_some() => Lowering::Decomposition,
+            _ => Lowering::None,
+        }
+    }
+
+    /// The converter and op-table entry of `op`, resolving its name once.
+    fn resolve(&self, op: &str) -> (Option<&OpConverter>, Option<&'static OpDef>) {
+        let reg = aten::registry();
+        match reg.id(op) {
+            Some(id) => (self.ops.get(id), reg.def(id)),
+            None => (self.ops.get_by_name(reg, op), None),
+        }
+    }
+
+    /// The schema a node of `op` is bound to: its converter's, else the op table's.
+    fn schema_of<'s>(
+        op: &str,
+        conv: Option<&'s OpConverter>,
+        def: Option<&'static OpDef>,
+    ) -> Result<&'s Schema, String> {
+        conv.and_then(|c| c.schema.as_ref())
+            .or_else(|| def.and_then(|d| d.schema.as_ref()))
+            .ok_or_else(|| {
+                format!(
+                    "`{op}` has no schema to read its arguments by \
+                     (register its converter with `OpConverter::with_schema`)"
+                )
+            })
+    }
+
+    /// The arguments of a call node, bound to its converter's schema (or the op table's).
+    pub fn node_args<'g>(&'g self, graph: &'g Graph, node: NodeId) -> Result<NodeArgs<'g>, String> {
         let data = graph.node(node);
         let op = data
             .op
             .target()
             .ok_or_else(|| format!("{} nodes are not converted", data.op.opcode()))?;
-        let schema = self
-            .ops
-            .get(op)
-            .and_then(|c| c.schema.as_ref())
-            .or_else(|| aten::registry().get(op).and_then(|d| d.schema.as_ref()));
-        NodeArgs::new(graph, node, schema)
+        let (conv, def) = self.resolve(op);
+        NodeArgs::new(graph, node, Self::schema_of(op, conv, def)?)
     }
 
-    /// Normalised arguments of a call node of a graph of `program`, carrying the [`Scope`]
-    /// that higher-order converters need to reach their subgraphs.
+    /// The arguments of a call node of a graph of `program`, carrying the [`Scope`] that
+    /// higher-order converters need to reach their subgraphs.
     pub fn node_args_in<'g>(
         &'g self,
         program: &'g Program,
@@ -148,18 +190,20 @@ impl ConverterRegistry {
     }
 
     /// The full capability check of a node: a converter exists, every tensor among its
-    /// operands and results has a TensorRT type, and the converter's validator agrees.
+    /// operands and results has a TensorRT type, and the converter's validator agrees. A
+    /// node whose operator has no converter but a decomposition in the op table passes when
+    /// every node of its expansion passes.
     ///
     /// Without the program, subgraphs are out of reach: higher-order operators are refused
     /// (use [`ConverterRegistry::check_in`]).
     pub fn check(&self, graph: &Graph, node: NodeId) -> Result<(), String> {
-        self.check_scoped(None, graph, node)
+        self.prepare(None, graph, node, 0).map(|_| ())
     }
 
     /// [`ConverterRegistry::check`] for a node of a graph of `program`: higher-order
     /// operators are checked too, by checking their subgraphs with this registry.
     pub fn check_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
-        self.check_scoped(Some(program), graph, node)
+        self.prepare(Some(program), graph, node, 0).map(|_| ())
     }
 
     /// A [`Capability`] that checks nodes with [`ConverterRegistry::check_in`], for
@@ -172,12 +216,15 @@ impl ConverterRegistry {
         }
     }
 
-    fn check_scoped<'g>(
+    /// Checks call node `node` and says how to convert it: its converter with its bound
+    /// arguments, or its checked expansion. `depth` counts the decompositions it is inside.
+    pub(crate) fn prepare<'g>(
         &'g self,
         program: Option<&'g Program>,
         graph: &'g Graph,
         node: NodeId,
-    ) -> Result<(), String> {
+        depth: usize,
+    ) -> Result<Prepared<'g>, String> {
         let data = graph.node(node);
         let op = match &data.op {
             Op::Call { target } => target.as_str(),
@@ -186,10 +233,11 @@ impl ConverterRegistry {
             }
             other => return Err(format!("{} nodes are not converted", other.opcode())),
         };
-        let conv = self
-            .ops
-            .get(op)
-            .ok_or_else(|| format!("no converter for `{op}`"))?;
+        let (conv, def) = self.resolve(op);
+        let decomposes = def.is_some_and(|d| d.decomposition.is_some());
+        if conv.is_none() && !decomposes {
+            return Err(format!("no converter for `{op}`"));
+        }
         let mut types: Vec<&Type> = data.inputs().into_iter().map(|v| graph.ty(v)).collect();
         types.extend(data.results.iter().map(|v| graph.ty(*v)));
         for ty in types {
@@ -202,18 +250,110 @@ impl ConverterRegistry {
                 _ => continue,
             };
             trt_dtype(t.dtype).map_err(|e| format!("{op}: {e}"))?;
-            if t.dtype == DType::I64 && !conv.allow_i64 {
+            if t.dtype == DType::I64 && conv.is_some_and(|c| !c.allow_i64) {
                 return Err(format!(
                     "{op}: i64 inputs: TensorRT needs i32 (run truncate-long-double)"
                 ));
             }
         }
-        let args = match program {
-            Some(p) => self.node_args_in(p, graph, node)?,
-            None => self.node_args(graph, node)?,
+        let Some(conv) = conv else {
+            return self
+                .prepare_decomposed(program, graph, node, op, depth)
+                .map(Prepared::Decomposed);
         };
-        (conv.validate)(&args)
+        let args = NodeArgs::new(graph, node, Self::schema_of(op, Some(conv), def)?)?;
+        let args = match program {
+            Some(program) => args.with_scope(Scope {
+                program,
+                registry: self,
+            }),
+            None => args,
+        };
+        (conv.validate)(&args)?;
+        Ok(Prepared::Direct { conv, args })
     }
+
+    /// Expands a node of an operator without a converter and checks every call of the
+    /// expansion (with its own converter or decomposition) and that its results fit the
+    /// node's result types.
+    fn prepare_decomposed(
+        &self,
+        program: Option<&Program>,
+        graph: &Graph,
+        node: NodeId,
+        op: &str,
+        depth: usize,
+    ) -> Result<Expansion, String> {
+        if depth >= MAX_DEPTH {
+            return Err(format!(
+                "{op}: decompositions nested more than {MAX_DEPTH} deep"
+            ));
+        }
+        let exp = expand_node(graph, node, aten::registry())
+            .map_err(|e| {
+                // `expand` names the op already; say it once.
+                let why = e
+                    .strip_prefix(&format!("decomposing `{op}`: "))
+                    .unwrap_or(&e);
+                format!("{op}: its decomposition fails: {why}")
+            })?
+            .ok_or_else(|| format!("no converter for `{op}`"))?;
+        for n in exp.calls() {
+            // Inner reasons name their own op.
+            self.prepare(program, &exp.graph, n, depth + 1)
+                .map_err(|e| format!("{op} (through its decomposition): {e}"))?;
+        }
+        let data = graph.node(node);
+        for (i, (r, out)) in data.results.iter().zip(&exp.outs).enumerate() {
+            let want = graph.ty(*r);
+            match out {
+                Arg::Value(v) => {
+                    let got = exp.graph.ty(*v);
+                    if !fits(want, got) {
+                        return Err(format!(
+                            "{op}: its decomposition gives {got} for result {i}, the node \
+                             has {want}"
+                        ));
+                    }
+                }
+                _ if graph.value(*r).uses().is_empty() => {}
+                lit => {
+                    if want.as_tensor().is_some() {
+                        return Err(format!(
+                            "{op}: its decomposition gives the literal {lit} for tensor \
+                             result {i}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(exp)
+    }
+}
+
+/// How an operator converts (see [`ConverterRegistry::lowering`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    /// Its own converter.
+    Converter,
+    /// No converter, but a decomposition in the op table: a node converts when every node of
+    /// its expansion does.
+    Decomposition,
+    /// Neither.
+    None,
+}
+
+/// A checked call node, ready to convert.
+pub(crate) enum Prepared<'g> {
+    /// By its converter, with its bound arguments.
+    Direct {
+        /// The converter.
+        conv: &'g OpConverter,
+        /// The node's arguments.
+        args: NodeArgs<'g>,
+    },
+    /// Through its decomposition: every call of the expansion passed its check.
+    Decomposed(Expansion),
 }
 
 /// The registry as the partitioner's capability: [`ConverterRegistry::check_in`] with the
@@ -227,5 +367,32 @@ impl Capability for ConverterRegistry {
 
     fn supports_in(&self, program: &Program, graph: &Graph, node: NodeId) -> Result<(), String> {
         self.check_in(program, graph, node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_converter_is_direct_converters_only() {
+        let r = ConverterRegistry::standard();
+        assert!(r.has_converter("aten.add.Tensor"));
+        assert!(r.has_converter("higher_order.cond"));
+        // Decomposed in the op table, no converter of its own.
+        assert!(!r.has_converter("aten.addcmul.default"));
+        assert!(!r.has_converter("mylib.op.default"));
+        assert_eq!(r.lowering("aten.add.Tensor"), Lowering::Converter);
+        assert_eq!(r.lowering("aten.addcmul.default"), Lowering::Decomposition);
+        assert_eq!(r.lowering("aten.digamma.default"), Lowering::None);
+        assert_eq!(r.lowering("mylib.op.default"), Lowering::None);
+        let mut r = ConverterRegistry::new();
+        r.register(
+            "mylib.op.default",
+            OpConverter::new(|_| Ok(()), |_, _| Ok(vec![])),
+        );
+        assert!(r.has_converter("mylib.op.default"));
+        assert_eq!(r.ops().collect::<Vec<_>>(), vec!["mylib.op.default"]);
+        assert_eq!(r.len(), 1);
     }
 }

@@ -111,6 +111,7 @@ fn slice_args(a: &NodeArgs<'_>) -> Result<(usize, i64, i64), String> {
     if step < 1 {
         return Err(format!("{}: step {step}", a.op));
     }
+    // `start=None` slices from the beginning.
     let start = a.opt_int("start")?.unwrap_or(0);
     let start = match x.shape[dim].as_const() {
         Some(n) => {
@@ -181,7 +182,13 @@ fn pads(a: &NodeArgs<'_>) -> Result<Vec<(i64, i64)>, String> {
 }
 
 fn pad_mode(a: &NodeArgs<'_>) -> Result<SliceMode, String> {
-    Ok(match a.str("mode").unwrap_or("constant") {
+    // `constant_pad_nd` has no `mode`: it always pads with a constant.
+    let mode = if a.has("mode") {
+        a.str("mode")?
+    } else {
+        "constant"
+    };
+    Ok(match mode {
         "constant" => SliceMode::Fill,
         "reflect" => SliceMode::Reflect,
         "replicate" => SliceMode::Clamp,
@@ -199,6 +206,7 @@ fn pad_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>>
     if mode == SliceMode::Fill {
         // Constant padding as concatenation with constant blocks: TensorRT builders do not
         // all expose the slice layer's fill mode.
+        // `pad(..., value=None)` pads with zeros; `constant_pad_nd`'s `value` defaults to 0.
         let v = a.opt_f64("value")?.unwrap_or(0.0);
         let mut y = x;
         for (axis, &(l, r)) in p.iter().enumerate() {
