@@ -9,6 +9,7 @@
 //! ir-opt engine  MODEL -o OUT.plan [--print-network]
 //! ir-opt compile MODEL -o OUT.trtfx [--min-block-size N] [--fallback-ops a,b] [--require-full-compilation] [--report]
 //! ir-opt inspect OUT.trtfx
+//! ir-opt ops     [--format md|json] [--filter TEXT]
 //! ```
 //! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
 
@@ -179,9 +180,34 @@ enum Cmd {
         /// The artifact.
         artifact: PathBuf,
     },
+    /// Print the op table: per operator overload, whether it is core ATen, and how inference,
+    /// the executor and TensorRT handle it (directly, by decomposition, or not at all).
+    Ops {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OpsFormat::Md)]
+        format: OpsFormat,
+        /// Only operators whose name contains this text (`aten.add`, `.Tensor`, `prims.`).
+        #[arg(long)]
+        filter: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OpsFormat {
+    /// A Markdown summary and table.
+    Md,
+    /// A JSON array of rows.
+    Json,
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`ir-opt ops | head`), as Unix filters do, instead of
+    // panicking in `print!` (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -442,6 +468,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Inspect { artifact } => {
             let c = trtfx::CompiledProgram::load(&artifact)?;
             print!("{}", inspect(&c));
+        }
+        Cmd::Ops { format, filter } => {
+            let rows = trtfx::ops_table::op_rows(aten::registry(), filter.as_deref());
+            if rows.is_empty() {
+                bail!(
+                    "no operator matches `{}`",
+                    filter.as_deref().unwrap_or_default()
+                );
+            }
+            match format {
+                OpsFormat::Md => print!("{}", trtfx::ops_table::ops_markdown(&rows)),
+                OpsFormat::Json => println!("{}", trtfx::ops_table::ops_json(&rows)),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
 //! - [`pass_registry`] is the pass registry with every built-in pass, the one `ir-opt` uses.
 //! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
 //! - [`dot`] renders graphs for Graphviz.
+//! - [`ops_table`] is the op table as `ir-opt ops` and `docs/ops.md` show it.
 //! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
 //! - [`compile()`] turns a program into a [`CompiledProgram`]: preparation passes, partitioning
 //!   with the TensorRT converters as capability, a recorded network and (with TensorRT) a plan
@@ -16,6 +17,7 @@ pub mod artifact;
 pub mod compile;
 pub mod dot;
 pub mod io;
+pub mod ops_table;
 pub mod store;
 mod truncate;
 
