@@ -1163,6 +1163,13 @@ fn decomposition_cases() -> Vec<Case> {
             ["r"]
         ),
         case!(
+            "log_sigmoid",
+            [("x", "f32[2,5]")],
+            [],
+            "%r: f32[2,5] = aten.log_sigmoid.default(%x)",
+            ["r"]
+        ),
+        case!(
             "mT",
             [("x", "f32[2,3,4]")],
             [],

@@ -82,6 +82,13 @@ fn inference_through_decompositions() {
             "f32[2,3]",
         ),
         (
+            "aten.log_sigmoid.default",
+            vec!["f32[s0,3]"],
+            vec![v(0)],
+            vec![],
+            "f32[s0,3]",
+        ),
+        (
             "aten.mT.default",
             vec!["f32[s0,2,5]"],
             vec![v(0)],

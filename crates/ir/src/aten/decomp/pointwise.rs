@@ -1,8 +1,8 @@
-//! Pointwise composites: `addcmul`, `addcdiv`, `logaddexp`, `logaddexp2`.
+//! Pointwise composites: `addcmul`, `addcdiv`, `logaddexp`, `logaddexp2`, `log_sigmoid`.
 
 use super::{one, Add};
 use crate::graph::Arg;
-use crate::ops::decomp::{float, val};
+use crate::ops::decomp::{float, int, val};
 use crate::ops::DecompCx;
 
 pub(super) fn register(add: &mut Add<'_>) {
@@ -10,6 +10,16 @@ pub(super) fn register(add: &mut Add<'_>) {
     add("aten.addcdiv.default", |c| addc(c, "aten.div.Tensor"));
     add("aten.logaddexp.default", |c| logaddexp(c, false));
     add("aten.logaddexp2.default", |c| logaddexp(c, true));
+    add("aten.log_sigmoid.default", |c| {
+        // min(x, 0) - log1p(exp(-|x|)): never overflows, unlike log(sigmoid(x)).
+        let x = c.tensor("self")?;
+        let lo = c.call("aten.clamp_max.default", vec![val(x), int(0)])?;
+        let a = c.call("aten.abs.default", vec![val(x)])?;
+        let na = c.call("aten.neg.default", vec![val(a)])?;
+        let e = c.call("aten.exp.default", vec![val(na)])?;
+        let l = c.call("aten.log1p.default", vec![val(e)])?;
+        one(c.call("aten.sub.Tensor", vec![val(lo), val(l)])?)
+    });
 }
 
 /// `self + value * (tensor1 OP tensor2)`.
