@@ -483,6 +483,16 @@ impl Pt2Archive {
             fqn: fqn.to_string(),
             reason,
         };
+        if member.size > self.limits.max_member_bytes {
+            return Err(ImportError::Limit {
+                archive: self.display.clone(),
+                reason: format!(
+                    "member `{}` (tensor `{fqn}`): inflates to {} bytes, more than the limit of \
+                     {} (TRTFX_MAX_MEMBER_BYTES)",
+                    member.name, member.size, self.limits.max_member_bytes
+                ),
+            });
+        }
         if v.sizes.len() > self.limits.max_rank {
             return Err(bad(format!(
                 "rank {} is more than the limit of {} (TRTFX_MAX_RANK)",
