@@ -635,11 +635,13 @@ impl Pt2Archive {
         };
         // Only the bytes the view reads: a storage shared by several views may be larger, and a
         // member that lies about its size must not be inflated past what the tensor needs.
-        let need = view.required_bytes().map_err(|reason| ImportError::Payload {
-            archive: self.display.clone(),
-            fqn: entry.fqn.clone(),
-            reason,
-        })?;
+        let need = view
+            .required_bytes()
+            .map_err(|reason| ImportError::Payload {
+                archive: self.display.clone(),
+                fqn: entry.fqn.clone(),
+                reason,
+            })?;
         let storage = self.read_capped(
             &entry.member,
             need,

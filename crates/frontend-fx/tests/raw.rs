@@ -583,11 +583,17 @@ fn error_truncated_payload_and_bad_views() {
     let e = one_line(Pt2Archive::from_bytes(bytes.clone(), "short.pt2").unwrap_err());
     let msg = e.to_string();
     assert!(msg.contains("short.pt2") && msg.contains("`w`"), "{msg}");
-    assert!(msg.contains("truncated") && msg.contains("weight_0"), "{msg}");
+    assert!(
+        msg.contains("truncated") && msg.contains("weight_0"),
+        "{msg}"
+    );
     let msg = trtfx_frontend_fx::import_pt2_bytes(bytes, "short.pt2")
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("need 16 bytes") && msg.contains("holds 10"), "{msg}");
+    assert!(
+        msg.contains("need 16 bytes") && msg.contains("holds 10"),
+        "{msg}"
+    );
 }
 
 #[test]

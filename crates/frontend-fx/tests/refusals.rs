@@ -126,7 +126,10 @@ fn refusal_messages() {
     cases.push(("inverted range", refusal(make_pt2(&m), Limits::default())));
     let mut m = minimal_model();
     m["range_constraints"] = json!({"s0": {"min_val": 1, "max_val": -2147483648i64}});
-    cases.push(("wrapped range bound", refusal(make_pt2(&m), Limits::default())));
+    cases.push((
+        "wrapped range bound",
+        refusal(make_pt2(&m), Limits::default()),
+    ));
     cases.push((
         "model.json over the metadata limit",
         refusal(

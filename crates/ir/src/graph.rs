@@ -8,7 +8,9 @@
 
 use crate::dtype::DType;
 use crate::types::Type;
-use cranelift_entity::{entity_impl, packed_option::PackedOption, EntityRef, PrimaryMap, SecondaryMap};
+use cranelift_entity::{
+    entity_impl, packed_option::PackedOption, EntityRef, PrimaryMap, SecondaryMap,
+};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::fmt;
@@ -422,7 +424,10 @@ impl TryFrom<GraphRepr> for Graph {
                 )));
             }
             if nd.dead {
-                return Err(at(format!("the node list links to removed node `{}`", nd.name)));
+                return Err(at(format!(
+                    "the node list links to removed node `{}`",
+                    nd.name
+                )));
             }
             if nd.prev.expand() != prev {
                 return Err(at(format!(
@@ -440,7 +445,10 @@ impl TryFrom<GraphRepr> for Graph {
         }
         for (n, nd) in nodes.iter() {
             if !nd.dead && !seen[n.index()] {
-                return Err(at(format!("live node `{}` is not in the node list", nd.name)));
+                return Err(at(format!(
+                    "live node `{}` is not in the node list",
+                    nd.name
+                )));
             }
         }
         let n_values = values.len();

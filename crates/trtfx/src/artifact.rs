@@ -484,8 +484,7 @@ impl CompiledProgram {
     /// program has every segment subgraph and the same input specs.
     pub fn load(path: impl AsRef<Path>) -> Result<CompiledProgram, ArtifactError> {
         let path = path.as_ref();
-        let limits = trtfx_ir::Limits::from_env()
-            .map_err(|e| zip_err(path, "archive", e))?;
+        let limits = trtfx_ir::Limits::from_env().map_err(|e| zip_err(path, "archive", e))?;
         let fs_err = |error| ArtifactError::Fs {
             path: path.display().to_string(),
             error,

@@ -138,10 +138,7 @@ fn fxir_refusals() {
             "symbol range with min > max",
             text.replacen(sym_line, &sym_line.replacen("1..=64", "10..=2", 1), 1),
         ),
-        (
-            "undeclared symbol",
-            text.replacen(sym_line, "", 1),
-        ),
+        ("undeclared symbol", text.replacen(sym_line, "", 1)),
     ];
     let mut out = String::new();
     for (what, t) in cases {
@@ -170,12 +167,15 @@ fn artifact_refusals() {
         Ok(_) => "loaded (no error)".to_string(),
         Err(e) => e.to_string(),
     };
-    let limited = |b: &[u8], l: trtfx::ir::Limits| {
-        match trtfx::CompiledProgram::from_bytes_with_limits(b, Path::new("case.trtfx"), &l) {
+    let limited =
+        |b: &[u8], l: trtfx::ir::Limits| match trtfx::CompiledProgram::from_bytes_with_limits(
+            b,
+            Path::new("case.trtfx"),
+            &l,
+        ) {
             Ok(_) => "loaded (no error)".to_string(),
             Err(e) => e.to_string(),
-        }
-    };
+        };
     let mut out = String::new();
     let small = trtfx::ir::Limits {
         max_metadata_bytes: 64,
