@@ -8,9 +8,11 @@
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
+use trtfx_ir::Limits;
 use zip::ZipArchive;
 
 use crate::error::ImportError;
@@ -93,7 +95,14 @@ pub struct Pt2Archive {
     weights: IndexMap<String, PayloadEntry>,
     constants: IndexMap<String, PayloadEntry>,
     warnings: Vec<String>,
+    limits: Limits,
+    /// Inflated bytes read so far, against [`Limits::max_total_bytes`].
+    total_read: AtomicU64,
 }
+
+/// Most bytes of an `archive_format` member read while looking for the prefix: it holds the
+/// word `pt2`, and a candidate is read before anything is known about the archive.
+const ARCHIVE_FORMAT_MAX: u64 = 4096;
 
 impl std::fmt::Debug for Pt2Archive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,8 +116,18 @@ impl std::fmt::Debug for Pt2Archive {
 }
 
 impl Pt2Archive {
-    /// Opens an archive on disk.
+    /// Opens an archive on disk with the limits of [`Limits::from_env`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ImportError> {
+        let path = path.as_ref();
+        let limits = Limits::from_env().map_err(|reason| ImportError::Limit {
+            archive: path.display().to_string(),
+            reason,
+        })?;
+        Self::open_with_limits(path, limits)
+    }
+
+    /// Opens an archive on disk with explicit limits.
+    pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<Self, ImportError> {
         let path = path.as_ref();
         let display = path.display().to_string();
         let file = File::open(path).map_err(|source| ImportError::Io {
@@ -116,19 +135,30 @@ impl Pt2Archive {
             source,
         })?;
         let reader: Box<dyn ReadSeek> = Box::new(BufReader::new(file));
-        Self::from_reader(reader, display, Some(path.to_path_buf()))
+        Self::from_reader(reader, display, Some(path.to_path_buf()), limits)
     }
 
-    /// Opens an archive held in memory; `name` is used in error messages.
+    /// Opens an archive held in memory with the default [`Limits`]; `name` is used in error
+    /// messages.
     pub fn from_bytes(bytes: impl Into<Arc<[u8]>>, name: &str) -> Result<Self, ImportError> {
+        Self::from_bytes_with_limits(bytes, name, Limits::default())
+    }
+
+    /// [`Pt2Archive::from_bytes`] with explicit limits.
+    pub fn from_bytes_with_limits(
+        bytes: impl Into<Arc<[u8]>>,
+        name: &str,
+        limits: Limits,
+    ) -> Result<Self, ImportError> {
         let reader: Box<dyn ReadSeek> = Box::new(Cursor::new(bytes.into()));
-        Self::from_reader(reader, name.to_string(), None)
+        Self::from_reader(reader, name.to_string(), None, limits)
     }
 
     fn from_reader(
         reader: Box<dyn ReadSeek>,
         display: String,
         path: Option<PathBuf>,
+        limits: Limits,
     ) -> Result<Self, ImportError> {
         let zip_err = |member: Option<&str>, source| ImportError::Zip {
             archive: display.clone(),
@@ -149,7 +179,8 @@ impl Pt2Archive {
             .collect();
         candidates.sort();
         for cand in &candidates {
-            let content = read_by_name(&mut zip, cand).map_err(|e| zip_err(Some(cand), e))?;
+            let content = read_prefix(&mut zip, cand, ARCHIVE_FORMAT_MAX)
+                .map_err(|e| zip_err(Some(cand), e))?;
             if String::from_utf8_lossy(&content).contains("pt2") {
                 prefix = Some(cand.trim_end_matches("/archive_format").to_string());
                 break;
@@ -193,6 +224,8 @@ impl Pt2Archive {
             weights: IndexMap::new(),
             constants: IndexMap::new(),
             warnings: Vec::new(),
+            limits,
+            total_read: AtomicU64::new(0),
         };
         ar.read_header_records()?;
         ar.read_payload_configs()?;
@@ -357,6 +390,9 @@ impl Pt2Archive {
                     },
                 };
                 let fqn = fqn.into_owned();
+                if let (Some(v), false) = (&view, meta.use_pickle) {
+                    self.check_view(&fqn, v, &member)?;
+                }
                 out.insert(
                     fqn.clone(),
                     PayloadEntry {
@@ -434,7 +470,56 @@ impl Pt2Archive {
         &self.constants
     }
 
-    /// Reads a record's whole content (decompressing if needed).
+    /// The limits this archive is read with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Refuses a tensor whose view needs more bytes than its member holds (a truncated
+    /// payload), or more elements or dims than the limits allow.
+    fn check_view(&self, fqn: &str, v: &ViewSpec, member: &MemberInfo) -> Result<(), ImportError> {
+        let bad = |reason: String| ImportError::Payload {
+            archive: self.display.clone(),
+            fqn: fqn.to_string(),
+            reason,
+        };
+        if member.size > self.limits.max_member_bytes {
+            return Err(ImportError::Limit {
+                archive: self.display.clone(),
+                reason: format!(
+                    "member `{}` (tensor `{fqn}`): inflates to {} bytes, more than the limit of \
+                     {} (TRTFX_MAX_MEMBER_BYTES)",
+                    member.name, member.size, self.limits.max_member_bytes
+                ),
+            });
+        }
+        if v.sizes.len() > self.limits.max_rank {
+            return Err(bad(format!(
+                "rank {} is more than the limit of {} (TRTFX_MAX_RANK)",
+                v.sizes.len(),
+                self.limits.max_rank
+            )));
+        }
+        let numel = v.numel().map_err(bad)? as u64;
+        if numel > self.limits.max_elements {
+            return Err(bad(format!(
+                "{numel} elements, more than the limit of {} (TRTFX_MAX_ELEMENTS)",
+                self.limits.max_elements
+            )));
+        }
+        let need = v.required_bytes().map_err(bad)?;
+        if need > member.size {
+            return Err(bad(format!(
+                "truncated data: sizes {:?}, strides {:?}, offset {} need {need} bytes but \
+                 member `{}` holds {}",
+                v.sizes, v.strides, v.storage_offset, member.name, member.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads a record's whole content (decompressing if needed); records are metadata
+    /// (JSON, version strings), read under [`Limits::max_metadata_bytes`].
     pub fn read_record(&self, record: &str) -> Result<Vec<u8>, ImportError> {
         let info = self
             .members
@@ -444,22 +529,81 @@ impl Pt2Archive {
                 member: format!("{}/{record}", self.prefix),
                 needed_for: "reading".into(),
             })?;
-        self.read_member(info)
+        self.read_capped(
+            info,
+            info.size,
+            self.limits.max_metadata_bytes,
+            "TRTFX_MAX_METADATA_BYTES",
+        )
     }
 
-    /// Reads a member's whole content (decompressing if needed; the zip crate checks the CRC).
+    /// Reads a member's whole content (decompressing if needed; the zip crate checks the CRC),
+    /// under [`Limits::max_member_bytes`].
     pub fn read_member(&self, info: &MemberInfo) -> Result<Vec<u8>, ImportError> {
+        self.read_capped(
+            info,
+            info.size,
+            self.limits.max_member_bytes,
+            "TRTFX_MAX_MEMBER_BYTES",
+        )
+    }
+
+    /// Reads the first `want` bytes of a member (all of it when `want` is its size), refusing
+    /// a member whose declared size exceeds `cap` before inflating anything, and stopping as
+    /// soon as the data grows past its declared size: a zip bomb fails fast, having allocated
+    /// no more than the declared size allows.
+    fn read_capped(
+        &self,
+        info: &MemberInfo,
+        want: u64,
+        cap: u64,
+        var: &str,
+    ) -> Result<Vec<u8>, ImportError> {
+        let limit = |reason: String| ImportError::Limit {
+            archive: self.display.clone(),
+            reason: format!("member `{}`: {reason}", info.name),
+        };
+        if info.size > cap {
+            return Err(limit(format!(
+                "inflates to {} bytes, more than the limit of {cap} ({var})",
+                info.size
+            )));
+        }
+        let want = want.min(info.size);
+        let total = self.total_read.fetch_add(want, Ordering::Relaxed) + want;
+        if total > self.limits.max_total_bytes {
+            return Err(limit(format!(
+                "reading it brings the archive's inflated total to {total} bytes, more than \
+                 the limit of {} (TRTFX_MAX_TOTAL_BYTES)",
+                self.limits.max_total_bytes
+            )));
+        }
         let err = |source| ImportError::Zip {
             archive: self.display.clone(),
             member: Some(info.name.clone()),
             source,
         };
         let mut zip = self.zip.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = zip.by_index(info.index).map_err(err)?;
-        // Cap the pre-allocation: a corrupt directory must not make us allocate terabytes.
-        let mut buf = Vec::with_capacity(info.size.min(1 << 30) as usize);
-        f.read_to_end(&mut buf)
+        let f = zip.by_index(info.index).map_err(err)?;
+        // One byte more than declared tells a lying directory from an honest one.
+        let whole = want == info.size;
+        let mut buf = Vec::with_capacity(want.min(1 << 30) as usize);
+        let mut r = f.take(want + u64::from(whole));
+        r.read_to_end(&mut buf)
             .map_err(|e| err(zip::result::ZipError::Io(e)))?;
+        if buf.len() as u64 > want {
+            return Err(limit(format!(
+                "inflates to more than the {} bytes its directory entry declares",
+                info.size
+            )));
+        }
+        if (buf.len() as u64) < want {
+            return Err(limit(format!(
+                "holds {} bytes, its directory entry declares {}",
+                buf.len(),
+                info.size
+            )));
+        }
         Ok(buf)
     }
 
@@ -489,7 +633,21 @@ impl Pt2Archive {
                 reason: "no tensor_meta in the payload config".into(),
             });
         };
-        let storage = self.read_member(&entry.member)?;
+        // Only the bytes the view reads: a storage shared by several views may be larger, and a
+        // member that lies about its size must not be inflated past what the tensor needs.
+        let need = view
+            .required_bytes()
+            .map_err(|reason| ImportError::Payload {
+                archive: self.display.clone(),
+                fqn: entry.fqn.clone(),
+                reason,
+            })?;
+        let storage = self.read_capped(
+            &entry.member,
+            need,
+            self.limits.max_member_bytes,
+            "TRTFX_MAX_MEMBER_BYTES",
+        )?;
         materialize(&storage, view, self.byte_order == ByteOrder::Big).map_err(|reason| {
             ImportError::Payload {
                 archive: self.display.clone(),
@@ -510,13 +668,15 @@ impl Pt2Archive {
     }
 }
 
-fn read_by_name(
+/// At most the first `max` bytes of member `name`.
+fn read_prefix(
     zip: &mut ZipArchive<Box<dyn ReadSeek>>,
     name: &str,
+    max: u64,
 ) -> Result<Vec<u8>, zip::result::ZipError> {
-    let mut f = zip.by_name(name)?;
+    let f = zip.by_name(name)?;
     let mut buf = Vec::new();
-    f.read_to_end(&mut buf)?;
+    f.take(max).read_to_end(&mut buf)?;
     Ok(buf)
 }
 

@@ -102,6 +102,13 @@ pub fn import_archive(
         subgraphs: HashMap::new(),
     };
     cx.import_program(&ep)?;
+    trtfx_ir::validate_program(&cx.program, archive.limits()).map_err(|reason| {
+        ImportError::Invalid {
+            archive: archive.display_name().to_string(),
+            item: "imported program".into(),
+            reason,
+        }
+    })?;
     Ok(Imported {
         program: cx.program,
         warnings: cx.warnings,
@@ -1140,11 +1147,26 @@ impl Cx<'_> {
             }
         }
         for (name, kind) in std::mem::take(&mut self.symbols) {
-            let rc = ep
-                .range_constraints
-                .get(name.as_str())
-                .copied()
-                .unwrap_or_default();
+            // torch.export records a range for every symbol it creates; a symbol without one
+            // was not declared by the export, and inventing an unbounded one would hide a
+            // corrupt or hand-edited archive until a backend needs the range.
+            let Some(rc) = ep.range_constraints.get(name.as_str()).copied() else {
+                return Err(self.invalid(
+                    format!("symbol {name}"),
+                    "used by a shape or value but not declared in `range_constraints`",
+                ));
+            };
+            if let (Some(lo), Some(hi)) = (rc.min_val, rc.max_val) {
+                if lo > hi {
+                    return Err(self.invalid(
+                        format!("symbol {name}"),
+                        format!(
+                            "`range_constraints` gives an empty range {lo}..={hi} (min is \
+                             greater than max)"
+                        ),
+                    ));
+                }
+            }
             let sym = Symbol {
                 kind,
                 min: rc.min_val,

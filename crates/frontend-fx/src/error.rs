@@ -119,6 +119,14 @@ pub enum ImportError {
         /// Full member name.
         member: String,
     },
+    /// A resource limit was exceeded (member size, total inflated size, element count...).
+    #[error("{archive}: {reason}")]
+    Limit {
+        /// Archive path.
+        archive: String,
+        /// What exceeded which limit (names the environment variable that raises it).
+        reason: String,
+    },
     /// The program is well-formed JSON but inconsistent (dangling name, bad signature...).
     #[error("{archive}: {item}: {reason}")]
     Invalid {

@@ -53,6 +53,37 @@ impl ViewSpec {
         })
     }
 
+    /// Bytes of storage the view reads (up to and including its highest element), or why the
+    /// view is malformed: what [`materialize`] needs, computed from the metadata alone so that
+    /// a truncated payload is refused when the archive is opened, not when the tensor is used.
+    pub fn required_bytes(&self) -> Result<u64, String> {
+        let elem = self
+            .dtype
+            .size_bytes()
+            .ok_or_else(|| format!("dtype {:?} has no storage size", self.dtype))?;
+        if self.sizes.len() != self.strides.len() {
+            return Err(format!(
+                "{} sizes but {} strides",
+                self.sizes.len(),
+                self.strides.len()
+            ));
+        }
+        if self.numel()? == 0 {
+            return Ok(0);
+        }
+        if self.storage_offset < 0 {
+            return Err(format!("negative storage offset {}", self.storage_offset));
+        }
+        let mut last: i128 = self.storage_offset as i128;
+        for (&sz, &st) in self.sizes.iter().zip(&self.strides) {
+            if st < 0 {
+                return Err(format!("negative stride {st}"));
+            }
+            last += (sz as i128 - 1) * st as i128;
+        }
+        u64::try_from((last + 1) * elem as i128).map_err(|_| "byte size overflows".to_string())
+    }
+
     /// Number of elements, or an error on negative sizes / overflow.
     pub fn numel(&self) -> Result<usize, String> {
         let mut n: usize = 1;

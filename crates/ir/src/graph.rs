@@ -8,7 +8,9 @@
 
 use crate::dtype::DType;
 use crate::types::Type;
-use cranelift_entity::{entity_impl, packed_option::PackedOption, PrimaryMap, SecondaryMap};
+use cranelift_entity::{
+    entity_impl, packed_option::PackedOption, EntityRef, PrimaryMap, SecondaryMap,
+};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::fmt;
@@ -339,7 +341,13 @@ pub enum GraphError {
 }
 
 /// A graph: nodes in program order, values, use lists.
+///
+/// Deserialization goes through [`GraphRepr`] and checks every id and link (see
+/// [`Graph::try_from`]), so a `Graph` read from untrusted JSON upholds the same invariants as
+/// one built through the mutation API: nothing that walks or indexes it can go out of range
+/// or loop.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "GraphRepr")]
 pub struct Graph {
     /// Name (`main`, or the subgraph's name such as `true_graph_0`).
     pub name: String,
@@ -365,6 +373,162 @@ const USE_INDEX_THRESHOLD: usize = 32;
 /// O(N^2) in all. Built lazily for a value on its first removal from a list longer than
 /// [`USE_INDEX_THRESHOLD`], then maintained by every use-list change.
 type UseIndex = rustc_hash::FxHashMap<ValueId, rustc_hash::FxHashMap<NodeId, SmallVec<[u32; 2]>>>;
+
+/// The serialized fields of a [`Graph`], checked by `TryFrom` before they become one.
+#[derive(Deserialize)]
+struct GraphRepr {
+    name: String,
+    nodes: PrimaryMap<NodeId, NodeData>,
+    values: PrimaryMap<ValueId, ValueData>,
+    first: PackedOption<NodeId>,
+    last: PackedOption<NodeId>,
+    #[allow(dead_code)] // recomputed: the walk of the node list is the truth
+    live: usize,
+}
+
+impl TryFrom<GraphRepr> for Graph {
+    type Error = String;
+
+    /// Checks what the mutation API guarantees by construction: the node list starts at
+    /// `first`, follows `next` links through live nodes without revisiting one (a loop would
+    /// hang every walk), has consistent `prev` links, ends at `last` and holds every live node;
+    /// every result and argument names an existing value, and every value's `def`/`index`
+    /// point back at the node that lists it. Use lists are rebuilt from the arguments rather
+    /// than trusted.
+    fn try_from(r: GraphRepr) -> Result<Graph, String> {
+        let GraphRepr {
+            name,
+            nodes,
+            mut values,
+            first,
+            last,
+            live: _,
+        } = r;
+        let at = |what: String| format!("graph @{name}: {what}");
+        let n_nodes = nodes.len();
+        let mut seen = vec![false; n_nodes];
+        let mut count = 0usize;
+        let mut prev: Option<NodeId> = None;
+        let mut cur = first.expand();
+        while let Some(n) = cur {
+            let Some(nd) = nodes.get(n) else {
+                return Err(at(format!(
+                    "the node list links to node {} but the graph has {n_nodes} nodes",
+                    n.as_u32()
+                )));
+            };
+            if seen[n.index()] {
+                return Err(at(format!(
+                    "the node list loops: node `{}` is reached twice",
+                    nd.name
+                )));
+            }
+            if nd.dead {
+                return Err(at(format!(
+                    "the node list links to removed node `{}`",
+                    nd.name
+                )));
+            }
+            if nd.prev.expand() != prev {
+                return Err(at(format!(
+                    "node `{}` has a `prev` link that does not match the list order",
+                    nd.name
+                )));
+            }
+            seen[n.index()] = true;
+            count += 1;
+            prev = Some(n);
+            cur = nd.next.expand();
+        }
+        if last.expand() != prev {
+            return Err(at("`last` is not the end of the node list".to_string()));
+        }
+        for (n, nd) in nodes.iter() {
+            if !nd.dead && !seen[n.index()] {
+                return Err(at(format!(
+                    "live node `{}` is not in the node list",
+                    nd.name
+                )));
+            }
+        }
+        let n_values = values.len();
+        let value_err = |node: &str, v: ValueId| {
+            at(format!(
+                "node `{node}` refers to value {} but the graph has {n_values} values",
+                v.as_u32()
+            ))
+        };
+        for (n, nd) in nodes.iter() {
+            for (i, &v) in nd.results.iter().enumerate() {
+                let Some(vd) = values.get(v) else {
+                    return Err(value_err(&nd.name, v));
+                };
+                if vd.def != n || vd.index as usize != i {
+                    return Err(at(format!(
+                        "value `{}` is result {i} of node `{}` but says it is result {} of node {}",
+                        vd.name,
+                        nd.name,
+                        vd.index,
+                        vd.def.as_u32()
+                    )));
+                }
+            }
+            if nd.dead {
+                continue;
+            }
+            let mut bad = None;
+            nd.for_each_input(|v| {
+                if bad.is_none() && values.get(v).is_none() {
+                    bad = Some(v);
+                }
+            });
+            if let Some(v) = bad {
+                return Err(value_err(&nd.name, v));
+            }
+        }
+        for (v, vd) in values.iter() {
+            let ok = nodes
+                .get(vd.def)
+                .and_then(|nd| nd.results.get(vd.index as usize))
+                .is_some_and(|&r| r == v);
+            if !ok {
+                return Err(at(format!(
+                    "value `{}` names a defining node that does not list it",
+                    vd.name
+                )));
+            }
+        }
+        // The use lists must agree with the live nodes' arguments (as multisets: use-list
+        // order is not meaningful); a disagreement means the file was edited or corrupted.
+        let mut uses: SecondaryMap<ValueId, Vec<NodeId>> = SecondaryMap::new();
+        for (n, nd) in nodes.iter() {
+            if !nd.dead {
+                nd.for_each_input(|v| uses[v].push(n));
+            }
+        }
+        for (v, vd) in values.iter_mut() {
+            let mut want = std::mem::take(&mut uses[v]);
+            want.sort_unstable();
+            vd.uses.sort_unstable();
+            if vd.uses != want {
+                return Err(at(format!(
+                    "the use list of value `{}` disagrees with the nodes' arguments",
+                    vd.name
+                )));
+            }
+        }
+        Ok(Graph {
+            name,
+            nodes,
+            values,
+            first,
+            last,
+            live: count,
+            epoch: 0,
+            use_index: UseIndex::default(),
+        })
+    }
+}
 
 /// Adds one use of `v` by `node` at the end of its list.
 fn push_use(

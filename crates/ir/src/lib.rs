@@ -13,6 +13,7 @@ pub mod aten;
 pub mod dim;
 pub mod dtype;
 pub mod graph;
+pub mod limits;
 pub mod ops;
 pub mod program;
 #[cfg(any(test, feature = "testgen"))]
@@ -27,6 +28,7 @@ pub use graph::{
     Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, ValueData,
     ValueId, F64,
 };
+pub use limits::{validate_program, Limits};
 pub use ops::{
     BaseType, InferArgs, InferFn, OpDef, OpProps, OpRegistry, Schema, SchemaArg, SchemaType,
 };

@@ -405,8 +405,36 @@ impl Program {
         })
     }
 
-    /// Deserializes from JSON written by [`Program::to_json`]; refuses other format versions.
+    /// Deserializes from JSON written by [`Program::to_json`]; refuses other format versions
+    /// and, through [`crate::limits::validate_program`] with the default [`Limits`], any
+    /// program that does not verify structurally or exceeds the limits.
+    ///
+    /// [`Limits`]: crate::limits::Limits
     pub fn from_json(s: &str) -> Result<Program, JsonError> {
+        Program::from_json_with_limits(s, &crate::limits::Limits::default())
+    }
+
+    /// [`Program::from_json`] with explicit limits.
+    pub fn from_json_with_limits(
+        s: &str,
+        limits: &crate::limits::Limits,
+    ) -> Result<Program, JsonError> {
+        if s.len() as u64 > limits.max_metadata_bytes {
+            return Err(JsonError::Invalid(format!(
+                "{} bytes of JSON, more than the limit of {} (TRTFX_MAX_METADATA_BYTES)",
+                s.len(),
+                limits.max_metadata_bytes
+            )));
+        }
+        let p = Program::from_json_unchecked(s)?;
+        crate::limits::validate_program(&p, limits).map_err(JsonError::Invalid)?;
+        Ok(p)
+    }
+
+    /// Deserializes without [`crate::limits::validate_program`] (graphs are still checked for
+    /// dangling ids and links, which no `Graph` may have): for tools that want to report every
+    /// problem with the verifier.
+    pub fn from_json_unchecked(s: &str) -> Result<Program, JsonError> {
         #[derive(Deserialize)]
         struct Version {
             format_version: u32,
@@ -438,6 +466,9 @@ pub enum JsonError {
     /// Malformed JSON or structure.
     #[error("invalid program JSON: {0}")]
     Json(serde_json::Error),
+    /// Well-formed JSON of a program that is invalid or exceeds the limits.
+    #[error("{0}")]
+    Invalid(String),
     /// A format version this build does not read.
     #[error("program JSON has format version {0}, this trtfx reads version {JSON_FORMAT_VERSION}")]
     Version(u32),

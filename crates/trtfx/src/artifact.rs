@@ -484,28 +484,90 @@ impl CompiledProgram {
     /// program has every segment subgraph and the same input specs.
     pub fn load(path: impl AsRef<Path>) -> Result<CompiledProgram, ArtifactError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|error| ArtifactError::Fs {
+        let limits = trtfx_ir::Limits::from_env().map_err(|e| zip_err(path, "archive", e))?;
+        let fs_err = |error| ArtifactError::Fs {
             path: path.display().to_string(),
             error,
-        })?;
-        Self::from_bytes(&bytes, path)
+        };
+        let len = std::fs::metadata(path).map_err(fs_err)?.len();
+        if len > limits.max_total_bytes {
+            return Err(zip_err(
+                path,
+                "archive",
+                format!(
+                    "file too large: {len} bytes, more than the limit of {} \
+                     (TRTFX_MAX_TOTAL_BYTES)",
+                    limits.max_total_bytes
+                ),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(fs_err)?;
+        Self::from_bytes_with_limits(&bytes, path, &limits)
     }
 
-    /// [`CompiledProgram::load`] from bytes; `origin` names the artifact in errors.
+    /// [`CompiledProgram::load`] from bytes with the default limits; `origin` names the
+    /// artifact in errors.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<CompiledProgram, ArtifactError> {
+        Self::from_bytes_with_limits(bytes, origin, &trtfx_ir::Limits::default())
+    }
+
+    /// [`CompiledProgram::from_bytes`] with explicit limits: JSON and text members are read
+    /// under [`trtfx_ir::Limits::max_metadata_bytes`], weights and plans under
+    /// [`trtfx_ir::Limits::max_member_bytes`], all of them streaming (a member that inflates
+    /// past its declared size stops there), and the program is validated.
+    pub fn from_bytes_with_limits(
+        bytes: &[u8],
+        origin: &Path,
+        limits: &trtfx_ir::Limits,
+    ) -> Result<CompiledProgram, ArtifactError> {
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| zip_err(origin, "archive", format!("not a .trtfx (zip) file: {e}")))?;
+        let mut total = 0u64;
         let mut read = |name: &str| -> Result<Vec<u8>, ArtifactError> {
-            let mut f = zip.by_name(name).map_err(|e| match e {
+            let f = zip.by_name(name).map_err(|e| match e {
                 zip::result::ZipError::FileNotFound => ArtifactError::MissingMember {
                     path: origin.display().to_string(),
                     member: name.to_string(),
                 },
                 e => zip_err(origin, name, e),
             })?;
-            let mut buf = Vec::with_capacity(f.size() as usize);
-            f.read_to_end(&mut buf)
+            let metadata = name.ends_with(".json") || name.ends_with(".fxir");
+            let (cap, var) = if metadata {
+                (limits.max_metadata_bytes, "TRTFX_MAX_METADATA_BYTES")
+            } else {
+                (limits.max_member_bytes, "TRTFX_MAX_MEMBER_BYTES")
+            };
+            let size = f.size();
+            if size > cap {
+                return Err(zip_err(
+                    origin,
+                    name,
+                    format!("inflates to {size} bytes, more than the limit of {cap} ({var})"),
+                ));
+            }
+            total = total.saturating_add(size);
+            if total > limits.max_total_bytes {
+                return Err(zip_err(
+                    origin,
+                    name,
+                    format!(
+                        "the artifact inflates to more than the limit of {} bytes \
+                         (TRTFX_MAX_TOTAL_BYTES)",
+                        limits.max_total_bytes
+                    ),
+                ));
+            }
+            let mut buf = Vec::with_capacity(size.min(1 << 30) as usize);
+            f.take(size + 1)
+                .read_to_end(&mut buf)
                 .map_err(|e| zip_err(origin, name, e))?;
+            if buf.len() as u64 != size {
+                return Err(zip_err(
+                    origin,
+                    name,
+                    format!("inflates to more than the {size} bytes its directory entry declares"),
+                ));
+            }
             Ok(buf)
         };
         let mbytes = read("manifest.json")?;
@@ -528,7 +590,9 @@ impl CompiledProgram {
         let weights = crate::store::weights_from_safetensors(&wbytes, origin)
             .map_err(|e| zip_err(origin, &manifest.weights, e))?;
         let program = trtfx_ir::text::parse_program_with_weights(&text, weights)
-            .map_err(|e| zip_err(origin, &manifest.program, format!("\n{}", e.rendered())))?;
+            .map_err(|e| zip_err(origin, &manifest.program, crate::store::parse_error(&e)))?;
+        trtfx_ir::validate_program(&program, limits)
+            .map_err(|e| zip_err(origin, &manifest.program, e))?;
         if program.input_specs != manifest.inputs {
             return Err(zip_err(
                 origin,

@@ -18,6 +18,9 @@ pub enum StoreError {
         /// The error.
         source: std::io::Error,
     },
+    /// A `.pt2` import error (it names the archive itself).
+    #[error(transparent)]
+    Import(#[from] trtfx_frontend_fx::ImportError),
     /// Anything else, with the file it concerns.
     #[error("{path}: {msg}")]
     Invalid {
@@ -136,27 +139,63 @@ pub(crate) fn weights_from_safetensors(
     Ok(weights)
 }
 
-/// Loads a program saved by [`save_program`] (or a `.pt2` archive).
+/// Reads a whole file after checking its size against `max` (so an oversized file is
+/// refused before it is read); `var` names the limit's environment variable.
+pub(crate) fn read_limited(path: &Path, max: u64, var: &str) -> Result<Vec<u8>, StoreError> {
+    let len = std::fs::metadata(path).map_err(|e| fs(path, e))?.len();
+    if len > max {
+        return Err(invalid(
+            path,
+            format!("file too large: {len} bytes, more than the limit of {max} ({var})"),
+        ));
+    }
+    std::fs::read(path).map_err(|e| fs(path, e))
+}
+
+/// A `.fxir` parse error as `LINE:COL: message`, followed by the source excerpt.
+pub(crate) fn parse_error(e: &trtfx_ir::ParseError) -> String {
+    let excerpt = e.rendered().split_once('\n').map_or("", |(_, rest)| rest);
+    format!("{}:{}: {}\n{excerpt}", e.line, e.column, e.message)
+}
+
+/// Loads a program saved by [`save_program`] (or a `.pt2` archive), with the limits of
+/// [`trtfx_ir::Limits::from_env`]. Every format is validated
+/// ([`trtfx_ir::validate_program`]): what this returns verifies structurally and stays within
+/// the limits.
 pub fn load_program(path: &Path) -> Result<Program, StoreError> {
+    let limits = trtfx_ir::Limits::from_env().map_err(|e| invalid(path, e))?;
+    load_program_with_limits(path, &limits)
+}
+
+/// [`load_program`] with explicit limits.
+pub fn load_program_with_limits(
+    path: &Path,
+    limits: &trtfx_ir::Limits,
+) -> Result<Program, StoreError> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("pt2") => {
-            trtfx_frontend_fx::import_pt2(path).map_err(|e| invalid(path, e.to_string()))
+            let ar = trtfx_frontend_fx::Pt2Archive::open_with_limits(path, limits.clone())?;
+            let opts = trtfx_frontend_fx::ImportOptions::standard();
+            Ok(trtfx_frontend_fx::import_archive(std::sync::Arc::new(ar), &opts)?.program)
         }
         Some("json") => {
-            let s = std::fs::read_to_string(path).map_err(|e| fs(path, e))?;
-            Program::from_json(&s).map_err(|e| invalid(path, e.to_string()))
+            let bytes = read_limited(path, limits.max_metadata_bytes, "TRTFX_MAX_METADATA_BYTES")?;
+            let s = String::from_utf8(bytes).map_err(|_| invalid(path, "not UTF-8 text"))?;
+            Program::from_json_with_limits(&s, limits).map_err(|e| invalid(path, e.to_string()))
         }
         _ => {
-            let text = std::fs::read(path).map_err(|e| fs(path, e))?;
+            let text = read_limited(path, limits.max_metadata_bytes, "TRTFX_MAX_METADATA_BYTES")?;
             let text = String::from_utf8(text).map_err(|_| invalid(path, "not UTF-8 text"))?;
             let side = weights_sidecar(path);
             let mut weights = indexmap::IndexMap::new();
             if side.exists() {
-                let bytes = std::fs::read(&side).map_err(|e| fs(&side, e))?;
+                let bytes = read_limited(&side, limits.max_total_bytes, "TRTFX_MAX_TOTAL_BYTES")?;
                 weights = weights_from_safetensors(&bytes, &side)?;
             }
-            trtfx_ir::text::parse_program_with_weights(&text, weights)
-                .map_err(|e| invalid(path, format!("\n{}", e.rendered())))
+            let p = trtfx_ir::text::parse_program_with_weights(&text, weights)
+                .map_err(|e| invalid(path, parse_error(&e)))?;
+            trtfx_ir::validate_program(&p, limits).map_err(|e| invalid(path, e))?;
+            Ok(p)
         }
     }
 }
