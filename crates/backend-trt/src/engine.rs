@@ -19,7 +19,7 @@ use trtfx_ir::{
 
 use crate::convert::{trt_dtype, ConvertCtx, ConvertError, ConverterRegistry, Slot};
 use crate::network::{NetworkBuilder, TensorId, Weights};
-use crate::settings::{BuildSettings, OptimizationProfile, Plan};
+use crate::settings::{BuildSettings, OptimizationProfile, SerializedEngine};
 use crate::RecordedNetwork;
 
 /// One node that cannot be converted, and why.
@@ -45,7 +45,7 @@ pub enum PlanOutcome {
     /// Built by TensorRT.
     Built {
         /// The serialized engine.
-        plan: Plan,
+        plan: SerializedEngine,
         /// Wall time of `buildSerializedNetwork` (replay included).
         build_time: Duration,
     },
@@ -72,7 +72,7 @@ pub struct Engine {
 
 impl Engine {
     /// The plan, when one was built.
-    pub fn plan(&self) -> Option<&Plan> {
+    pub fn plan(&self) -> Option<&SerializedEngine> {
         match &self.plan {
             PlanOutcome::Built { plan, .. } => Some(plan),
             PlanOutcome::Skipped { .. } => None,

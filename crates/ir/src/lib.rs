@@ -24,7 +24,7 @@ pub mod verify;
 pub use dim::{Atom, Dim, SymName};
 pub use dtype::{Category, DType};
 pub use graph::{
-    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, ValueData,
+    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, SegmentTag, ValueData,
     ValueId, F64,
 };
 pub use ops::{

@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_matches_goldens, fixtures};
 use trtfx::ir::{Op, Program};
-use trtfx::passes::partition::{outline, plan, AtenCapability, Backend, PartitionOptions};
+use trtfx::passes::partition::{outline, plan, AtenCapability, PartitionOptions, Placement};
 
 /// Partitions and outlines the main graph; checks the outlined program's shape.
 fn partition(program: &mut Program, min_block_size: usize, what: &str) {
@@ -20,7 +20,7 @@ fn partition(program: &mut Program, min_block_size: usize, what: &str) {
         .unwrap_or_else(|e| panic!("{what}: plan: {e}"));
     // Every TensorRT segment holds only nodes the capability accepts.
     let g = &program.graphs[main];
-    for s in pl.segments.iter().filter(|s| s.backend == Backend::Trt) {
+    for s in pl.segments.iter().filter(|s| s.placement == Placement::Backend) {
         for &n in &s.nodes {
             assert!(
                 matches!(&g.node(n).op, Op::Call { target } if target.starts_with("aten.")),
@@ -29,7 +29,7 @@ fn partition(program: &mut Program, min_block_size: usize, what: &str) {
             );
         }
     }
-    let created = outline(program, main, &pl).unwrap_or_else(|e| panic!("{what}: outline: {e}"));
+    let created = outline(program, main, &pl, "trt").unwrap_or_else(|e| panic!("{what}: outline: {e}"));
     assert_eq!(
         created.len(),
         pl.segments.len(),

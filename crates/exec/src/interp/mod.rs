@@ -484,15 +484,15 @@ pub struct Executor<'p> {
     weights: Mutex<HashMap<String, Tensor>>,
     custom: HashMap<String, CustomKernel>,
     /// Per graph, what a run needs beyond the graph (built on first use).
-    plans: Mutex<HashMap<GraphId, Arc<Plan>>>,
-    /// Results of weight-only layout nodes ([`Plan::fold`]), by graph and node position.
+    plans: Mutex<HashMap<GraphId, Arc<GraphSchedule>>>,
+    /// Results of weight-only layout nodes ([`GraphSchedule::fold`]), by graph and node position.
     folded: Mutex<HashMap<(GraphId, usize), Vec<Value>>>,
     /// Subgraphs run by another runtime (TensorRT segments of a compiled program).
     overrides: HashMap<GraphId, GraphRunner>,
 }
 
 /// What running a graph needs besides the graph, computed once per graph.
-struct Plan {
+struct GraphSchedule {
     /// Nodes in execution order.
     order: Vec<NodeId>,
     /// Per value index: position in `order` of its last reader (`usize::MAX`: never read), so
@@ -535,8 +535,8 @@ fn foldable_target(target: &str) -> bool {
     )
 }
 
-impl Plan {
-    fn new(g: &Graph, const_placeholders: &[bool]) -> Plan {
+impl GraphSchedule {
+    fn new(g: &Graph, const_placeholders: &[bool]) -> GraphSchedule {
         let order = g.node_ids();
         let mut last_use = vec![usize::MAX; g.value_capacity()];
         // Values that are the same on every run: weights and folded nodes' results.
@@ -579,7 +579,7 @@ impl Plan {
                 }
             }
         }
-        Plan {
+        GraphSchedule {
             order,
             last_use,
             fold,
@@ -871,7 +871,7 @@ impl<'p> Executor<'p> {
 
 impl Executor<'_> {
     /// The plan of graph `gid` (built on first use).
-    fn plan(&self, gid: GraphId, g: &Graph) -> Arc<Plan> {
+    fn plan(&self, gid: GraphId, g: &Graph) -> Arc<GraphSchedule> {
         if let Some(p) = self.plans.lock().ok().and_then(|m| m.get(&gid).cloned()) {
             return p;
         }
@@ -893,7 +893,7 @@ impl Executor<'_> {
         } else {
             Vec::new()
         };
-        let p = Arc::new(Plan::new(g, &consts));
+        let p = Arc::new(GraphSchedule::new(g, &consts));
         if let Ok(mut m) = self.plans.lock() {
             m.insert(gid, p.clone());
         }
