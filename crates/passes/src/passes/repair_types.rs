@@ -50,7 +50,7 @@ fn tag(g: &Graph, n: NodeId) -> Option<&SegmentTag> {
 }
 
 /// The inferred result types of node `n` when operands are seen with types `over`.
-fn infer_with(
+pub(crate) fn infer_with(
     g: &Graph,
     n: NodeId,
     ops: &trtfx_ir::OpRegistry,

@@ -369,8 +369,12 @@ impl TruncateLongDouble {
             }
         }
         let (v, l) = tr.graph(&mut p.graphs[new]);
-        cx.stat("values-retyped", v);
-        cx.stat("literals-truncated", l);
+        if v > 0 {
+            cx.stat("values-retyped", v);
+        }
+        if l > 0 {
+            cx.stat("literals-truncated", l);
+        }
         Ok(new)
     }
 
@@ -421,6 +425,7 @@ impl Pass for TruncateLongDouble {
 
     fn run(&mut self, p: &mut Program, cx: &mut PassCx) -> Result<PassOutcome, PassError> {
         let tr = Truncation::new(self.options.double, self.options.int64);
+        let ops = cx.ops_handle();
         let main = p.main;
         let g = &p.graphs[main];
         let seg: Vec<NodeId> = g.nodes().filter(|&n| in_backend_segment(g, n)).collect();
@@ -542,9 +547,30 @@ impl Pass for TruncateLongDouble {
                 g.set_args(n, args, kwargs);
             }
             let lit = tr.node_literals(g, n);
-            cx.stat("literals-truncated", lit);
-            for r in node.results.iter().copied() {
-                if let Some(t) = tr.ty(g.ty(r)) {
+            if lit > 0 {
+                cx.stat("literals-truncated", lit);
+            }
+            // The new types are what inference gives on the truncated operands and literals
+            // (segment nodes are visited in program order, so operands are already retyped):
+            // an op whose result dtype is fixed (argmax's i64 indices) keeps it, and the
+            // program stays consistent with inference. Without inference, the dtype map.
+            // Operands from outside the segments are seen truncated too: `repair-types` will
+            // cast them, so a mixed f64/f32 operation still computes in f32 inside.
+            let mut over = HashMap::new();
+            for v in g.node(n).inputs() {
+                if !in_seg.contains(&g.value(v).def) {
+                    if let Some(t) = tr.ty(g.ty(v)) {
+                        over.insert(v, t);
+                    }
+                }
+            }
+            let inferred = crate::passes::repair_types::infer_with(g, n, &ops, &over);
+            for (k, r) in node.results.iter().copied().enumerate() {
+                let new = match &inferred {
+                    Some(Ok(ts)) if ts.len() == node.results.len() => Some(ts[k].clone()),
+                    _ => tr.ty(g.ty(r)),
+                };
+                if let Some(t) = new.filter(|t| t != g.ty(r)) {
                     original.insert(r, g.ty(r).clone());
                     g.set_ty(r, t);
                     cx.stat("values-retyped", 1);
