@@ -578,6 +578,52 @@ impl Pass for TruncateLongDouble {
             }
         }
 
+        // Calls of subgraphs outside the segments that read a retyped value: the verifier
+        // checks their operand types against the subgraph's placeholders (structure, not
+        // inference), so they are cast back here rather than by `repair-types`.
+        let calls: Vec<(NodeId, GraphId)> = {
+            let g = &p.graphs[main];
+            g.nodes()
+                .filter(|n| !in_seg.contains(n))
+                .filter_map(|n| match g.node(n).op {
+                    Op::CallGraph { graph } => Some((n, graph)),
+                    _ => None,
+                })
+                .collect()
+        };
+        for (c, sub) in calls {
+            let expected: Vec<Type> = {
+                let sg = &p.graphs[sub];
+                sg.placeholders()
+                    .iter()
+                    .map(|&n| sg.ty(sg.node(n).results[0]).clone())
+                    .collect()
+            };
+            let g = &mut p.graphs[main];
+            let args = g.node(c).args.clone();
+            for (a, want) in args.iter().zip(&expected) {
+                let Some(v) = a.as_value() else { continue };
+                if g.ty(v) == want || !original.contains_key(&v) {
+                    continue;
+                }
+                let Type::Tensor(t) = want else { continue };
+                let name = fresh(&mut names, &format!("{}_{}", g.value(v).name, suffix(t.dtype)));
+                let cast = g.insert_before(
+                    c,
+                    NodeBuilder::call(TO_COPY)
+                        .args(vec![Arg::Value(v)])
+                        .kwarg("dtype", Arg::DType(t.dtype))
+                        .result(name, want.clone()),
+                );
+                let mut meta = g.node(cast).meta.clone();
+                meta.segment = g.node(c).meta.segment.clone();
+                g.set_node_meta(cast, meta);
+                let r = g.node(cast).results[0];
+                rewire(g, c, v, r);
+                cx.stat("calls-restored", 1);
+            }
+        }
+
         // 4. Outputs: a program output computed in a segment is cast back before the output.
         let g = &mut p.graphs[main];
         if let Some(out) = g.output_node() {
