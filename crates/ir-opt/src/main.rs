@@ -181,9 +181,9 @@ enum Cmd {
     Compile {
         /// `.pt2`, `.fxir` or `.json` program.
         model: PathBuf,
-        /// The artifact to write.
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The artifact to write (required unless `--dump-pipeline`).
+        #[arg(short, long, required_unless_present = "dump_pipeline")]
+        output: Option<PathBuf>,
         /// TensorRT segments with fewer compute nodes fall back to the executor.
         #[arg(long, default_value_t = trtfx::CompileSettings::default().min_block_size)]
         min_block_size: usize,
@@ -474,6 +474,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     model.display()
                 );
             }
+            let Some(output) = output else {
+                bail!("compile needs -o OUT.trtfx");
+            };
             let p = load(&model)?;
             let start = std::time::Instant::now();
             let compiled =

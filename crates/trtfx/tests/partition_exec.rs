@@ -89,7 +89,8 @@ fixture_tests!(
     ops
 );
 
-/// With the TensorRT converter registry as capability (`partition{backend=trt}`), the pass
+/// With the TensorRT converter registry as capability (`partition{backend=trt}`, then
+/// `outline-segments`), the pass
 /// checks `higher_order.cond` against its branch graphs: the cond fixture, whose branches are
 /// convertible, becomes one TensorRT segment holding the cond, and still computes PyTorch's
 /// outputs.
@@ -101,7 +102,7 @@ fn cond_joins_a_trt_segment_through_the_partition_pass() {
         let mut program = trtfx::frontend::import_pt2(dir.join(file)).expect("imports");
         let reg = trtfx::pass_registry();
         let mut pm =
-            trtfx::passes::PassManager::parse(&reg, "partition{backend=trt,min-block-size=1}")
+            trtfx::passes::PassManager::parse(&reg, "partition{backend=trt,min-block-size=1},outline-segments")
                 .expect("pipeline parses");
         pm.run(&mut program).expect("partitions");
         let segments: Vec<&str> = program
