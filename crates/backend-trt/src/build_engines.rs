@@ -207,8 +207,13 @@ impl Pass for BuildEngines {
                 continue;
             }
             let graph = p.graphs[gid].name.clone();
-            let result =
-                convert_segment(p, gid, &self.converters, self.options.build_plans, &settings);
+            let result = convert_segment(
+                p,
+                gid,
+                &self.converters,
+                self.options.build_plans,
+                &settings,
+            );
             match &result {
                 Ok(t) => {
                     ok += 1;

@@ -594,7 +594,10 @@ impl TrtNetworkBuilder {
     }
 
     /// Builds the serialized plan (`buildSerializedNetwork`) with `settings`.
-    pub fn build_serialized_plan(&mut self, settings: &BuildSettings) -> Result<SerializedEngine, TrtError> {
+    pub fn build_serialized_plan(
+        &mut self,
+        settings: &BuildSettings,
+    ) -> Result<SerializedEngine, TrtError> {
         let build_err = |call: &str, e: &dyn std::fmt::Display| TrtError::Build {
             call: call.into(),
             message: {

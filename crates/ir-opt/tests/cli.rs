@@ -558,7 +558,11 @@ fn compile_equals_opt_compile_pipeline() {
     let a = dir.join("a.trtfx");
     let b = dir.join("b.trtfx");
     let model = fixture("intmath.pt2");
-    let flags = [&"--truncate-double" as &dyn AsRef<std::ffi::OsStr>, &"--int64", &"int32"];
+    let flags = [
+        &"--truncate-double" as &dyn AsRef<std::ffi::OsStr>,
+        &"--int64",
+        &"int32",
+    ];
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"compile", &model, &"--dump-pipeline"];
     args.extend(flags);
     let o = ir_opt(&args);
@@ -592,8 +596,14 @@ fn compile_equals_opt_compile_pipeline() {
             "no dump after {step}:\n{dumps}"
         );
     }
-    assert!(dumps.contains("aten._to_copy.default"), "no cast in the dumps");
+    assert!(
+        dumps.contains("aten._to_copy.default"),
+        "no cast in the dumps"
+    );
     let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    assert!(x == y, "ir-opt compile and ir-opt opt -o wrote different artifacts");
+    assert!(
+        x == y,
+        "ir-opt compile and ir-opt opt -o wrote different artifacts"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -24,8 +24,8 @@ pub mod verify;
 pub use dim::{Atom, Dim, SymName};
 pub use dtype::{Category, DType};
 pub use graph::{
-    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, SegmentTag, ValueData,
-    ValueId, F64,
+    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, SegmentTag,
+    ValueData, ValueId, F64,
 };
 pub use ops::{
     BaseType, InferArgs, InferFn, OpDef, OpProps, OpRegistry, Schema, SchemaArg, SchemaType,

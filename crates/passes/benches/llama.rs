@@ -21,7 +21,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trtfx_ir::{Graph, NodeId, Op};
-use trtfx_passes::partition::{outline, plan, Capability, PartitionOptions, Placement, SegmentPlan};
+use trtfx_passes::partition::{
+    outline, plan, Capability, PartitionOptions, Placement, SegmentPlan,
+};
 
 const UNSUPPORTED: [&str; 2] = ["aten.rsqrt.default", "aten.embedding.default"];
 

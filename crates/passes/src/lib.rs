@@ -29,8 +29,8 @@ pub use analysis::{Analysis, AnalysisCache, OpHistogram};
 pub use instrument::{Instrumentation, IrPrinter, PassRun, PrintConfig, Sink, Statistics, Timing};
 pub use manager::{PassManager, PassManagerOptions, RunError};
 pub use options::{
-    NoOptions, OptionError, OptionHelp, OptionMap, OptionReader, OptionSet, OptionType, OptionValue,
-    PassOptions,
+    NoOptions, OptionError, OptionHelp, OptionMap, OptionReader, OptionSet, OptionType,
+    OptionValue, PassOptions,
 };
 pub use pass::{GraphScope, Pass, PassCx, PassError, PassOutcome, Preserved, Products};
 pub use pipeline::{Pipeline, PipelineError, PipelineItem};

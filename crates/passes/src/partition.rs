@@ -974,8 +974,10 @@ pub fn outline(
     };
     // Segment nodes were taken out above, so what is left is the rest, the late nodes and the
     // output node.
-    let (late, rest): (Vec<NodeId>, Vec<NodeId>) =
-        g.nodes().filter(|&n| n != out_node).partition(|&n| is_late(n));
+    let (late, rest): (Vec<NodeId>, Vec<NodeId>) = g
+        .nodes()
+        .filter(|&n| n != out_node)
+        .partition(|&n| is_late(n));
     for n in rest {
         move_node(&mut g, n, &mut main, &mut copy, MAIN, |c, v| lookup(c, v));
     }

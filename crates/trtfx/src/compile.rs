@@ -240,7 +240,8 @@ pub fn compile(
         })?;
     let mut pm = PassManager::new(pipeline).with_ops(Arc::new(aten::standard_registry()));
     let mut p = program.clone();
-    pm.run(&mut p).map_err(|e: RunError| CompileError::Pass(e.to_string()))?;
+    pm.run(&mut p)
+        .map_err(|e: RunError| CompileError::Pass(e.to_string()))?;
     CompiledProgram::from_pipeline(p, pm.products())
 }
 
@@ -278,9 +279,7 @@ impl CompiledProgram {
                         out.backend = SegmentBackend::Trt;
                         out.trt = Some(t.clone());
                     }
-                    Some(Err(message)) => {
-                        out.note = Some(format!("conversion failed: {message}"))
-                    }
+                    Some(Err(message)) => out.note = Some(format!("conversion failed: {message}")),
                     None => out.note = Some("no engine was built (no `build-engines` step)".into()),
                 }
             }

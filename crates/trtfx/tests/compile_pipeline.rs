@@ -32,7 +32,11 @@ fn has_f64(g: &Graph) -> bool {
 }
 
 fn graph<'a>(c: &'a CompiledProgram, name: &str) -> &'a Graph {
-    c.program.graphs.values().find(|g| g.name == name).expect("segment graph")
+    c.program
+        .graphs
+        .values()
+        .find(|g| g.name == name)
+        .expect("segment graph")
 }
 
 /// Runs `settings.pipeline_text()` by hand, the IR printed after every pass into a buffer,
@@ -63,17 +67,30 @@ fn off_exact(dialect: &str) {
     for s in &c.segments {
         let g = graph(&c, &s.graph);
         if s.backend == SegmentBackend::Trt {
-            assert!(!has_f64(g), "{dialect}: TensorRT segment @{} has f64", s.graph);
+            assert!(
+                !has_f64(g),
+                "{dialect}: TensorRT segment @{} has f64",
+                s.graph
+            );
         } else {
             fallback_f64 |= has_f64(g);
         }
     }
-    assert!(fallback_f64, "{dialect}: the f64 computation should be on the executor");
+    assert!(
+        fallback_f64,
+        "{dialect}: the f64 computation should be on the executor"
+    );
     let io = trtfx::io::read_io(&fixtures().join("intmath.io.safetensors")).expect("io");
     // Exact: the compiled program computes what the program computes on the executor.
     let want = common::run(&p, &io.inputs).expect("runs");
     let got = c.run(&io.inputs).expect("compiled runs").outputs;
-    common::assert_outputs_close(&format!("intmath {dialect}, no truncation"), &got, &want, 0.0, 0.0);
+    common::assert_outputs_close(
+        &format!("intmath {dialect}, no truncation"),
+        &got,
+        &want,
+        0.0,
+        0.0,
+    );
 }
 
 #[test]
@@ -94,13 +111,23 @@ fn on_casts_visible(dialect: &str) {
     };
     let (c, dumps) = run_pipeline(&p, &settings);
     let io = trtfx::io::read_io(&fixtures().join("intmath.io.safetensors")).expect("io");
-    common::assert_compiled_matches(&c, &io, &format!("intmath {dialect}, truncated"), 1e-4, 1e-5);
+    common::assert_compiled_matches(
+        &c,
+        &io,
+        &format!("intmath {dialect}, truncated"),
+        1e-4,
+        1e-5,
+    );
     // Every cast the pipeline added (a `_to_copy` whose result is new) is in a dump after
     // truncate-long-double or repair-types, with its types.
     let old: std::collections::HashSet<String> = p
         .graphs
         .values()
-        .flat_map(|g| g.value_ids().map(|v| g.value(v).name.clone()).collect::<Vec<_>>())
+        .flat_map(|g| {
+            g.value_ids()
+                .map(|v| g.value(v).name.clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let steps: String = dumps
         .split("// -----// IR Dump After ")
@@ -120,13 +147,24 @@ fn on_casts_visible(dialect: &str) {
             }
             casts += 1;
             let line = format!("%{name}: {} = aten._to_copy.default(", g.ty(r));
-            assert!(steps.contains(&line), "{dialect}: cast `{line}` is not in the dumps");
+            assert!(
+                steps.contains(&line),
+                "{dialect}: cast `{line}` is not in the dumps"
+            );
         }
     }
     assert!(casts > 0, "{dialect}: truncation inserted no boundary cast");
     // And f64 never enters a TensorRT segment.
-    for s in c.segments.iter().filter(|s| s.backend == SegmentBackend::Trt) {
-        assert!(!has_f64(graph(&c, &s.graph)), "{dialect}: @{} has f64", s.graph);
+    for s in c
+        .segments
+        .iter()
+        .filter(|s| s.backend == SegmentBackend::Trt)
+    {
+        assert!(
+            !has_f64(graph(&c, &s.graph)),
+            "{dialect}: @{} has f64",
+            s.graph
+        );
     }
 }
 
@@ -184,13 +222,20 @@ fn compile_and_pipeline_text_give_identical_artifacts() {
     );
 }
 
+/// Passes that ran with whether they changed the program, and passes that were verified.
+type Log = (Vec<(String, bool)>, Vec<String>);
+
 /// Records which passes ran, which changed the program and which were verified.
 #[derive(Default)]
-struct Seen(Arc<Mutex<(Vec<(String, bool)>, Vec<String>)>>);
+struct Seen(Arc<Mutex<Log>>);
 
 impl Instrumentation for Seen {
     fn after_pass(&mut self, pass: &PassRun<'_>, _p: &Program, outcome: &PassOutcome) {
-        self.0.lock().unwrap().0.push((pass.name.to_string(), outcome.changed));
+        self.0
+            .lock()
+            .unwrap()
+            .0
+            .push((pass.name.to_string(), outcome.changed));
     }
     fn verified(&mut self, pass: &PassRun<'_>, _elapsed: std::time::Duration) {
         self.0.lock().unwrap().1.push(pass.name.to_string());
@@ -216,11 +261,25 @@ fn verifier_runs_after_every_changing_pass_of_compile() {
     pm.run(&mut q).expect("runs with type verification");
     let (ran, verified) = log.lock().unwrap().clone();
     let names: Vec<&str> = ran.iter().map(|(n, _)| n.as_str()).collect();
-    for step in ["partition", "truncate-long-double", "repair-types", "outline-segments", "build-engines"] {
+    for step in [
+        "partition",
+        "truncate-long-double",
+        "repair-types",
+        "outline-segments",
+        "build-engines",
+    ] {
         assert!(names.contains(&step), "{step} did not run: {names:?}");
     }
-    let changed: Vec<&str> = ran.iter().filter(|(_, c)| *c).map(|(n, _)| n.as_str()).collect();
-    assert_eq!(changed.len(), verified.len(), "ran {ran:?}, verified {verified:?}");
+    let changed: Vec<&str> = ran
+        .iter()
+        .filter(|(_, c)| *c)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        changed.len(),
+        verified.len(),
+        "ran {ran:?}, verified {verified:?}"
+    );
     for (c, v) in changed.iter().zip(&verified) {
         assert_eq!(c, v);
     }

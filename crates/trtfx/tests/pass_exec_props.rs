@@ -318,7 +318,10 @@ fn has_huge_literal(p: &Program) -> bool {
     p.graphs.values().any(|g| {
         g.nodes().any(|n| {
             let d = g.node(n);
-            d.args.iter().chain(d.kwargs.iter().map(|(_, a)| a)).any(huge)
+            d.args
+                .iter()
+                .chain(d.kwargs.iter().map(|(_, a)| a))
+                .any(huge)
         })
     })
 }

@@ -99,7 +99,10 @@ impl Capability for NoInt64<'_> {
 
 impl PartitionPass {
     /// The pass for declared options; the backend is looked up in `registry`.
-    pub fn new(options: PartitionPassOptions, registry: &PassRegistry) -> Result<Self, OptionError> {
+    pub fn new(
+        options: PartitionPassOptions,
+        registry: &PassRegistry,
+    ) -> Result<Self, OptionError> {
         let backend = if options.backend.is_empty() {
             registry.default_backend().unwrap_or_default().to_string()
         } else {
@@ -112,7 +115,11 @@ impl PartitionPass {
                 option: "backend".into(),
                 message: format!(
                     "pass `partition` has no backend `{backend}` registered (this registry has {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
                 offset: None,
             });
@@ -180,7 +187,8 @@ impl Pass for PartitionPass {
         let g = &p.graphs[main];
         // Already outlined: the main graph only calls segments.
         if g.nodes().all(|n| !matches!(g.node(n).op, Op::Call { .. }))
-            && g.nodes().any(|n| matches!(g.node(n).op, Op::CallGraph { .. }))
+            && g.nodes()
+                .any(|n| matches!(g.node(n).op, Op::CallGraph { .. }))
         {
             return Ok(PassOutcome::unchanged());
         }

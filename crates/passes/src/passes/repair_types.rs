@@ -138,8 +138,16 @@ impl Pass for RepairTypes {
                     format!(
                         "stored result types ({}) differ from inferred types ({}) and no cast \
                          of a segment-boundary operand reconciles them",
-                        stored.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
-                        inferred.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+                        stored
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        inferred
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     ),
                     g,
                     n,

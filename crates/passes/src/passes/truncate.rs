@@ -175,7 +175,9 @@ impl Truncation {
         let out: Vec<u8> = match (w.dtype, to) {
             (DType::F64, DType::F32) => bytes
                 .chunks_exact(8)
-                .flat_map(|c| (f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).to_le_bytes())
+                .flat_map(|c| {
+                    (f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).to_le_bytes()
+                })
                 .collect(),
             (DType::I64, DType::I32) => {
                 let mut out = Vec::with_capacity(bytes.len() / 2);
@@ -505,7 +507,10 @@ impl Pass for TruncateLongDouble {
                 let c = match input_casts.get(&v) {
                     Some(&c) => c,
                     None => {
-                        let name = fresh(&mut names, &format!("{}_{}", g.value(v).name, suffix(dtype)));
+                        let name = fresh(
+                            &mut names,
+                            &format!("{}_{}", g.value(v).name, suffix(dtype)),
+                        );
                         let b = NodeBuilder::call(TO_COPY)
                             .args(vec![Arg::Value(v)])
                             .kwarg("dtype", Arg::DType(dtype))
@@ -607,7 +612,10 @@ impl Pass for TruncateLongDouble {
                     continue;
                 }
                 let Type::Tensor(t) = want else { continue };
-                let name = fresh(&mut names, &format!("{}_{}", g.value(v).name, suffix(t.dtype)));
+                let name = fresh(
+                    &mut names,
+                    &format!("{}_{}", g.value(v).name, suffix(t.dtype)),
+                );
                 let cast = g.insert_before(
                     c,
                     NodeBuilder::call(TO_COPY)
@@ -646,7 +654,10 @@ impl Pass for TruncateLongDouble {
                         out,
                     ));
                 };
-                let name = fresh(&mut names, &format!("{}_{}", g.value(v).name, suffix(t.dtype)));
+                let name = fresh(
+                    &mut names,
+                    &format!("{}_{}", g.value(v).name, suffix(t.dtype)),
+                );
                 let c = g.insert_before(
                     out,
                     NodeBuilder::call(TO_COPY)
@@ -665,7 +676,10 @@ impl Pass for TruncateLongDouble {
 
         let changed = p.weights.len() != weights_before
             || p.graphs.len() != epoch_before.len()
-            || p.graphs.values().zip(&epoch_before).any(|(g, &e)| g.epoch() != e);
+            || p.graphs
+                .values()
+                .zip(&epoch_before)
+                .any(|(g, &e)| g.epoch() != e);
         if changed {
             cx.defer_type_check("truncate-long-double left segment boundaries to repair-types");
         }
