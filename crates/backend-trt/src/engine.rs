@@ -21,7 +21,7 @@ use crate::convert::{
     trt_dtype, ConvertCtx, ConvertError, ConverterRegistry, Expansion, Prepared, Slot,
 };
 use crate::network::{NetworkBuilder, TensorId, Weights};
-use crate::settings::{BuildSettings, OptimizationProfile, Plan};
+use crate::settings::{BuildSettings, OptimizationProfile, SerializedEngine};
 use crate::RecordedNetwork;
 
 /// One node that cannot be converted, and why.
@@ -47,7 +47,7 @@ pub enum PlanOutcome {
     /// Built by TensorRT.
     Built {
         /// The serialized engine.
-        plan: Plan,
+        plan: SerializedEngine,
         /// Wall time of `buildSerializedNetwork` (replay included).
         build_time: Duration,
     },
@@ -74,7 +74,7 @@ pub struct Engine {
 
 impl Engine {
     /// The plan, when one was built.
-    pub fn plan(&self) -> Option<&Plan> {
+    pub fn plan(&self) -> Option<&SerializedEngine> {
         match &self.plan {
             PlanOutcome::Built { plan, .. } => Some(plan),
             PlanOutcome::Skipped { .. } => None,

@@ -5,7 +5,7 @@
 //! Converters emit into a [`RecordedNetwork`]; the recording is printed for snapshots, executed
 //! by the layer emulator, or replayed into the real TensorRT(-RTX) builder (cargo feature
 //! `tensorrt`, library loaded at run time; see [`tensorrt`](crate#the-tensorrt-feature)) to get a
-//! serialized [`Plan`].
+//! serialized [`SerializedEngine`].
 //!
 //! # The `tensorrt` feature
 //!
@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod build_engines;
 pub mod emulator;
 pub mod network;
 pub mod recorded;
@@ -26,6 +27,6 @@ pub mod tensorrt;
 
 pub use network::{NetworkBuilder, NetworkError, TensorDesc, TensorId, TrtDataType, Weights};
 pub use recorded::RecordedNetwork;
-pub use settings::{BuildSettings, ComputeCapability, OptimizationProfile, Plan};
+pub use settings::{BuildSettings, ComputeCapability, OptimizationProfile, SerializedEngine};
 pub mod convert;
 pub mod engine;

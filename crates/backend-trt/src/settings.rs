@@ -196,7 +196,7 @@ impl Default for BuildSettings {
 /// Engines are kept as bytes, never as live runtime objects, so a compiled program can always
 /// be saved.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
+pub struct SerializedEngine {
     /// `IHostMemory` contents from `buildSerializedNetwork`.
     pub bytes: Vec<u8>,
     /// The settings used for the build.
@@ -205,9 +205,9 @@ pub struct Plan {
     pub trt_version: String,
 }
 
-impl fmt::Debug for Plan {
+impl fmt::Debug for SerializedEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Plan")
+        f.debug_struct("SerializedEngine")
             .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
             .field("settings", &self.settings)
             .field("trt_version", &self.trt_version)

@@ -4,7 +4,7 @@
 //! `getInferLibVersion()` is checked against the header version the binding was compiled for
 //! before any other call. [`TrtNetworkBuilder`] implements [`NetworkBuilder`] over a TensorRT
 //! `INetworkDefinition`, and [`build_plan`] replays a [`RecordedNetwork`] into it and returns
-//! the serialized [`Plan`].
+//! the serialized [`SerializedEngine`].
 //!
 //! ```no_run
 //! use trtfx_backend_trt::tensorrt::{build_plan, TrtLibrary};
@@ -40,7 +40,7 @@ use trtx::{Axes, Builder, Logger, NetworkDefinition, OwnedConvWeights, OwnedWeig
 
 use crate::network::*;
 use crate::recorded::RecordedNetwork;
-use crate::settings::{BuildSettings, ComputeCapability, OptimizationProfile, Plan};
+use crate::settings::{BuildSettings, ComputeCapability, OptimizationProfile, SerializedEngine};
 
 /// Environment variable naming the TensorRT library file to load.
 pub const LIB_ENV: &str = "TRTFX_TENSORRT_LIB";
@@ -594,7 +594,10 @@ impl TrtNetworkBuilder {
     }
 
     /// Builds the serialized plan (`buildSerializedNetwork`) with `settings`.
-    pub fn build_serialized_plan(&mut self, settings: &BuildSettings) -> Result<Plan, TrtError> {
+    pub fn build_serialized_plan(
+        &mut self,
+        settings: &BuildSettings,
+    ) -> Result<SerializedEngine, TrtError> {
         let build_err = |call: &str, e: &dyn std::fmt::Display| TrtError::Build {
             call: call.into(),
             message: {
@@ -683,7 +686,7 @@ impl TrtNetworkBuilder {
             return Err(build_err("buildSerializedNetwork", &"empty plan"));
         }
         log_build_time(start);
-        Ok(Plan {
+        Ok(SerializedEngine {
             bytes,
             settings: settings.clone(),
             trt_version: self.library.version.to_string(),
@@ -1563,7 +1566,7 @@ pub fn build_plan(
     library: &'static TrtLibrary,
     recording: &RecordedNetwork,
     settings: &BuildSettings,
-) -> Result<Plan, TrtError> {
+) -> Result<SerializedEngine, TrtError> {
     let mut b = TrtNetworkBuilder::from_recording(library, recording)?;
     b.build_serialized_plan(settings)
 }

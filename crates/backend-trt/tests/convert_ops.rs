@@ -1207,7 +1207,7 @@ fn hop() {
 /// cannot see the branches, leaves the `cond` to the fallback instead.
 #[test]
 fn partition_capability_accepts_cond() {
-    use trtfx_passes::partition::{outline, plan, Backend, PartitionOptions};
+    use trtfx_passes::partition::{outline, plan, PartitionOptions, Placement};
     let reg = ConverterRegistry::standard();
     let c = &hop_cases()[0];
     let mut p = program(c);
@@ -1220,7 +1220,7 @@ fn partition_capability_accepts_cond() {
     let pl = plan(p.main_graph(), &reg.capability(&p), &opts).unwrap();
     assert!(pl.reasons.is_empty(), "{:?}", pl.reasons);
     assert_eq!(pl.segments.len(), 1);
-    assert_eq!(pl.segments[0].backend, Backend::Trt);
+    assert_eq!(pl.segments[0].placement, Placement::Backend);
     let ins: Vec<Tensor> = c
         .inputs
         .iter()
@@ -1231,7 +1231,7 @@ fn partition_capability_accepts_cond() {
         .run(&ins.iter().cloned().map(Value::Tensor).collect::<Vec<_>>())
         .unwrap();
     let main = p.main;
-    let gids = outline(&mut p, main, &pl).unwrap();
+    let gids = outline(&mut p, main, &pl, "trt").unwrap();
     let net = convert_graph(&p, gids[0], &reg).unwrap();
     let named: Vec<(&str, Tensor)> = c.inputs.iter().map(|(n, _)| *n).zip(ins).collect();
     let got = emulate(&net, &named).unwrap();

@@ -7,7 +7,10 @@
 //! ir-opt run     INPUT(.pt2|.fxir|.json|.trtfx) --inputs IO.safetensors [--expect IO.safetensors] [--rtol R --atol A]
 //! ir-opt params  INPUT
 //! ir-opt engine  MODEL -o OUT.plan [--print-network]
-//! ir-opt compile MODEL -o OUT.trtfx [--min-block-size N] [--fallback-ops a,b] [--require-full-compilation] [--report]
+//! ir-opt compile MODEL -o OUT.trtfx [--min-block-size N] [--fallback-ops a,b] [--require-full-compilation]
+//!                [--truncate-double] [--int64 native|int32|fallback] [--dump-pipeline] [--report]
+//! ir-opt opt     MODEL --passes 'compile{...}' -o OUT.trtfx    # the same artifact
+//! ir-opt passes                                                # passes, pipelines, backends
 //! ir-opt inspect OUT.trtfx
 //! ir-opt ops     [--format md|json] [--filter TEXT]
 //! ```
@@ -41,6 +44,27 @@ enum Emit {
     Json,
     /// Graphviz of the main graph (segments coloured).
     Dot,
+}
+
+/// `--int64`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Int64Arg {
+    /// i64 stays i64.
+    Native,
+    /// i64 becomes i32 inside TensorRT segments.
+    Int32,
+    /// Nodes with i64 values stay on the executor.
+    Fallback,
+}
+
+impl From<Int64Arg> for trtfx::Int64Policy {
+    fn from(a: Int64Arg) -> Self {
+        match a {
+            Int64Arg::Native => trtfx::Int64Policy::Native,
+            Int64Arg::Int32 => trtfx::Int64Policy::Int32,
+            Int64Arg::Fallback => trtfx::Int64Policy::Fallback,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -101,10 +125,14 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value = "fxir")]
         emit: Emit,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output). A `.trtfx` file gets the compiled artifact
+        /// of a `compile{...}` pipeline (the program and the pipeline's partition report and
+        /// built engines), byte-identical to what `ir-opt compile` writes for the same options.
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// List the registered passes, named pipelines and backends with their options.
+    Passes,
     /// Verify, re-infer every type and compare with the types PyTorch recorded.
     Check {
         /// The archive.
@@ -154,9 +182,9 @@ enum Cmd {
     Compile {
         /// `.pt2`, `.fxir` or `.json` program.
         model: PathBuf,
-        /// The artifact to write.
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The artifact to write (required unless `--dump-pipeline`).
+        #[arg(short, long, required_unless_present = "dump_pipeline")]
+        output: Option<PathBuf>,
         /// TensorRT segments with fewer compute nodes fall back to the executor.
         #[arg(long, default_value_t = trtfx::CompileSettings::default().min_block_size)]
         min_block_size: usize,
@@ -170,6 +198,13 @@ enum Cmd {
         /// their boundaries keep f64 everywhere else).
         #[arg(long)]
         truncate_double: bool,
+        /// i64 inside TensorRT segments: native (only converters that take i64), int32
+        /// (truncated; compile-time values outside int32 are an error) or fallback.
+        #[arg(long, value_enum, default_value = "native")]
+        int64: Int64Arg,
+        /// Print the pipeline `compile` runs (what `ir-opt opt --passes` takes) and exit.
+        #[arg(long)]
+        dump_pipeline: bool,
         /// Print the compile report (segments, operators, unsupported nodes, plans).
         #[arg(long)]
         report: bool,
@@ -313,8 +348,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprint!("{}", pm.statistics().report());
             }
             result.map_err(|e| anyhow!("{e}"))?;
-            emit(&p, how, output.as_deref())?;
+            match output.as_deref() {
+                Some(out) if is_artifact(out) => {
+                    let compiled = trtfx::CompiledProgram::from_pipeline(p, pm.products())
+                        .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+                    compiled.save(out)?;
+                    eprintln!(
+                        "wrote {} ({} segment(s), {} on TensorRT)",
+                        out.display(),
+                        compiled.segments.len(),
+                        compiled.trt_segments().count()
+                    );
+                }
+                out => emit(&p, how, out)?,
+            }
         }
+        Cmd::Passes => print!("{}", trtfx::pass_registry().help()),
         Cmd::Check { model } => {
             let p = load(&model)?;
             if let Err(diags) = trtfx::ir::verify_program(&p, Some(aten::registry())) {
@@ -429,22 +478,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             fallback_ops,
             require_full_compilation,
             truncate_double,
+            int64,
+            dump_pipeline,
             report,
         } => {
+            let settings = trtfx::CompileSettings {
+                min_block_size,
+                fallback_ops,
+                require_full_compilation,
+                truncate_double,
+                int64: int64.into(),
+                ..Default::default()
+            };
+            if dump_pipeline {
+                println!("{}", settings.pipeline_text());
+                return Ok(ExitCode::SUCCESS);
+            }
             if is_artifact(&model) {
                 bail!(
                     "{} is already compiled; give the program (.pt2, .fxir or .json)",
                     model.display()
                 );
             }
-            let p = load(&model)?;
-            let settings = trtfx::CompileSettings {
-                min_block_size,
-                fallback_ops,
-                require_full_compilation,
-                truncate_double,
-                ..Default::default()
+            let Some(output) = output else {
+                bail!("compile needs -o OUT.trtfx");
             };
+            let p = load(&model)?;
             let start = std::time::Instant::now();
             let compiled =
                 trtfx::compile(&p, &settings).map_err(|e| anyhow!("{}: {e}", model.display()))?;

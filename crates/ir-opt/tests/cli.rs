@@ -548,3 +548,62 @@ fn opt_expensive_checks_gives_the_same_result() {
     assert_eq!(text(&plain.stdout), text(&checked.stdout));
     assert!(text(&checked.stdout).contains("graph @main"));
 }
+
+/// `ir-opt compile` is the `compile{...}` pipeline plus writing the artifact: `--dump-pipeline`
+/// prints the pipeline, and `ir-opt opt --passes <that pipeline> -o X.trtfx` writes a
+/// byte-identical artifact; `--print-ir-after-all` shows every step, boundary casts included.
+#[test]
+fn compile_equals_opt_compile_pipeline() {
+    let dir = scratch("compile-pipeline");
+    let a = dir.join("a.trtfx");
+    let b = dir.join("b.trtfx");
+    let model = fixture("intmath.pt2");
+    let flags = [
+        &"--truncate-double" as &dyn AsRef<std::ffi::OsStr>,
+        &"--int64",
+        &"int32",
+    ];
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"compile", &model, &"--dump-pipeline"];
+    args.extend(flags);
+    let o = ir_opt(&args);
+    assert!(o.status.success(), "{}", describe(&o));
+    let pipeline = text(&o.stdout).trim().to_string();
+    assert_eq!(pipeline, "compile{truncate-double=true,int64=int32}");
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"compile", &model, &"-o", &a];
+    args.extend(flags);
+    let o = ir_opt(&args);
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = ir_opt(&[
+        &"opt",
+        &model,
+        &"--passes",
+        &pipeline,
+        &"--print-ir-after-all",
+        &"-o",
+        &b,
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let dumps = text(&o.stderr);
+    for step in [
+        "partition",
+        "truncate-long-double",
+        "repair-types",
+        "outline-segments",
+        "build-engines",
+    ] {
+        assert!(
+            dumps.contains(&format!("IR Dump After {step}")),
+            "no dump after {step}:\n{dumps}"
+        );
+    }
+    assert!(
+        dumps.contains("aten._to_copy.default"),
+        "no cast in the dumps"
+    );
+    let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(
+        x == y,
+        "ir-opt compile and ir-opt opt -o wrote different artifacts"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -250,6 +250,20 @@ impl Arg {
 pub struct NodeMeta {
     /// The result types came from the export (not from inference): set for opaque custom ops.
     pub recorded_types: bool,
+    /// The segment the `partition` pass assigned the node to, until `outline-segments` turns
+    /// segments into subgraphs. Printed as `{segment = 0, backend = "trt"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentTag>,
+}
+
+/// A node's segment assignment: the segment's position in execution order and the backend it
+/// runs on (a backend id such as `trt`, or `fallback` for the executor).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegmentTag {
+    /// Position of the segment in execution order.
+    pub index: u32,
+    /// Backend id (`fallback` for the executor).
+    pub backend: String,
 }
 
 /// A node: opcode, arguments and result values.

@@ -25,8 +25,8 @@ pub mod verify;
 pub use dim::{Atom, Dim, SymName};
 pub use dtype::{Category, DType};
 pub use graph::{
-    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, ValueData,
-    ValueId, F64,
+    Arg, Graph, GraphError, GraphId, NodeBuilder, NodeData, NodeId, NodeMeta, Op, SegmentTag,
+    ValueData, ValueId, F64,
 };
 pub use limits::{validate_program, Limits};
 pub use ops::{

@@ -21,7 +21,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trtfx_ir::{Graph, NodeId, Op};
-use trtfx_passes::partition::{outline, plan, Backend, Capability, PartitionOptions, Plan};
+use trtfx_passes::partition::{
+    outline, plan, Capability, PartitionOptions, Placement, SegmentPlan,
+};
 
 const UNSUPPORTED: [&str; 2] = ["aten.rsqrt.default", "aten.embedding.default"];
 
@@ -87,7 +89,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Checks a plan against the graph; returns a description of the first problem.
-fn check_plan(g: &Graph, plan: &Plan) -> Result<(), String> {
+fn check_plan(g: &Graph, plan: &SegmentPlan) -> Result<(), String> {
     let order: Vec<NodeId> = g
         .nodes()
         .filter(|&n| matches!(g.node(n).op, Op::Call { .. } | Op::CallGraph { .. }))
@@ -99,7 +101,7 @@ fn check_plan(g: &Graph, plan: &Plan) -> Result<(), String> {
                 return Err(format!("node {} is in two segments", g.node(n).name));
             }
             seg_of[n.as_u32() as usize] = k;
-            if s.backend == Backend::Trt {
+            if s.placement == Placement::Backend {
                 LlamaCapability
                     .supports(g, n)
                     .map_err(|e| format!("node {} in TensorRT segment {k}: {e}", g.node(n).name))?;
@@ -151,7 +153,7 @@ fn run_file(path: &Path, reps: usize, opts: &PartitionOptions) -> Result<String,
         let main = program.main;
         let (pl, pw, pc) = timed(|| plan(&program.graphs[main], &LlamaCapability, opts));
         let pl = pl.map_err(|e| e.to_string())?;
-        let (created, ow, oc) = timed(|| outline(&mut program, main, &pl));
+        let (created, ow, oc) = timed(|| outline(&mut program, main, &pl, "trt"));
         let created = created.map_err(|e| e.to_string())?;
         if rep == 0 {
             // Checks, once, outside the timings.
@@ -180,7 +182,7 @@ fn run_file(path: &Path, reps: usize, opts: &PartitionOptions) -> Result<String,
             let trt = pl
                 .segments
                 .iter()
-                .filter(|s| s.backend == Backend::Trt)
+                .filter(|s| s.placement == Placement::Backend)
                 .count();
             summary = format!(
                 "nodes={all} call_fn={call_fn} unsupported={} segments={} trt_segments={trt} fallback_segments={} valid=yes",

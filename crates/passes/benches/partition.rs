@@ -75,7 +75,7 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
                 |mut p| {
                     let main = p.main;
                     let pl = plan(&p.graphs[main], &cap, &opts).expect("plans");
-                    outline(&mut p, main, &pl).expect("outlines");
+                    outline(&mut p, main, &pl, "trt").expect("outlines");
                     p
                 },
                 BatchSize::LargeInput,

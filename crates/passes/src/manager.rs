@@ -139,6 +139,7 @@ pub struct PassManager {
     instrumentations: Vec<Box<dyn Instrumentation>>,
     timing: Option<Timing>,
     statistics: Statistics,
+    products: crate::pass::Products,
 }
 
 impl PassManager {
@@ -151,6 +152,7 @@ impl PassManager {
             instrumentations: Vec::new(),
             timing: None,
             statistics: Statistics::default(),
+            products: Default::default(),
         }
     }
 
@@ -222,6 +224,12 @@ impl PassManager {
         self
     }
 
+    /// What the passes of the last [`PassManager::run`] produced besides the program
+    /// (the partition report, built engines).
+    pub fn products(&self) -> &crate::pass::Products {
+        &self.products
+    }
+
     /// Statistics collected so far.
     pub fn statistics(&self) -> &Statistics {
         &self.statistics
@@ -240,10 +248,23 @@ impl PassManager {
         }
         let mut pipeline = std::mem::take(&mut self.pipeline);
         let mut cx = PassCx::new(self.ops.clone());
-        let result = self.run_items(&mut pipeline.items, p, &mut cx, 0);
+        let mut result = self.run_items(&mut pipeline.items, p, &mut cx, 0);
         if result.is_ok() {
             compact_graphs(p, true);
         }
+        // A deferred type check (see `PassCx::defer_type_check`) that no pass ended.
+        if let (Ok(_), Some(why)) = (&result, &cx.types_pending) {
+            if self.options.verify_each && self.options.verify_types {
+                if let Err(message) = verify(p, cx.ops(), true) {
+                    result = Err(RunError::VerifyFailed {
+                        pass: format!("end of pipeline ({why})"),
+                        message,
+                        reproducer: None,
+                    });
+                }
+            }
+        }
+        self.products = std::mem::take(&mut cx.products);
         let text = pipeline.to_string();
         self.pipeline = pipeline;
         match result {
@@ -417,7 +438,8 @@ impl PassManager {
         // MLIR skips the verifier when everything is preserved: the IR cannot have changed.
         if self.options.verify_each && outcome.changed {
             let t0 = Instant::now();
-            let r = verify(p, cx.ops(), self.options.verify_types);
+            let types = self.options.verify_types && cx.types_pending.is_none();
+            let r = verify(p, cx.ops(), types);
             let vt = t0.elapsed();
             self.each_instr(|i| i.verified(&run, vt));
             if let Err(message) = r {

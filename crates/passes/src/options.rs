@@ -152,6 +152,7 @@ int_option!(u64, "an unsigned integer");
 int_option!(usize, "an unsigned integer");
 int_option!(u32, "an unsigned integer");
 int_option!(i64, "an integer");
+int_option!(i32, "an integer");
 
 impl OptionType for bool {
     const EXPECTED: &'static str = "`true` or `false`";
@@ -325,4 +326,165 @@ impl PassOptions {
             format!("{{{}}}", shown.join(","))
         }
     }
+}
+
+/// `none` or a value: optional settings (`workspace-limit=none`).
+impl<T: OptionType> OptionType for Option<T> {
+    const EXPECTED: &'static str = "a value or `none`";
+    fn from_option(v: &OptionValue) -> Option<Self> {
+        match v {
+            OptionValue::Scalar(s) if s == "none" => Some(None),
+            v => T::from_option(v).map(Some),
+        }
+    }
+    fn to_option(&self) -> OptionValue {
+        match self {
+            None => OptionValue::Scalar("none".into()),
+            Some(v) => v.to_option(),
+        }
+    }
+}
+
+/// One option of a declared option set, for help listings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionHelp {
+    /// The key (`min-block-size`).
+    pub key: &'static str,
+    /// What values it takes (`an unsigned integer`).
+    pub expected: &'static str,
+    /// The default, as option text.
+    pub default: String,
+    /// One line on what it does.
+    pub doc: &'static str,
+}
+
+/// A pass's (or named pipeline's) options declared once with [`declare_options!`]: reading
+/// from text, printing back and help are all derived from that declaration.
+pub trait OptionSet: Sized + Clone + Default {
+    /// Reads the options of `pass` (unknown keys, duplicates and bad values are errors).
+    fn read(pass: &str, map: &OptionMap) -> Result<Self, OptionError>;
+    /// The values with their defaults, for the pipeline printer.
+    fn to_pass_options(&self) -> PassOptions;
+    /// One entry per option, in declaration order.
+    fn help() -> Vec<OptionHelp>;
+}
+
+/// The empty option set, for passes without options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoOptions;
+
+impl OptionSet for NoOptions {
+    fn read(pass: &str, map: &OptionMap) -> Result<Self, OptionError> {
+        OptionReader::new(pass, map).finish()?;
+        Ok(NoOptions)
+    }
+    fn to_pass_options(&self) -> PassOptions {
+        PassOptions::new()
+    }
+    fn help() -> Vec<OptionHelp> {
+        Vec::new()
+    }
+}
+
+/// Declares an option struct: each field with its key, type, default and doc line. The
+/// struct gets `Default` and [`OptionSet`] (reading, printing, help), so a pass names each
+/// option exactly once.
+///
+/// ```
+/// trtfx_passes::declare_options! {
+///     /// Options of `my-pass`.
+///     pub struct MyOptions {
+///         /// How many times.
+///         limit: u64 = "limit", 8;
+///     }
+/// }
+/// # use trtfx_passes::options::{OptionMap, OptionSet, OptionValue};
+/// let o = MyOptions::read("my-pass", &OptionMap::new().with("limit", OptionValue::Scalar("4".into()))).unwrap();
+/// assert_eq!(o.limit, 4);
+/// assert_eq!(o.to_pass_options().to_text(&[]), "{limit=4}");
+/// ```
+#[macro_export]
+macro_rules! declare_options {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( #[doc = $doc:literal] $field:ident : $ty:ty = $key:literal, $default:expr; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        $vis struct $name {
+            $( #[doc = $doc] pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $( $field: $default, )* }
+            }
+        }
+
+        impl $crate::options::OptionSet for $name {
+            fn read(
+                pass: &str,
+                map: &$crate::options::OptionMap,
+            ) -> Result<Self, $crate::options::OptionError> {
+                let mut r = $crate::options::OptionReader::new(pass, map);
+                let d = <$name as Default>::default();
+                let o = $name { $( $field: r.get($key, d.$field)?, )* };
+                r.finish()?;
+                Ok(o)
+            }
+            fn to_pass_options(&self) -> $crate::options::PassOptions {
+                let d = <$name as Default>::default();
+                $crate::options::PassOptions::new()
+                    $( .with($key, &self.$field, &d.$field) )*
+            }
+            fn help() -> Vec<$crate::options::OptionHelp> {
+                let d = <$name as Default>::default();
+                vec![ $( $crate::options::OptionHelp {
+                    key: $key,
+                    expected: <$ty as $crate::options::OptionType>::EXPECTED,
+                    default: $crate::options::OptionType::to_option(&d.$field).to_string(),
+                    doc: $doc.trim(),
+                }, )* ]
+            }
+        }
+    };
+}
+
+/// Declares an enum option type whose values are words (`int64=native|int32|fallback`).
+#[macro_export]
+macro_rules! option_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( #[doc = $doc:literal] $variant:ident = $word:literal, )* }
+        expected $expected:literal
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name { $( #[doc = $doc] $variant, )* }
+
+        impl $name {
+            /// The option word.
+            pub fn word(self) -> &'static str {
+                match self { $( $name::$variant => $word, )* }
+            }
+        }
+
+        impl $crate::options::OptionType for $name {
+            const EXPECTED: &'static str = $expected;
+            fn from_option(v: &$crate::options::OptionValue) -> Option<Self> {
+                match v {
+                    $crate::options::OptionValue::Scalar(s) => match s.as_str() {
+                        $( $word => Some($name::$variant), )*
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            fn to_option(&self) -> $crate::options::OptionValue {
+                $crate::options::OptionValue::Scalar(self.word().to_string())
+            }
+        }
+    };
 }

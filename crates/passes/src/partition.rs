@@ -95,37 +95,41 @@ impl Default for PartitionOptions {
     }
 }
 
-/// Where a segment runs.
+/// The id of the CPU executor in segment tags and subgraph names (`main_seg1_fallback`).
+pub const FALLBACK: &str = "fallback";
+
+/// Where a segment runs: on the backend whose capability planned it (known here only by id),
+/// or on the fallback executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Backend {
-    /// A TensorRT engine.
-    Trt,
+pub enum Placement {
+    /// The backend that planned it.
+    Backend,
     /// The CPU fallback executor.
     Fallback,
 }
 
-impl Backend {
-    /// `trt` or `fallback`.
-    pub fn name(self) -> &'static str {
+impl Placement {
+    /// The id to print: `backend` for [`Placement::Backend`], [`FALLBACK`] otherwise.
+    pub fn id(self, backend: &str) -> &str {
         match self {
-            Backend::Trt => "trt",
-            Backend::Fallback => "fallback",
+            Placement::Backend => backend,
+            Placement::Fallback => FALLBACK,
         }
     }
 }
 
-/// A segment: nodes of one backend, in program order.
+/// A segment: nodes of one placement, in program order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
     /// Where it runs.
-    pub backend: Backend,
+    pub placement: Placement,
     /// Its nodes in program order.
     pub nodes: Vec<NodeId>,
 }
 
-/// The result of planning: segments in execution order and why nodes are unsupported.
+/// The result of planning: segments in execution order and why nodes are not on the backend.
 #[derive(Clone, Debug, Default)]
-pub struct Plan {
+pub struct SegmentPlan {
     /// Segments in an executable (topological) order.
     pub segments: Vec<Segment>,
     /// Nodes that are not on TensorRT, with the reason.
@@ -159,7 +163,7 @@ pub fn plan(
     g: &Graph,
     cap: &dyn Capability,
     opts: &PartitionOptions,
-) -> Result<Plan, PartitionError> {
+) -> Result<SegmentPlan, PartitionError> {
     let order: Vec<NodeId> = g.nodes().filter(|&n| partitionable(g, n)).collect();
     let mut reasons: IndexMap<NodeId, String> = IndexMap::new();
     // Kept by position in `order` alongside `reasons`, so the planning loop below does no
@@ -194,7 +198,7 @@ pub fn plan(
         let segments = plan_once(&order, &dag, &supported);
         let mut demoted = false;
         for s in &segments {
-            if s.backend != Backend::Trt {
+            if s.placement != Placement::Backend {
                 continue;
             }
             let compute = s
@@ -217,7 +221,7 @@ pub fn plan(
             }
         }
         if !demoted {
-            return Ok(Plan { segments, reasons });
+            return Ok(SegmentPlan { segments, reasons });
         }
     }
 }
@@ -318,18 +322,18 @@ fn plan_once(order: &[NodeId], dag: &NodeDag, supported: &[bool]) -> Vec<Segment
     //    (fallback nodes are coalesced at the end, so they never tie TensorRT segments together).
     //    Phases are below 2 * nodes + 2, so a dense table replaces a hash map.
     let mut seg_of = vec![usize::MAX; order.len()];
-    let mut segs: Vec<(Backend, Vec<usize>)> = Vec::new();
+    let mut segs: Vec<(Placement, Vec<usize>)> = Vec::new();
     let mut trt_by_phase: Vec<usize> = vec![usize::MAX; max_phase as usize + 1];
     for i in 0..order.len() {
         let s = if kind_parity(i) == 0 {
             let slot = &mut trt_by_phase[phase[i] as usize];
             if *slot == usize::MAX {
-                segs.push((Backend::Trt, Vec::new()));
+                segs.push((Placement::Backend, Vec::new()));
                 *slot = segs.len() - 1;
             }
             *slot
         } else {
-            segs.push((Backend::Fallback, Vec::new()));
+            segs.push((Placement::Fallback, Vec::new()));
             segs.len() - 1
         };
         seg_of[i] = s;
@@ -351,14 +355,16 @@ fn plan_once(order: &[NodeId], dag: &NodeDag, supported: &[bool]) -> Vec<Segment
     let topo = sg.topo_order(&min_node);
     let mut out: Vec<Segment> = Vec::new();
     for s in topo {
-        let backend = segs[s].0;
+        let placement = segs[s].0;
         let nodes = segs[s].1.iter().map(|&i| order[i]);
         match out.last_mut() {
-            Some(last) if backend == Backend::Fallback && last.backend == Backend::Fallback => {
+            Some(last)
+                if placement == Placement::Fallback && last.placement == Placement::Fallback =>
+            {
                 last.nodes.extend(nodes)
             }
             _ => out.push(Segment {
-                backend,
+                placement,
                 nodes: nodes.collect(),
             }),
         }
@@ -602,7 +608,7 @@ fn redirect(list: &mut Vec<usize>, from: usize, to: usize) {
 /// merge stays unmergeable until one of its two segments grows (merging other segments keeps
 /// any path between them, through the merged segment), so failures are remembered with the
 /// generation of both segments and only those pairs are searched again.
-fn merge_segments(sg: &mut SegGraph, segs: &mut [(Backend, Vec<usize>)], min_node: &[usize]) {
+fn merge_segments(sg: &mut SegGraph, segs: &mut [(Placement, Vec<usize>)], min_node: &[usize]) {
     sg.topo = sg.topo_order(min_node);
     for (k, &s) in sg.topo.iter().enumerate() {
         sg.topo_index[s] = k;
@@ -617,7 +623,7 @@ fn merge_segments(sg: &mut SegGraph, segs: &mut [(Backend, Vec<usize>)], min_nod
             .topo
             .iter()
             .copied()
-            .filter(|&s| s != HOLE && segs[s].0 == Backend::Trt)
+            .filter(|&s| s != HOLE && segs[s].0 == Placement::Backend)
             .collect();
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         if trt.len() <= ALL_PAIRS_LIMIT {
@@ -632,7 +638,7 @@ fn merge_segments(sg: &mut SegGraph, segs: &mut [(Backend, Vec<usize>)], min_nod
             }
             for &a in &trt {
                 for &b in &sg.succ[a] {
-                    if segs[b].0 == Backend::Trt {
+                    if segs[b].0 == Placement::Backend {
                         candidates.push((a, b));
                     }
                 }
@@ -684,8 +690,8 @@ fn merge_segments(sg: &mut SegGraph, segs: &mut [(Backend, Vec<usize>)], min_nod
     }
 }
 
-/// A partition report: segments, unsupported nodes with reasons, totals.
-pub fn report(g: &Graph, plan: &Plan) -> String {
+/// A partition report: segments, nodes not on `backend` with reasons, totals.
+pub fn report(g: &Graph, plan: &SegmentPlan, backend: &str) -> String {
     let mut out = String::new();
     let compute_total = plan
         .segments
@@ -696,7 +702,7 @@ pub fn report(g: &Graph, plan: &Plan) -> String {
     let compute_trt = plan
         .segments
         .iter()
-        .filter(|s| s.backend == Backend::Trt)
+        .filter(|s| s.placement == Placement::Backend)
         .flat_map(|s| s.nodes.iter())
         .filter(|&&n| is_compute(g, n))
         .count();
@@ -712,7 +718,7 @@ pub fn report(g: &Graph, plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "segment {i}: {} ({} nodes)",
-            s.backend.name(),
+            s.placement.id(backend),
             s.nodes.len()
         );
         for (op, k) in hist {
@@ -720,7 +726,7 @@ pub fn report(g: &Graph, plan: &Plan) -> String {
         }
     }
     if !plan.reasons.is_empty() {
-        let _ = writeln!(out, "not on TensorRT:");
+        let _ = writeln!(out, "not on {backend}:");
         for (n, why) in &plan.reasons {
             let node = g.node(*n);
             let op = node.op.target().unwrap_or(node.op.opcode());
@@ -734,21 +740,29 @@ pub fn report(g: &Graph, plan: &Plan) -> String {
     };
     let _ = writeln!(
         out,
-        "total: {} segment(s), {compute_trt}/{compute_total} compute nodes on TensorRT ({pct:.1}%)",
+        "total: {} segment(s), {compute_trt}/{compute_total} compute nodes on {backend} ({pct:.1}%)",
         plan.segments.len()
     );
     out
 }
 
 /// Outlines every segment of `plan` (made for graph `gid`) into a subgraph named
-/// `<graph>_seg<i>_<backend>` and calls it from `gid`. Returns the new subgraphs in execution
-/// order.
+/// `<graph>_seg<i>_<id>` (`id`: `backend` or [`FALLBACK`]) and calls it from `gid`. Returns
+/// the new subgraphs in execution order.
 ///
-/// Graph `gid` is rebuilt rather than edited in place: its nodes outside the plan keep their
-/// order, then come the calls in segment order, then the output node. Node and value ids of
-/// `gid` are renumbered densely. The plan is checked first (every node in at most one segment,
-/// segments in an executable order); nothing is changed when that fails.
-pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId>, PartitionError> {
+/// Graph `gid` is rebuilt rather than edited in place: its nodes outside the plan that read no
+/// segment's result keep their order, then come the calls in segment order, then the nodes
+/// outside the plan that do read one (the casts back to f64 that `repair-types` puts before
+/// the output), then the output node. Node and value ids of `gid` are renumbered densely. The
+/// plan is checked first (every node in at most one segment, segments in an executable order,
+/// no segment reading a node that must come after the calls); nothing is changed when that
+/// fails.
+pub fn outline(
+    p: &mut Program,
+    gid: GraphId,
+    plan: &SegmentPlan,
+    backend: &str,
+) -> Result<Vec<GraphId>, PartitionError> {
     const NONE: u32 = u32::MAX;
     let g = &p.graphs[gid];
     let gname = g.name.clone();
@@ -773,25 +787,45 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
             *slot = i as u32;
         }
     }
-    let seg_of_node = |n: NodeId| seg_of[n.as_u32() as usize];
-    // Executable order: nodes outside the plan (they stay before the calls) read no segment's
-    // results, and each segment reads only earlier segments' results.
+    // Nodes outside the plan that read a segment's result (directly or through another such
+    // node) run after the calls: they are marked `LATE`.
+    const LATE: u32 = NONE - 2;
     for n in g.nodes() {
-        if seg_of_node(n) != NONE || n == out_node {
+        if seg_of[n.as_u32() as usize] != NONE || n == out_node {
             continue;
         }
-        let mut bad = None;
+        let mut late = false;
         g.node(n).for_each_input(|v| {
-            if seg_of_node(g.value(v).def) != NONE {
-                bad = Some(v);
+            if seg_of[g.value(v).def.as_u32() as usize] != NONE {
+                late = true;
             }
         });
-        if let Some(v) = bad {
-            return Err(PartitionError::Graph(format!(
-                "{} is outside the plan but reads {}, a segment's result",
-                g.node(n).name,
-                g.value(v).name
-            )));
+        if late {
+            seg_of[n.as_u32() as usize] = LATE;
+        }
+    }
+    let seg_of_node = |n: NodeId| match seg_of[n.as_u32() as usize] {
+        LATE => NONE,
+        s => s,
+    };
+    let is_late = |n: NodeId| seg_of[n.as_u32() as usize] == LATE;
+    // Executable order: each segment reads only earlier segments' results and no late node.
+    for seg in &plan.segments {
+        for &n in &seg.nodes {
+            let mut bad = None;
+            g.node(n).for_each_input(|v| {
+                if is_late(g.value(v).def) {
+                    bad = Some(v);
+                }
+            });
+            if let Some(v) = bad {
+                return Err(PartitionError::Graph(format!(
+                    "{} is in a segment but reads {}, which is outside the plan and reads a \
+                     segment's result",
+                    g.node(n).name,
+                    g.value(v).name
+                )));
+            }
         }
     }
     // Inputs (external values in order of first use) and outputs (values used outside, in
@@ -902,7 +936,7 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
                 .map(|&n| g.node(n).results.len())
                 .sum::<usize>();
         let mut sub = Graph::with_capacity(
-            format!("{gname}_seg{i}_{}", seg.backend.name()),
+            format!("{gname}_seg{i}_{}", seg.placement.id(backend)),
             inputs.len() + seg.nodes.len() + 1,
             values,
         );
@@ -938,8 +972,12 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
         (MAIN, c) => c,
         _ => v,
     };
-    // Segment nodes were taken out above, so what is left is the rest and the output node.
-    let rest: Vec<NodeId> = g.nodes().filter(|&n| n != out_node).collect();
+    // Segment nodes were taken out above, so what is left is the rest, the late nodes and the
+    // output node.
+    let (late, rest): (Vec<NodeId>, Vec<NodeId>) = g
+        .nodes()
+        .filter(|&n| n != out_node)
+        .partition(|&n| is_late(n));
     for n in rest {
         move_node(&mut g, n, &mut main, &mut copy, MAIN, |c, v| lookup(c, v));
     }
@@ -958,12 +996,15 @@ pub fn outline(p: &mut Program, gid: GraphId, plan: &Plan) -> Result<Vec<GraphId
                     .map(|&v| Arg::Value(lookup(&copy, v)))
                     .collect(),
             )
-            .name(format!("seg{i}_{}", seg.backend.name()));
+            .name(format!("seg{i}_{}", seg.placement.id(backend)));
         call.results = results;
         let call_id = main.append(call);
         for (k, &v) in outputs.iter().enumerate() {
             copy[v.as_u32() as usize] = (MAIN, main.node(call_id).results[k]);
         }
+    }
+    for n in late {
+        move_node(&mut g, n, &mut main, &mut copy, MAIN, |c, v| lookup(c, v));
     }
     move_node(&mut g, out_node, &mut main, &mut copy, MAIN, |c, v| {
         lookup(c, v)
@@ -1006,153 +1047,26 @@ impl Capability for AtenCapability {
     }
 }
 
-/// A shared capability handle for the pass.
+/// A shared capability handle (what a backend registers, see
+/// [`crate::PassRegistry::register_backend`]).
 pub type SharedCapability = std::sync::Arc<dyn Capability + Send + Sync>;
 
-/// The `partition` pass: plans the main graph and outlines its segments (or, with
-/// `dry-run=true`, only reports). Options: `backend` (the capability's name, informational),
-/// `min-block-size`, `fallback-ops=[...]`, `require-full-compilation`, `dry-run`.
-pub struct PartitionPass {
-    backend: String,
-    capability: SharedCapability,
-    options: PartitionOptions,
-    dry_run: bool,
-    /// The report of the last run (also written to stderr on a dry run).
-    pub last_report: Option<String>,
-}
-
-impl PartitionPass {
-    /// A partition pass with a capability.
-    pub fn new(
-        backend: impl Into<String>,
-        capability: SharedCapability,
-        options: PartitionOptions,
-    ) -> Self {
-        PartitionPass {
-            backend: backend.into(),
-            capability,
-            options,
-            dry_run: false,
-            last_report: None,
-        }
-    }
-
-    /// Builds the pass from pipeline options.
-    pub fn from_options(
-        backend: &str,
-        capability: SharedCapability,
-        o: &crate::options::OptionMap,
-    ) -> Result<Self, crate::options::OptionError> {
-        let mut r = crate::options::OptionReader::new("partition", o);
-        let written_backend: String = r.get("backend", backend.to_string())?;
-        let d = PartitionOptions::default();
-        let options = PartitionOptions {
-            min_block_size: r.get("min-block-size", d.min_block_size)?,
-            fallback_ops: r.get("fallback-ops", d.fallback_ops)?,
-            require_full_compilation: r.get("require-full-compilation", false)?,
-        };
-        let dry_run = r.get("dry-run", false)?;
-        r.finish()?;
-        if written_backend != backend {
-            return Err(crate::options::OptionError {
-                pass: "partition".into(),
-                option: "backend".into(),
-                message: format!(
-                    "pass `partition` has no backend `{written_backend}` registered (this registry has `{backend}`)"
-                ),
-                offset: None,
-            });
-        }
-        let mut p = PartitionPass::new(backend, capability, options);
-        p.dry_run = dry_run;
-        Ok(p)
-    }
-}
-
-impl crate::pass::Pass for PartitionPass {
-    fn name(&self) -> &str {
-        "partition"
-    }
-
-    fn options(&self) -> crate::options::PassOptions {
-        let d = PartitionOptions::default();
-        crate::options::PassOptions::new()
-            .with("backend", &self.backend, &self.backend)
-            .with(
-                "min-block-size",
-                &self.options.min_block_size,
-                &d.min_block_size,
-            )
-            .with("fallback-ops", &self.options.fallback_ops, &d.fallback_ops)
-            .with(
-                "require-full-compilation",
-                &self.options.require_full_compilation,
-                &false,
-            )
-            .with("dry-run", &self.dry_run, &false)
-    }
-
-    fn run(
-        &mut self,
-        p: &mut Program,
-        cx: &mut crate::pass::PassCx,
-    ) -> Result<crate::pass::PassOutcome, crate::pass::PassError> {
-        let main = p.main;
-        // Already partitioned: the main graph only calls segments.
-        let g = &p.graphs[main];
-        if g.nodes().all(|n| !matches!(g.node(n).op, Op::Call { .. }))
-            && g.nodes()
-                .any(|n| matches!(g.node(n).op, Op::CallGraph { .. }))
-        {
-            return Ok(crate::pass::PassOutcome::unchanged());
-        }
-        let cap = InProgram {
-            capability: self.capability.as_ref(),
-            program: p,
-        };
-        let plan =
-            plan(g, &cap, &self.options).map_err(|e| crate::pass::PassError::new(e.to_string()))?;
-        let text = report(g, &plan);
-        cx.stat("segments", plan.segments.len() as u64);
-        cx.stat(
-            "trt-segments",
-            plan.segments
-                .iter()
-                .filter(|s| s.backend == Backend::Trt)
-                .count() as u64,
-        );
-        if self.dry_run {
-            eprint!("{text}");
-            self.last_report = Some(text);
-            return Ok(crate::pass::PassOutcome::unchanged());
-        }
-        self.last_report = Some(text);
-        if plan.segments.is_empty() {
-            return Ok(crate::pass::PassOutcome::unchanged());
-        }
-        outline(p, main, &plan).map_err(|e| crate::pass::PassError::new(e.to_string()))?;
-        Ok(crate::pass::PassOutcome::changed())
-    }
-}
-
-/// Registers `partition` with a capability under a backend name (replacing an earlier one).
-pub fn register_partition(
-    r: &mut crate::registry::PassRegistry,
-    backend: &str,
-    capability: SharedCapability,
-) {
-    let backend_name = backend.to_string();
-    r.register_pass(
-        "partition",
-        "split the main graph into backend and fallback segments and outline them",
-        move |o| {
-            Ok(Box::new(PartitionPass::from_options(
-                &backend_name,
-                capability.clone(),
-                o,
-            )?))
-        },
-    );
+/// The segments of an outlined graph: its `call_graph` nodes of subgraphs named
+/// `<graph>_seg<i>_<id>`, in execution order, with the id (a backend id or [`FALLBACK`]).
+pub fn outlined_segments(p: &Program, gid: GraphId) -> Vec<(GraphId, String)> {
+    let g = &p.graphs[gid];
+    let prefix = format!("{}_seg", g.name);
+    g.nodes()
+        .filter_map(|n| match g.node(n).op {
+            Op::CallGraph { graph } => {
+                let rest = p.graphs[graph].name.strip_prefix(&prefix)?;
+                let (index, id) = rest.split_once('_')?;
+                index.parse::<u32>().ok()?;
+                Some((graph, id.to_string()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1212,12 +1126,12 @@ mod tests {
         }
     }
 
-    fn names(g: &Graph, plan: &Plan) -> Vec<String> {
+    fn names(g: &Graph, plan: &SegmentPlan) -> Vec<String> {
         plan.segments
             .iter()
             .map(|s| {
                 let ns: Vec<_> = s.nodes.iter().map(|&n| g.node(n).name.clone()).collect();
-                format!("{}:{}", s.backend.name(), ns.join(","))
+                format!("{}:{}", s.placement.id("trt"), ns.join(","))
             })
             .collect()
     }
@@ -1296,7 +1210,7 @@ mod tests {
         let mut p = build(&[("sup", vec![0]), ("unsup", vec![1]), ("sup", vec![1, 2])]);
         let plan = plan(p.main_graph(), &cap(), &opts(1)).unwrap();
         let main = p.main;
-        let subs = outline(&mut p, main, &plan).unwrap();
+        let subs = outline(&mut p, main, &plan, "trt").unwrap();
         assert_eq!(subs.len(), 3);
         let main = p.main_graph();
         let ops: Vec<String> = main
@@ -1389,7 +1303,7 @@ mod tests {
                 for n in &s.nodes {
                     covered[idx[n]] += 1;
                     seg_of[idx[n]] = k;
-                    if s.backend == Backend::Trt {
+                    if s.placement == Placement::Backend {
                         prop_assert!(g.node(*n).op.target() == Some("sup"));
                     }
                 }
@@ -1404,7 +1318,7 @@ mod tests {
                 }
             }
             // Maximality over every pair of TRT segments.
-            let trt: Vec<&Segment> = plan.segments.iter().filter(|s| s.backend == Backend::Trt).collect();
+            let trt: Vec<&Segment> = plan.segments.iter().filter(|s| s.placement == Placement::Backend).collect();
             for (a, sa) in trt.iter().enumerate() {
                 for sb in &trt[a + 1..] {
                     let set: HashSet<usize> = sa.nodes.iter().chain(&sb.nodes).map(|n| idx[n]).collect();

@@ -160,14 +160,47 @@ pub enum GraphScope {
     Subgraphs,
 }
 
+/// What passes produce besides the program, by type: the partition report, built engines.
+/// They live for one [`crate::PassManager::run`] and are handed back by
+/// [`crate::PassManager::products`], so a pipeline's by-products (what `compile` turns into
+/// an artifact) need no side channel outside the pass framework.
+#[derive(Clone, Default)]
+pub struct Products {
+    map: IndexMap<TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Products {
+    /// Stores `value`, replacing an earlier product of its type.
+    pub fn insert<T: std::any::Any + Send + Sync>(&mut self, value: T) {
+        self.map.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    /// The product of type `T`, if a pass stored one.
+    pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.map.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+
+    /// Number of products.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when no pass stored anything.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
 /// What a pass gets besides the program: the op registry, the graphs in scope, cached
-/// analyses and statistics counters.
+/// analyses, statistics counters and the pipeline's [`Products`].
 pub struct PassCx {
     ops: Ops,
     pub(crate) scope: GraphScope,
     pub(crate) analyses: AnalysisCache,
     pub(crate) stats: IndexMap<String, u64>,
     pub(crate) analysis_events: Vec<AnalysisEvent>,
+    pub(crate) products: Products,
+    pub(crate) types_pending: Option<String>,
 }
 
 impl Default for PassCx {
@@ -189,7 +222,32 @@ impl PassCx {
             analyses: AnalysisCache::default(),
             stats: IndexMap::new(),
             analysis_events: Vec::new(),
+            products: Products::default(),
+            types_pending: None,
         }
+    }
+
+    /// The pipeline's products so far.
+    pub fn products(&self) -> &Products {
+        &self.products
+    }
+
+    /// The pipeline's products, to add one.
+    pub fn products_mut(&mut self) -> &mut Products {
+        &mut self.products
+    }
+
+    /// Declares that the pass left stored types that type inference will not reproduce until a
+    /// later pass repairs them (`truncate-long-double` leaves segment boundaries to
+    /// `repair-types`). Until [`PassCx::types_repaired`], the manager's `verify_types` check
+    /// runs the structural verifier only; at the end of the pipeline it runs in full.
+    pub fn defer_type_check(&mut self, why: impl Into<String>) {
+        self.types_pending = Some(why.into());
+    }
+
+    /// Ends a [`PassCx::defer_type_check`].
+    pub fn types_repaired(&mut self) {
+        self.types_pending = None;
     }
 
     /// The op registry.

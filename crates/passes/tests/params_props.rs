@@ -97,7 +97,7 @@ proptest! {
         let opts = PartitionOptions { min_block_size: 1, ..Default::default() };
         let main = p.main;
         let Ok(plan) = plan(&p.graphs[main], cap, &opts) else { return Ok(()) };
-        outline(&mut p, main, &plan).unwrap();
+        outline(&mut p, main, &plan, "trt").unwrap();
         // The IR verifier runs only when outlining produced a verifying program: outlining
         // can currently repeat a node name in a segment (reported to the partition author);
         // the weight-binding check runs regardless.

@@ -17,7 +17,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use trtfx_backend_trt::emulator::emulate;
 use trtfx_backend_trt::recorded::LayerOp;
-use trtfx_backend_trt::{BuildSettings, Plan, RecordedNetwork, Weights};
+use trtfx_backend_trt::{BuildSettings, RecordedNetwork, SerializedEngine, Weights};
 use trtfx_exec::interp::{Executor, GraphRunner, RunError, Value};
 use trtfx_exec::Tensor;
 use trtfx_ir::{InputSpec, OutputKind, Program};
@@ -658,7 +658,7 @@ impl CompiledProgram {
                                     ),
                                 ));
                             }
-                            Some(Plan {
+                            Some(SerializedEngine {
                                 bytes,
                                 settings: pe.settings.clone(),
                                 trt_version: pe.tensorrt_version.clone(),

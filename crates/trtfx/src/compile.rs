@@ -1,6 +1,9 @@
-//! `compile`: a program in, a [`CompiledProgram`] out — preparation passes, partitioning with
-//! the TensorRT converter registry as capability, one recorded TensorRT network per TensorRT
-//! segment and, when the TensorRT library is available, its serialized plan.
+//! `compile`: a program in, a [`CompiledProgram`] out, by running the registered `compile`
+//! pipeline (`default`, `partition`, `truncate-long-double`, `repair-types`,
+//! `outline-segments`, `build-engines`) with verification after every pass, and assembling
+//! the artifact from the resulting program and the pipeline's products
+//! ([`CompiledProgram::from_pipeline`]). `ir-opt opt --passes 'compile{...}' -o X.trtfx` does
+//! the same through the same two functions.
 //!
 //! Inputs are metadata: the shape ranges of the TensorRT networks' optimization profiles come
 //! from the program's input specs and symbol ranges, never from example inputs.
@@ -8,19 +11,21 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
-use std::time::Duration;
 
-use trtfx_backend_trt::convert::ConverterRegistry;
-use trtfx_backend_trt::engine::{build_plan, convert_graph_into, PlanOutcome};
-use trtfx_backend_trt::{BuildSettings, Plan, RecordedNetwork};
+pub use trtfx_backend_trt::build_engines::TrtSegment;
+use trtfx_backend_trt::build_engines::{BuildEnginesOptions, BuiltEngines};
+use trtfx_backend_trt::BuildSettings;
 use trtfx_exec::interp::CustomKernel;
-use trtfx_ir::{aten, Graph, GraphId, Op, Program, Type};
-use trtfx_passes::partition::{outline, plan, Backend, PartitionError, PartitionOptions};
-use trtfx_passes::PassManager;
+use trtfx_ir::{aten, Graph, Op, Program, Type};
+use trtfx_passes::compile::CompileOptions;
+use trtfx_passes::options::OptionSet;
+use trtfx_passes::partition::{outlined_segments, PartitionOptions, FALLBACK};
+use trtfx_passes::passes::partition::PartitionReport;
+pub use trtfx_passes::passes::truncate::Int64Policy;
+use trtfx_passes::{PassManager, Products, RunError};
 
 /// The passes run before partitioning: the `default` pipeline (`decompose`, `infer-types`,
-/// then canonicalize/fold/CSE/DCE to a fixpoint), the one `ir-opt opt --passes default` runs
-/// and that every fixture model goes through.
+/// then canonicalize/fold/CSE/DCE to a fixpoint), the first step of `compile{...}`.
 pub const PREPARE_PIPELINE: &str = "default";
 
 /// What [`compile`] does.
@@ -38,10 +43,13 @@ pub struct CompileSettings {
     /// Build plans when the TensorRT library is available (off: networks only).
     pub build_plans: bool,
     /// Run f64 computation on TensorRT in f32 (TensorRT has no f64; default off). Partitioning
-    /// sees the post-truncation types, and only the TensorRT segments are truncated: their
-    /// calls get casts to f32 before and back to f64 after, so the main graph and the fallback
-    /// segments keep exact f64 semantics.
+    /// sees the post-truncation types, and only the TensorRT segments are truncated: casts at
+    /// their boundaries keep exact f64 semantics in the main graph and the fallback segments.
     pub truncate_double: bool,
+    /// i64 inside TensorRT segments: `Native` (only converters that take i64), `Int32`
+    /// (truncated like f64; compile-time values outside i32 are an error) or `Fallback`
+    /// (nodes with i64 values stay on the executor).
+    pub int64: Int64Policy,
 }
 
 impl Default for CompileSettings {
@@ -54,31 +62,56 @@ impl Default for CompileSettings {
             build: BuildSettings::default(),
             build_plans: true,
             truncate_double: false,
+            int64: Int64Policy::Native,
         }
+    }
+}
+
+impl CompileSettings {
+    /// The pipeline text [`compile`] runs: `compile{...}` with the options that differ from
+    /// the defaults, and, when the builder settings differ from the defaults,
+    /// `compile{...,engines=false},build-engines{...}`.
+    pub fn pipeline_text(&self) -> String {
+        let custom_build = self.build != BuildSettings::default();
+        let o = CompileOptions {
+            backend: String::new(),
+            min_block_size: self.min_block_size,
+            fallback_ops: self.fallback_ops.clone(),
+            require_full_compilation: self.require_full_compilation,
+            truncate_double: self.truncate_double,
+            int64: self.int64,
+            engines: !custom_build,
+            build_plans: self.build_plans,
+        };
+        let mut text = format!("compile{}", o.to_pass_options().to_text(&[]));
+        if custom_build {
+            let mut b = BuildEnginesOptions::from_build_settings(&self.build);
+            b.require_full_compilation = self.require_full_compilation;
+            b.build_plans = self.build_plans;
+            let _ = write!(text, ",build-engines{}", b.to_pass_options().to_text(&[]));
+        }
+        text
     }
 }
 
 /// Failures of [`compile`].
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CompileError {
-    /// A preparation pass failed.
-    #[error("preparing the program (pipeline `{PREPARE_PIPELINE}`): {0}")]
-    Prepare(String),
-    /// Partitioning failed (with `require_full_compilation`: the unsupported nodes).
-    #[error("{0}")]
-    Partition(#[from] PartitionError),
-    /// `truncate_double`, and a TensorRT segment could not be truncated to f32, or the
-    /// truncated program failed type inference or verification.
-    #[error("truncating f64 to f32: {0}")]
-    Truncate(String),
-    /// `require_full_compilation`, and a TensorRT segment did not convert.
-    #[error("full compilation required, but segment @{graph} did not convert: {message}")]
-    Convert {
-        /// The segment subgraph.
-        graph: String,
-        /// The converter's error.
+    /// The pipeline text did not parse.
+    #[error("compile pipeline `{pipeline}`: {message}")]
+    Pipeline {
+        /// The text.
+        pipeline: String,
+        /// Why.
         message: String,
     },
+    /// A pass of the pipeline failed (or the verifier after it); the message names the pass.
+    #[error("{0}")]
+    Pass(String),
+    /// The pipeline ran, but its result is not a compiled program (no `partition` or no
+    /// `outline-segments` step).
+    #[error("not a compiled program: {0}")]
+    Incomplete(String),
 }
 
 /// Where a segment of a compiled program runs.
@@ -98,24 +131,6 @@ impl SegmentBackend {
             SegmentBackend::Fallback => "fallback",
         }
     }
-}
-
-/// The TensorRT part of a segment: its network and, if built, its plan.
-#[derive(Debug, Clone)]
-pub struct TrtSegment {
-    /// The recorded network (printable, emulatable, replayable into TensorRT).
-    pub network: RecordedNetwork,
-    /// For each placeholder of the segment subgraph, the network input it feeds (`None` for
-    /// placeholders converted to constants or symbolic sizes).
-    pub input_bindings: Vec<Option<String>>,
-    /// Network output names, in the subgraph's output order.
-    pub outputs: Vec<String>,
-    /// The serialized engine, when TensorRT was available.
-    pub plan: Option<Plan>,
-    /// Why there is no plan.
-    pub plan_skipped: Option<String>,
-    /// Build wall time (known only in the process that built the plan).
-    pub build_time: Option<Duration>,
 }
 
 /// One segment of a compiled program: a subgraph called from the main graph.
@@ -201,98 +216,11 @@ pub(crate) fn census(g: &Graph) -> (usize, usize, BTreeMap<String, usize>) {
     (nodes, compute, ops)
 }
 
-/// Converts one outlined TensorRT segment; builds its plan when asked and possible.
-fn convert_segment(
-    program: &Program,
-    gid: GraphId,
-    registry: &ConverterRegistry,
-    settings: &CompileSettings,
-) -> Result<TrtSegment, String> {
-    let mut network = RecordedNetwork::new();
-    let (inputs, outputs) =
-        convert_graph_into(program, gid, registry, &mut network).map_err(|e| e.to_string())?;
-    let g = &program.graphs[gid];
-    let input_bindings = g
-        .placeholders()
-        .iter()
-        .map(|&n| {
-            let name = &g.value(g.node(n).results[0]).name;
-            inputs.contains(name).then(|| name.clone())
-        })
-        .collect();
-    let mut seg = TrtSegment {
-        network,
-        input_bindings,
-        outputs,
-        plan: None,
-        plan_skipped: None,
-        build_time: None,
-    };
-    if !settings.build_plans {
-        seg.plan_skipped = Some("plan builds were turned off".into());
-        return Ok(seg);
-    }
-    // A failed build keeps the network (it still runs on the emulator) and says why, rather
-    // than failing the whole compile: the report shows it.
-    match build_plan(&seg.network, &settings.build) {
-        Ok(PlanOutcome::Built { plan, build_time }) => {
-            seg.plan = Some(plan);
-            seg.build_time = Some(build_time);
-        }
-        Ok(PlanOutcome::Skipped { reason }) => seg.plan_skipped = Some(reason),
-        Err(e) => seg.plan_skipped = Some(e.to_string()),
-    }
-    Ok(seg)
-}
-
-/// Truncates every TensorRT segment of the plan to f32 (casts at the calls in `main`), then
-/// re-runs type inference and the verifier: inference must reproduce the truncated types, so
-/// the casts and the retyped subgraphs are consistent.
-fn truncate_trt_segments(
-    p: &mut Program,
-    main: GraphId,
-    pl: &trtfx_passes::partition::Plan,
-    gids: &[GraphId],
-) -> Result<(), CompileError> {
-    for (seg, &gid) in pl.segments.iter().zip(gids) {
-        if seg.backend == Backend::Trt {
-            crate::truncate::truncate_segment(p, main, gid).map_err(CompileError::Truncate)?;
-        }
-    }
-    let types = |p: &Program| -> Vec<(String, String, Type)> {
-        p.graphs
-            .values()
-            .flat_map(|g| {
-                g.value_ids()
-                    .map(|v| (g.name.clone(), g.value(v).name.clone(), g.ty(v).clone()))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let before = types(p);
-    let reg = aten::standard_registry();
-    aten::infer_program(p, &reg).map_err(|e| CompileError::Truncate(e.to_string()))?;
-    if let Some((b, a)) = before.iter().zip(types(p)).find(|(b, a)| **b != *a) {
-        return Err(CompileError::Truncate(format!(
-            "type inference disagrees with the truncated types: %{} of @{}: {:?} vs {:?}",
-            b.1, b.0, b.2, a.2
-        )));
-    }
-    trtfx_ir::verify_program(p, Some(&reg)).map_err(|d| {
-        CompileError::Truncate(
-            d.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })
-}
-
-/// Compiles a program: runs [`PREPARE_PIPELINE`], partitions the main graph with the standard
-/// TensorRT converter registry as capability, outlines the segments, converts every TensorRT
-/// segment to a recorded network (dynamic dims become `-1` with an optimization profile from
-/// the input specs and symbol ranges) and builds its plan when the TensorRT library is
-/// available.
+/// Compiles a program: runs [`CompileSettings::pipeline_text`] (the registered `compile`
+/// pipeline: preparation, partitioning with the TensorRT converter registry as capability,
+/// truncation, boundary casts, outlining, and one recorded network per TensorRT segment with
+/// its plan when the TensorRT library is available) with the verifier after every pass, then
+/// assembles the result with [`CompiledProgram::from_pipeline`].
 ///
 /// A TensorRT segment whose conversion fails runs on the executor instead (its
 /// [`CompiledSegment::note`] says why), unless `require_full_compilation` is set. With
@@ -302,94 +230,78 @@ pub fn compile(
     program: &Program,
     settings: &CompileSettings,
 ) -> Result<CompiledProgram, CompileError> {
-    let mut p = program.clone();
+    let text = settings.pipeline_text();
     let registry = crate::pass_registry();
     let pipeline = registry
-        .parse_pipeline(PREPARE_PIPELINE)
-        .map_err(|e| CompileError::Prepare(e.to_string()))?;
-    PassManager::new(pipeline)
-        .with_ops(Arc::new(aten::standard_registry()))
-        .run(&mut p)
-        .map_err(|e| CompileError::Prepare(e.to_string()))?;
-
-    let converters = ConverterRegistry::standard();
-    let options = PartitionOptions {
-        min_block_size: settings.min_block_size,
-        fallback_ops: settings.fallback_ops.clone(),
-        require_full_compilation: settings.require_full_compilation,
-    };
-    let main = p.main;
-    let pl = if settings.truncate_double {
-        // Plan on a truncated copy: same structure and node ids, so the plan applies to `p`,
-        // and f64 nodes are judged as the f32 nodes they become inside a TensorRT segment.
-        let copy = crate::truncate::truncated_copy(&p);
-        plan(&copy.graphs[main], &converters.capability(&copy), &options)?
-    } else {
-        plan(&p.graphs[main], &converters.capability(&p), &options)?
-    };
-    let g = &p.graphs[main];
-    let unsupported = pl
-        .reasons
-        .iter()
-        .map(|(&n, why)| {
-            let node = g.node(n);
-            UnsupportedNode {
-                node: node.name.clone(),
-                op: node.op.target().unwrap_or(node.op.opcode()).to_string(),
-                reason: why.clone(),
-            }
-        })
-        .collect();
-    let gids = if pl.segments.is_empty() {
-        Vec::new()
-    } else {
-        outline(&mut p, main, &pl)?
-    };
-
-    if settings.truncate_double {
-        truncate_trt_segments(&mut p, main, &pl, &gids)?;
-    }
-
-    let mut segments = Vec::with_capacity(gids.len());
-    for (seg, &gid) in pl.segments.iter().zip(&gids) {
-        let sg = &p.graphs[gid];
-        let (nodes, compute_nodes, ops) = census(sg);
-        let mut out = CompiledSegment {
-            graph: sg.name.clone(),
-            backend: SegmentBackend::Fallback,
-            nodes,
-            compute_nodes,
-            ops,
-            trt: None,
-            note: None,
-        };
-        if seg.backend == Backend::Trt {
-            match convert_segment(&p, gid, &converters, settings) {
-                Ok(t) => {
-                    out.backend = SegmentBackend::Trt;
-                    out.trt = Some(t);
-                }
-                Err(message) if settings.require_full_compilation => {
-                    return Err(CompileError::Convert {
-                        graph: out.graph,
-                        message,
-                    })
-                }
-                Err(message) => out.note = Some(format!("conversion failed: {message}")),
-            }
-        }
-        segments.push(out);
-    }
-    Ok(CompiledProgram {
-        program: p,
-        segments,
-        unsupported,
-        partition: options,
-        kernels: HashMap::new(),
-    })
+        .parse_pipeline(&text)
+        .map_err(|e| CompileError::Pipeline {
+            pipeline: text.clone(),
+            message: e.to_string(),
+        })?;
+    let mut pm = PassManager::new(pipeline).with_ops(Arc::new(aten::standard_registry()));
+    let mut p = program.clone();
+    pm.run(&mut p)
+        .map_err(|e: RunError| CompileError::Pass(e.to_string()))?;
+    CompiledProgram::from_pipeline(p, pm.products())
 }
 
 impl CompiledProgram {
+    /// Assembles a compiled program from the result of a `compile` pipeline: the outlined
+    /// program and the products of its `partition` ([`PartitionReport`]) and `build-engines`
+    /// ([`BuiltEngines`]) steps. Without `build-engines` every segment runs on the executor.
+    pub fn from_pipeline(program: Program, products: &Products) -> Result<Self, CompileError> {
+        let report = products.get::<PartitionReport>().ok_or_else(|| {
+            CompileError::Incomplete("the pipeline has no `partition` step".into())
+        })?;
+        let g = program.main_graph();
+        if g.nodes().any(|n| g.node(n).meta.segment.is_some()) {
+            return Err(CompileError::Incomplete(
+                "the main graph still has segment tags (no `outline-segments` step)".into(),
+            ));
+        }
+        let engines = products.get::<BuiltEngines>();
+        let mut segments = Vec::new();
+        for (gid, backend) in outlined_segments(&program, program.main) {
+            let sg = &program.graphs[gid];
+            let (nodes, compute_nodes, ops) = census(sg);
+            let mut out = CompiledSegment {
+                graph: sg.name.clone(),
+                backend: SegmentBackend::Fallback,
+                nodes,
+                compute_nodes,
+                ops,
+                trt: None,
+                note: None,
+            };
+            if backend != FALLBACK {
+                match engines.and_then(|e| e.get(&sg.name)).map(|b| &b.result) {
+                    Some(Ok(t)) => {
+                        out.backend = SegmentBackend::Trt;
+                        out.trt = Some(t.clone());
+                    }
+                    Some(Err(message)) => out.note = Some(format!("conversion failed: {message}")),
+                    None => out.note = Some("no engine was built (no `build-engines` step)".into()),
+                }
+            }
+            segments.push(out);
+        }
+        Ok(CompiledProgram {
+            segments,
+            unsupported: report
+                .unsupported
+                .iter()
+                .map(|u| UnsupportedNode {
+                    node: u.node.clone(),
+                    op: u.op.clone(),
+                    reason: u.reason.clone(),
+                })
+                .collect(),
+            partition: report.options.clone(),
+            program,
+            kernels: HashMap::new(),
+        })
+    }
+
     /// Registers a kernel for a custom operator that runs on the executor
     /// (`mylib.op.default`). Kernels are code, so they are not saved with the program.
     pub fn register_kernel(&mut self, op: impl Into<String>, k: CustomKernel) {

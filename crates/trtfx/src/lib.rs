@@ -7,9 +7,10 @@
 //! - [`dot`] renders graphs for Graphviz.
 //! - [`ops_table`] is the op table as `ir-opt ops` and `docs/ops.md` show it.
 //! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
-//! - [`compile()`] turns a program into a [`CompiledProgram`]: preparation passes, partitioning
-//!   with the TensorRT converters as capability, a recorded network and (with TensorRT) a plan
-//!   per TensorRT segment.
+//! - [`compile()`] turns a program into a [`CompiledProgram`] by running the registered
+//!   `compile{...}` pipeline: preparation passes, partitioning with the TensorRT converters as
+//!   capability, truncation and boundary casts, outlining, a recorded network and (with
+//!   TensorRT) a plan per TensorRT segment.
 //! - [`artifact`]: [`CompiledProgram::save`]/[`CompiledProgram::load`] the `.trtfx` zip and
 //!   [`CompiledProgram::run`] it (TensorRT segments on the layer emulator, the rest on `exec`).
 
@@ -19,12 +20,11 @@ pub mod dot;
 pub mod io;
 pub mod ops_table;
 pub mod store;
-mod truncate;
 
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
-    compile, CompileError, CompileSettings, CompiledProgram, CompiledSegment, SegmentBackend,
-    TrtSegment, UnsupportedNode,
+    compile, CompileError, CompileSettings, CompiledProgram, CompiledSegment, Int64Policy,
+    SegmentBackend, TrtSegment, UnsupportedNode,
 };
 pub use store::{load_program, save_program};
 
@@ -34,15 +34,12 @@ pub use trtfx_frontend_fx as frontend;
 pub use trtfx_ir as ir;
 pub use trtfx_passes as passes;
 
-/// The pass registry with every built-in pass and named pipeline; `partition` uses the
-/// TensorRT converter registry as its capability (`partition{backend=trt}`).
+/// The pass registry with every built-in pass and named pipeline, plus the TensorRT backend:
+/// the `trt` backend (the converter registry as capability, the default of `partition`) and
+/// its `build-engines` pass, so `compile{...}` ends with building engines.
 pub fn pass_registry() -> trtfx_passes::PassRegistry {
     let mut r = trtfx_passes::PassRegistry::with_builtins();
-    trtfx_passes::partition::register_partition(
-        &mut r,
-        "trt",
-        std::sync::Arc::new(trtfx_backend_trt::convert::ConverterRegistry::standard()),
-    );
+    trtfx_backend_trt::build_engines::register(&mut r);
     r
 }
 

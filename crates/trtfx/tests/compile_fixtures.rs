@@ -14,7 +14,7 @@ use std::io::{Cursor, Read, Write};
 use std::path::PathBuf;
 
 use common::{assert_compiled_matches, fixtures, scale_shift};
-use trtfx::backend::{BuildSettings, Plan};
+use trtfx::backend::{BuildSettings, SerializedEngine};
 use trtfx::exec::Tensor;
 use trtfx::{compile, ArtifactError, CompileSettings, CompiledProgram, Runtime, SegmentBackend};
 
@@ -158,7 +158,7 @@ fn mlp_with_plan() -> CompiledProgram {
         .find_map(|s| s.trt.as_mut())
         .expect("mlp has a TensorRT segment");
     if seg.plan.is_none() {
-        seg.plan = Some(Plan {
+        seg.plan = Some(SerializedEngine {
             bytes: b"not a real plan".to_vec(),
             settings: BuildSettings::default(),
             trt_version: "TensorRT-RTX 0.0.0 (test)".into(),

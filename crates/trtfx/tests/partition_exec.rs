@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_matches_goldens, fixtures};
 use trtfx::ir::{Op, Program};
-use trtfx::passes::partition::{outline, plan, AtenCapability, Backend, PartitionOptions};
+use trtfx::passes::partition::{outline, plan, AtenCapability, PartitionOptions, Placement};
 
 /// Partitions and outlines the main graph; checks the outlined program's shape.
 fn partition(program: &mut Program, min_block_size: usize, what: &str) {
@@ -20,7 +20,11 @@ fn partition(program: &mut Program, min_block_size: usize, what: &str) {
         .unwrap_or_else(|e| panic!("{what}: plan: {e}"));
     // Every TensorRT segment holds only nodes the capability accepts.
     let g = &program.graphs[main];
-    for s in pl.segments.iter().filter(|s| s.backend == Backend::Trt) {
+    for s in pl
+        .segments
+        .iter()
+        .filter(|s| s.placement == Placement::Backend)
+    {
         for &n in &s.nodes {
             assert!(
                 matches!(&g.node(n).op, Op::Call { target } if target.starts_with("aten.")),
@@ -29,7 +33,8 @@ fn partition(program: &mut Program, min_block_size: usize, what: &str) {
             );
         }
     }
-    let created = outline(program, main, &pl).unwrap_or_else(|e| panic!("{what}: outline: {e}"));
+    let created =
+        outline(program, main, &pl, "trt").unwrap_or_else(|e| panic!("{what}: outline: {e}"));
     assert_eq!(
         created.len(),
         pl.segments.len(),
@@ -89,7 +94,8 @@ fixture_tests!(
     ops
 );
 
-/// With the TensorRT converter registry as capability (`partition{backend=trt}`), the pass
+/// With the TensorRT converter registry as capability (`partition{backend=trt}`, then
+/// `outline-segments`), the pass
 /// checks `higher_order.cond` against its branch graphs: the cond fixture, whose branches are
 /// convertible, becomes one TensorRT segment holding the cond, and still computes PyTorch's
 /// outputs.
@@ -100,9 +106,11 @@ fn cond_joins_a_trt_segment_through_the_partition_pass() {
     for file in ["cond.pt2", "cond.core.pt2"] {
         let mut program = trtfx::frontend::import_pt2(dir.join(file)).expect("imports");
         let reg = trtfx::pass_registry();
-        let mut pm =
-            trtfx::passes::PassManager::parse(&reg, "partition{backend=trt,min-block-size=1}")
-                .expect("pipeline parses");
+        let mut pm = trtfx::passes::PassManager::parse(
+            &reg,
+            "partition{backend=trt,min-block-size=1},outline-segments",
+        )
+        .expect("pipeline parses");
         pm.run(&mut program).expect("partitions");
         let segments: Vec<&str> = program
             .graphs

@@ -251,3 +251,204 @@ fn check_pipeline(
         ))
     })
 }
+
+/// `p` with every f32 made f64 (values, dtype literals, input specs, weights), types re-inferred:
+/// a random program with 64-bit floats (its i64 values come from the generator: indices,
+/// argmax, integer inputs). `None` when inference fails on the widened program.
+fn widened(p: &Program) -> Option<Program> {
+    use trtfx_ir::{Arg, DType, Type, Weight};
+    fn arg(a: &mut Arg) {
+        match a {
+            Arg::DType(d) if *d == DType::F32 => *d = DType::F64,
+            Arg::List(items) => items.iter_mut().for_each(arg),
+            _ => {}
+        }
+    }
+    let mut q = p.clone();
+    for (_, g) in q.graphs.iter_mut() {
+        let values: Vec<_> = g.value_ids().collect();
+        for v in values {
+            if let Type::Tensor(t) = g.ty(v) {
+                if t.dtype == DType::F32 {
+                    let ty = Type::tensor(DType::F64, t.shape.clone());
+                    g.set_ty(v, ty);
+                }
+            }
+        }
+        for n in g.node_ids() {
+            let node = g.node(n);
+            let (mut args, mut kwargs) = (node.args.clone(), node.kwargs.clone());
+            args.iter_mut().for_each(arg);
+            kwargs.iter_mut().for_each(|(_, a)| arg(a));
+            g.set_args(n, args, kwargs);
+        }
+    }
+    for spec in &mut q.input_specs {
+        if let InputSpec::Tensor { dtype, .. } = spec {
+            if *dtype == DType::F32 {
+                *dtype = DType::F64;
+            }
+        }
+    }
+    for (_, w) in q.weights.iter_mut() {
+        if w.dtype == DType::F32 {
+            let b = w.bytes().ok()?;
+            let wide: Vec<u8> = b
+                .chunks_exact(4)
+                .flat_map(|c| (f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).to_le_bytes())
+                .collect();
+            *w = Weight::from_bytes(DType::F64, w.shape.clone(), wide);
+        }
+    }
+    trtfx_ir::aten::infer_program(&mut q, trtfx_ir::aten::registry()).ok()?;
+    trtfx_ir::verify_program(&q, Some(trtfx_ir::aten::registry())).ok()?;
+    Some(q)
+}
+
+/// True when a float literal of `p` lies beyond the f32 range (the generator uses 2.5e300):
+/// under `truncate-double` it becomes infinite, a value outside the policy's domain.
+fn has_huge_literal(p: &Program) -> bool {
+    fn huge(a: &trtfx_ir::Arg) -> bool {
+        match a {
+            trtfx_ir::Arg::Float(x) => x.0.is_finite() && x.0.abs() > f32::MAX as f64,
+            trtfx_ir::Arg::List(items) => items.iter().any(huge),
+            _ => false,
+        }
+    }
+    p.graphs.values().any(|g| {
+        g.nodes().any(|n| {
+            let d = g.node(n);
+            d.args
+                .iter()
+                .chain(d.kwargs.iter().map(|(_, a)| a))
+                .any(huge)
+        })
+    })
+}
+
+/// `Ok` when `after` agrees with `before` within the truncation tolerance: floats like
+/// `allclose(rtol, atol)`, integers and bools exactly, same dtypes and shapes (the compile
+/// pipeline never changes the signature).
+fn compare_tol(before: &[Value], after: &[Value], rtol: f64, atol: f64) -> Result<(), String> {
+    if before.len() != after.len() {
+        return Err("output counts differ".into());
+    }
+    for (i, (a, b)) in before.iter().zip(after).enumerate() {
+        match (a, b) {
+            (Value::Tensor(x), Value::Tensor(y)) => {
+                if x.dtype() != y.dtype() || x.shape() != y.shape() {
+                    return Err(format!("output {i}: dtype or shape changed"));
+                }
+                if x.dtype().is_float() {
+                    let (xv, yv) = (x.to_f64_vec(), y.to_f64_vec());
+                    for (k, (p, q)) in xv.iter().zip(&yv).enumerate() {
+                        let ok = (p.is_nan() && q.is_nan())
+                            || p == q
+                            || (p - q).abs() <= atol + rtol * p.abs();
+                        if !ok {
+                            return Err(format!("output {i}[{k}]: {p} before, {q} after"));
+                        }
+                    }
+                } else if x.to_i64_vec() != y.to_i64_vec() {
+                    return Err(format!("output {i}: integer values differ"));
+                }
+            }
+            (x, y) => compare(std::slice::from_ref(x), std::slice::from_ref(y))?,
+        }
+    }
+    Ok(())
+}
+
+/// Property: for random programs with 64-bit values, the executor's outputs before and after
+/// the `compile{...}` pipeline (without building engines: every segment, TensorRT ones
+/// included, runs on the executor, which is what truncation changes) agree within the policy's
+/// tolerance: exactly (as `compare`) without truncation, within f32 tolerance with
+/// `truncate-double=true` (integers exact under every int64 policy: the inputs are small).
+#[test]
+fn compile_pipeline_preserves_64bit_results() {
+    let config = Config {
+        cases: Config::default().cases.max(64),
+        ..Config::default()
+    };
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let reg = trtfx::pass_registry();
+    let ran = Cell::new(0usize);
+    let truncated_runs = Cell::new(0usize);
+    let strategy = (arb_program(GenConfig::default()), any::<u64>(), 0usize..3);
+    let result = runner.run(&strategy, |(p, seed, policy)| {
+        let Some(p) = widened(&p) else { return Ok(()) };
+        let Some(inputs) = make_inputs(&p, seed) else {
+            return Ok(());
+        };
+        let Ok(before) = run(&p, &inputs) else {
+            return Ok(());
+        };
+        ran.set(ran.get() + 1);
+        let int64 = ["native", "int32", "fallback"][policy];
+        for truncate in [false, true] {
+            let pipeline = format!(
+                "compile{{min-block-size=1,truncate-double={truncate},int64={int64},engines=false}}"
+            );
+            let mut q = p.clone();
+            let mut pm = PassManager::parse(&reg, &pipeline)
+                .expect("pipeline parses")
+                .verify_types(true);
+            match pm.run(&mut q) {
+                Ok(()) => {}
+                // int32 with a compile-time value outside i32 is a clear error, not a bug.
+                Err(e) if e.to_string().contains("outside the int32 range") => continue,
+                Err(e) => {
+                    return Err(TestCaseError::fail(format!(
+                        "`{pipeline}` failed: {e}\non\n{}",
+                        trtfx_ir::print_program(&p)
+                    )))
+                }
+            }
+            let after = run(&q, &inputs).map_err(|e| {
+                TestCaseError::fail(format!(
+                    "after `{pipeline}` the program no longer runs: {e}\n{}",
+                    trtfx_ir::print_program(&q)
+                ))
+            })?;
+            // Results beyond the f32 range cannot survive f32 computation (the generator's
+            // constants reach 1e300): outside the truncation policy's domain.
+            let huge = before.iter().any(|v| match v {
+                Value::Tensor(t) if t.dtype().is_float() => {
+                    t.to_f64_vec().iter().any(|x| x.is_finite() && x.abs() > f32::MAX as f64)
+                }
+                _ => false,
+            });
+            if truncate && (huge || has_huge_literal(&p)) {
+                continue;
+            }
+            let r = if truncate || int64 == "int32" {
+                truncated_runs.set(truncated_runs.get() + 1);
+                compare_tol(&before, &after, 1e-3, 1e-4)
+            } else {
+                compare(&before, &after)
+            };
+            r.map_err(|e| {
+                TestCaseError::fail(format!(
+                    "`{pipeline}` changed the results: {e}\ninputs: {inputs:?}\nbefore:\n{}\nafter:\n{}",
+                    trtfx_ir::print_program(&p),
+                    trtfx_ir::print_program(&q)
+                ))
+            })?;
+        }
+        Ok(())
+    });
+    eprintln!(
+        "compile_pipeline_preserves_64bit_results: {} of {cases} program(s) run, {} truncated",
+        ran.get(),
+        truncated_runs.get()
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(
+        ran.get() * 4 >= cases as usize,
+        "only {} of {cases} widened random programs could be run",
+        ran.get()
+    );
+}

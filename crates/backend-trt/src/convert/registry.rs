@@ -252,7 +252,7 @@ impl ConverterRegistry {
             trt_dtype(t.dtype).map_err(|e| format!("{op}: {e}"))?;
             if t.dtype == DType::I64 && conv.is_some_and(|c| !c.allow_i64) {
                 return Err(format!(
-                    "{op}: i64 inputs: TensorRT needs i32 (run truncate-long-double)"
+                    "{op}: i64 inputs: TensorRT needs i32 (compile with int64=int32: truncate-long-double{{int64=int32}})"
                 ));
             }
         }

@@ -609,15 +609,15 @@ pub struct Executor<'p> {
     weights: Mutex<HashMap<String, Tensor>>,
     custom: HashMap<String, CustomKernel>,
     /// Per graph, what a run needs beyond the graph (built on first use).
-    plans: Mutex<HashMap<GraphId, Arc<Plan>>>,
-    /// Results of weight-only layout nodes ([`Plan::fold`]), by graph and node position.
+    plans: Mutex<HashMap<GraphId, Arc<GraphSchedule>>>,
+    /// Results of weight-only layout nodes ([`GraphSchedule::fold`]), by graph and node position.
     folded: Mutex<HashMap<(GraphId, usize), Vec<Value>>>,
     /// Subgraphs run by another runtime (TensorRT segments of a compiled program).
     overrides: HashMap<GraphId, GraphRunner>,
 }
 
 /// What running a graph needs besides the graph, computed once per graph.
-struct Plan {
+struct GraphSchedule {
     /// Nodes in execution order.
     order: Vec<NodeId>,
     /// Per value index: position in `order` of its last reader (`usize::MAX`: never read), so
@@ -648,8 +648,12 @@ enum Runner {
     Missing,
 }
 
-impl Plan {
-    fn new(g: &Graph, const_placeholders: &[bool], custom: &HashMap<String, CustomKernel>) -> Plan {
+impl GraphSchedule {
+    fn new(
+        g: &Graph,
+        const_placeholders: &[bool],
+        custom: &HashMap<String, CustomKernel>,
+    ) -> GraphSchedule {
         let order = g.node_ids();
         let mut last_use = vec![usize::MAX; g.value_capacity()];
         // Values that are the same on every run: weights and folded nodes' results.
@@ -702,7 +706,7 @@ impl Plan {
                 }
             }
         }
-        Plan {
+        GraphSchedule {
             order,
             last_use,
             fold,
@@ -1061,7 +1065,7 @@ impl<'p> Executor<'p> {
 
 impl Executor<'_> {
     /// The plan of graph `gid` (built on first use).
-    fn plan(&self, gid: GraphId, g: &Graph) -> Arc<Plan> {
+    fn plan(&self, gid: GraphId, g: &Graph) -> Arc<GraphSchedule> {
         if let Some(p) = self.plans.lock().ok().and_then(|m| m.get(&gid).cloned()) {
             return p;
         }
@@ -1083,7 +1087,7 @@ impl Executor<'_> {
         } else {
             Vec::new()
         };
-        let p = Arc::new(Plan::new(g, &consts, &self.custom));
+        let p = Arc::new(GraphSchedule::new(g, &consts, &self.custom));
         if let Ok(mut m) = self.plans.lock() {
             m.insert(gid, p.clone());
         }

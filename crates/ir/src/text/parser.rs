@@ -6,7 +6,7 @@ use super::lexer::{LexError, Lexer, Tok, Token};
 use super::{not_loaded_message, FxMap, ParseError, MAX_NESTING};
 use crate::dim::{Dim, SymName};
 use crate::dtype::DType;
-use crate::graph::{Arg, Graph, GraphId, NodeBuilder, Op, ValueId, F64};
+use crate::graph::{Arg, Graph, GraphId, NodeBuilder, NodeMeta, Op, SegmentTag, ValueId, F64};
 use crate::program::{
     DimSpec, InputKind, InputSpec, OutputKind, Program, ProgramMeta, Signature, SymKind, Symbol,
     Weight, WeightData,
@@ -849,14 +849,14 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let (node_name, recorded) = self.attrs()?;
+        let (node_name, meta) = self.attrs()?;
         let node_name = node_name.unwrap_or_else(|| name.clone());
         let n = g.append(
             NodeBuilder::new(Op::Placeholder)
                 .result(name, ty)
                 .name(node_name),
         );
-        g.node_meta_mut(n).recorded_types = recorded;
+        g.set_node_meta(n, meta);
         scope.insert(r, g.node(n).results[0]);
         info.placeholder_kinds.push((kind, at));
         Ok(())
@@ -929,26 +929,42 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `{name = "...", recorded_types}`, optional.
-    fn attrs(&mut self) -> PResult<(Option<String>, bool)> {
+    /// `{name = "...", recorded_types, segment = N, backend = "..."}`, optional.
+    fn attrs(&mut self) -> PResult<(Option<String>, NodeMeta)> {
         let mut name = None;
-        let mut recorded = false;
+        let mut meta = NodeMeta::default();
         if !self.eat(&Tok::LBrace)? {
-            return Ok((name, recorded));
+            return Ok((name, meta));
         }
+        let mut segment: Option<(u32, usize)> = None;
+        let mut backend: Option<(String, usize)> = None;
         while !self.eat(&Tok::RBrace)? {
-            let (word, at) = self.expect_ident("a node attribute (name, recorded_types)")?;
+            let (word, at) =
+                self.expect_ident("a node attribute (name, recorded_types, segment, backend)")?;
             match word {
                 "name" => {
                     self.expect(&Tok::Eq, "after `name`")?;
                     name = Some(self.expect_str("the node name as a string")?.0);
                 }
-                "recorded_types" => recorded = true,
+                "recorded_types" => meta.recorded_types = true,
+                "segment" => {
+                    self.expect(&Tok::Eq, "after `segment`")?;
+                    let v = self.signed_int("a segment index")?;
+                    let v = u32::try_from(v).or_else(|_| {
+                        Self::err_at(at, format!("segment index {v} is out of range"))
+                    })?;
+                    segment = Some((v, at));
+                }
+                "backend" => {
+                    self.expect(&Tok::Eq, "after `backend`")?;
+                    backend = Some((self.expect_str("the backend id as a string")?.0, at));
+                }
                 other => {
                     return Self::err_at(
                         at,
                         format!(
-                            "unknown node attribute `{other}` (expected name or recorded_types)"
+                            "unknown node attribute `{other}` (expected name, recorded_types, \
+                             segment or backend)"
                         ),
                     )
                 }
@@ -958,7 +974,19 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        Ok((name, recorded))
+        match (segment, backend) {
+            (Some((index, _)), Some((backend, _))) => {
+                meta.segment = Some(SegmentTag { index, backend })
+            }
+            (Some((_, at)), None) => {
+                return Self::err_at(at, "`segment` needs a `backend` attribute too")
+            }
+            (None, Some((_, at))) => {
+                return Self::err_at(at, "`backend` needs a `segment` attribute too")
+            }
+            (None, None) => {}
+        }
+        Ok((name, meta))
     }
 
     fn statement(&mut self, g: &mut Graph, scope: &mut Scope, info: &mut GraphInfo) -> PResult<()> {
@@ -1041,7 +1069,7 @@ impl<'a> Parser<'a> {
                 ));
             }
         }
-        let (node_name, recorded) = self.attrs()?;
+        let (node_name, meta) = self.attrs()?;
         let is_placeholder = op == Op::Placeholder;
         let default_name = match results.first() {
             Some((_, n, _)) => n.clone(),
@@ -1057,7 +1085,7 @@ impl<'a> Parser<'a> {
             })
             .collect();
         let n = g.append(b.name(node_name.unwrap_or(default_name)));
-        g.node_meta_mut(n).recorded_types = recorded;
+        g.set_node_meta(n, meta);
         for (r, &v) in refs.into_iter().zip(g.node(n).results.iter()) {
             scope.insert(r, v);
         }

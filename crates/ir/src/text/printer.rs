@@ -199,6 +199,9 @@ impl<'p> Printer<'p> {
         if node.meta.recorded_types {
             parts.push("recorded_types".to_string());
         }
+        if let Some(t) = &node.meta.segment {
+            parts.push(format!("segment = {}, backend = {:?}", t.index, t.backend));
+        }
         if !parts.is_empty() {
             let _ = write!(out, " {{{}}}", parts.join(", "));
         }

@@ -6,9 +6,13 @@ pub mod dce;
 pub mod decompose;
 pub mod fold;
 pub mod infer_types;
+pub mod outline;
 pub mod params;
+pub mod partition;
+pub mod repair_types;
+pub mod truncate;
 
-use crate::options::{OptionMap, OptionReader};
+use crate::options::NoOptions;
 use crate::registry::PassRegistry;
 use trtfx_ir::{Arg, Graph, NodeBuilder, NodeId, Op, Type, ValueId};
 
@@ -18,18 +22,18 @@ pub use dce::Dce;
 pub use decompose::Decompose;
 pub use fold::FoldConstants;
 pub use infer_types::InferTypes;
+pub use outline::OutlineSegments;
+pub use partition::{PartitionPass, PartitionReport};
+pub use repair_types::RepairTypes;
+pub use truncate::TruncateLongDouble;
 
-/// Registers every built-in pass.
+/// Registers every built-in pass, and the stand-in backend `aten` (every `aten.*` operator)
+/// that `partition` uses when no real backend is registered.
 pub fn register_builtins(r: &mut PassRegistry) {
-    fn no_options(name: &str, o: &OptionMap) -> Result<(), crate::options::OptionError> {
-        OptionReader::new(name, o).finish()
-    }
-    r.register_pass("dce", "remove unused side-effect-free nodes", |o| {
-        no_options("dce", o)?;
+    r.register_declared::<NoOptions>("dce", "remove unused side-effect-free nodes", |_, _| {
         Ok(Box::new(Dce))
     });
-    r.register_pass("cse", "merge identical side-effect-free nodes", |o| {
-        no_options("cse", o)?;
+    r.register_declared::<NoOptions>("cse", "merge identical side-effect-free nodes", |_, _| {
         Ok(Box::new(Cse))
     });
     r.register_pass(
@@ -37,21 +41,15 @@ pub fn register_builtins(r: &mut PassRegistry) {
         "evaluate nodes whose inputs are all constants",
         |o| Ok(Box::new(FoldConstants::from_options(o)?)),
     );
-    r.register_pass(
+    r.register_declared::<NoOptions>(
         "canonicalize",
         "local simplifications: view chains, no-op casts, identities, permutations",
-        |o| {
-            no_options("canonicalize", o)?;
-            Ok(Box::new(Canonicalize))
-        },
+        |_, _| Ok(Box::new(Canonicalize)),
     );
-    r.register_pass(
+    r.register_declared::<NoOptions>(
         "decompose",
         "rewrite export-IR composite ops to core ATen",
-        |o| {
-            no_options("decompose", o)?;
-            Ok(Box::new(Decompose))
-        },
+        |_, _| Ok(Box::new(Decompose)),
     );
     r.register_pass(
         "infer-types",
@@ -59,12 +57,26 @@ pub fn register_builtins(r: &mut PassRegistry) {
         |o| Ok(Box::new(InferTypes::from_options(o)?)),
     );
     params::register(r);
-    // Without a backend, `partition` uses the ATen stand-in capability; the trtfx facade
-    // registers the TensorRT converter registry's capability under the same name.
-    crate::partition::register_partition(
-        r,
+    r.register_backend(
         "aten",
+        "stand-in: every aten.* operator, nothing else",
         std::sync::Arc::new(crate::partition::AtenCapability),
+    );
+    partition::register(r);
+    r.register_declared::<truncate::TruncateOptions>(
+        truncate::NAME,
+        "f64 (and i64 under int64=int32) inside backend segments becomes 32-bit",
+        |options, _| Ok(Box::new(TruncateLongDouble { options })),
+    );
+    r.register_declared::<NoOptions>(
+        repair_types::NAME,
+        "insert casts where segment boundaries disagree with type inference",
+        |_, _| Ok(Box::new(RepairTypes)),
+    );
+    r.register_declared::<NoOptions>(
+        outline::NAME,
+        "turn the segments partition recorded into called subgraphs",
+        |_, _| Ok(Box::new(OutlineSegments)),
     );
 }
 

@@ -1,0 +1,110 @@
+//! The `compile{...}` named pipeline: everything between an imported program and a backend's
+//! engines, as registered passes, so `ir-opt opt --passes 'compile{...}'` runs (and prints,
+//! times, verifies and reproduces) exactly what `trtfx::compile` does.
+//!
+//! ```text
+//! compile{min-block-size=5,truncate-double=false,int64=native}
+//!   = default,
+//!     partition{min-block-size=5,truncate-double=false,int64=native},
+//!     truncate-long-double{double=native,int64=native},
+//!     repair-types,
+//!     outline-segments,
+//!     build-engines            (when a backend registered it and engines=true)
+//! ```
+
+use crate::declare_options;
+use crate::options::OptionType;
+use crate::passes::truncate::{DoublePolicy, Int64Policy, TruncateOptions};
+use crate::registry::PassRegistry;
+
+/// The registered name.
+pub const NAME: &str = "compile";
+
+declare_options! {
+    /// Options of the `compile` pipeline.
+    pub struct CompileOptions {
+        /// Backend id (empty: the registry's default backend).
+        backend: String = "backend", String::new();
+        /// Backend segments with fewer compute nodes fall back.
+        min_block_size: usize = "min-block-size", 5;
+        /// Operators forced to fallback.
+        fallback_ops: Vec<String> = "fallback-ops", Vec::new();
+        /// Fail unless every node goes to the backend.
+        require_full_compilation: bool = "require-full-compilation", false;
+        /// Run f64 computation in backend segments as f32.
+        truncate_double: bool = "truncate-double", false;
+        /// i64 in backend segments: `native`, `int32` or `fallback`.
+        int64: Int64Policy = "int64", Int64Policy::Native;
+        /// End with the backend's `build-engines` (off: stop after outlining).
+        engines: bool = "engines", true;
+        /// Let `build-engines` build plans (off: networks only).
+        build_plans: bool = "build-plans", true;
+    }
+}
+
+/// The pipeline text `compile{o}` expands to in `registry`.
+pub fn expand(o: &CompileOptions, registry: &PassRegistry) -> String {
+    let list = o.fallback_ops.to_option();
+    let backend = if o.backend.is_empty() {
+        String::new()
+    } else {
+        format!("backend={},", o.backend)
+    };
+    let truncate = TruncateOptions {
+        double: if o.truncate_double {
+            DoublePolicy::F32
+        } else {
+            DoublePolicy::Native
+        },
+        int64: o.int64,
+    };
+    let mut text = format!(
+        "default,partition{{{backend}min-block-size={},fallback-ops={list},\
+         require-full-compilation={},truncate-double={},int64={}}},\
+         truncate-long-double{{double={},int64={}}},repair-types,outline-segments",
+        o.min_block_size,
+        o.require_full_compilation,
+        o.truncate_double,
+        o.int64.word(),
+        truncate.double.word(),
+        truncate.int64.word(),
+    );
+    if o.engines && registry.has_pass("build-engines") {
+        text.push_str(&format!(
+            ",build-engines{{require-full-compilation={},build-plans={}}}",
+            o.require_full_compilation, o.build_plans
+        ));
+    }
+    text
+}
+
+/// Registers the `compile` pipeline.
+pub fn register(r: &mut PassRegistry) {
+    r.register_pipeline_with::<CompileOptions>(
+        NAME,
+        "partition, truncate, repair boundary types, outline and build engines",
+        expand,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OptionSet;
+
+    #[test]
+    fn options_print_back_and_list_in_help() {
+        let o = CompileOptions {
+            int64: Int64Policy::Int32,
+            ..Default::default()
+        };
+        assert_eq!(o.to_pass_options().to_text(&[]), "{int64=int32}");
+        let help = CompileOptions::help();
+        assert_eq!(help[1].key, "min-block-size");
+        assert_eq!(help[1].default, "5");
+        let reg = PassRegistry::with_builtins();
+        let text = reg.help();
+        assert!(text.contains("  compile "), "{text}");
+        assert!(text.contains("int64=native"), "{text}");
+    }
+}
