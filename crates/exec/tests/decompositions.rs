@@ -1,39 +1,180 @@
-//! Ops the executor runs through their op-table decomposition (no kernel of their own).
-//! Expected values are PyTorch's (`torch.nn.functional.logsigmoid` and friends).
+//! Ops with no CPU kernel of their own run through their op-table decomposition. Expected
+//! values are PyTorch's, computed by hand (`torch.diff(torch.tensor([1., 4, 9, 16, 25]), n=2,
+//! prepend=torch.tensor([0.]))` is `[2, 2, 2, 2]`, and so on).
 
 use trtfx_exec::interp::{Executor, Value};
-use trtfx_exec::Tensor;
+use trtfx_exec::{has_kernel, Tensor};
 use trtfx_ir::parse_program;
 
-fn run1(src: &str, input: Tensor) -> Tensor {
+fn run(src: &str, inputs: Vec<Tensor>) -> Vec<Tensor> {
     let p = parse_program(src).unwrap_or_else(|e| panic!("{e}"));
-    let out = Executor::new(&p)
-        .run(&[Value::Tensor(input)])
-        .unwrap_or_else(|e| panic!("{e}"));
-    out[0].as_tensor().expect("tensor output").clone()
+    let ins: Vec<Value> = inputs.into_iter().map(Value::Tensor).collect();
+    Executor::new(&p)
+        .run(&ins)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|v| v.as_tensor().expect("tensor output").clone())
+        .collect()
 }
 
-fn close(got: &[f32], want: &[f32]) {
-    assert_eq!(got.len(), want.len());
-    for (g, w) in got.iter().zip(want) {
-        assert!((g - w).abs() <= 1e-6 * w.abs().max(1.0), "got {got:?}, want {want:?}");
+fn f32s(v: &[f32]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), vec![v.len()]).unwrap()
+}
+
+fn assert_close(got: &Tensor, want: &[f64]) {
+    let g = got.to_f64_vec();
+    assert_eq!(g.len(), want.len(), "{g:?} vs {want:?}");
+    for (a, b) in g.iter().zip(want) {
+        let ok = a == b || (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        assert!(ok, "{g:?} vs {want:?}");
     }
 }
 
 #[test]
+fn and_tensor_runs_as_bitwise_and() {
+    assert!(!has_kernel("aten.__and__.Tensor"));
+    let src = r#"input "a": bool[4]
+input "b": bool[4]
+input "x": i64[2]
+input "y": i64[2]
+graph @main(%a: bool[4] = user "a", %b: bool[4] = user "b", %x: i64[2] = user "x", %y: i64[2] = user "y") -> (user, user) {
+  %m: bool[4] = aten.__and__.Tensor(%a, %b)
+  %n: i64[2] = aten.__and__.Tensor(%x, %y)
+  output (%m, %n)
+}"#;
+    let out = run(
+        src,
+        vec![
+            Tensor::from_vec(vec![true, true, false, false], vec![4]).unwrap(),
+            Tensor::from_vec(vec![true, false, true, false], vec![4]).unwrap(),
+            Tensor::from_vec(vec![12i64, 10], vec![2]).unwrap(),
+            Tensor::from_vec(vec![10i64, 6], vec![2]).unwrap(),
+        ],
+    );
+    assert_eq!(out[0].to_vec::<bool>(), [true, false, false, false]);
+    // 0b1100 & 0b1010 = 0b1000, 0b1010 & 0b0110 = 0b0010
+    assert_eq!(out[1].to_vec::<i64>(), [8, 2]);
+}
+
+#[test]
+fn diff_second_order_with_prepend() {
+    assert!(!has_kernel("aten.diff.default"));
+    let src = r#"input "x": f32[5]
+input "p": f32[1]
+graph @main(%x: f32[5] = user "x", %p: f32[1] = user "p") -> (user) {
+  %d: f32[4] = aten.diff.default(%x, 2, -1, %p)
+  output (%d)
+}"#;
+    let out = run(src, vec![f32s(&[1., 4., 9., 16., 25.]), f32s(&[0.])]);
+    // [0, 1, 4, 9, 16, 25] -> [1, 3, 5, 7, 9] -> [2, 2, 2, 2]
+    assert_eq!(out[0].shape(), [4]);
+    assert_close(&out[0], &[2., 2., 2., 2.]);
+}
+
+#[test]
+fn diff_default_along_the_last_dim_of_a_matrix() {
+    let src = r#"input "x": f32[2, 3]
+graph @main(%x: f32[2, 3] = user "x") -> (user) {
+  %d: f32[2, 2] = aten.diff.default(%x)
+  output (%d)
+}"#;
+    let x = Tensor::from_vec(vec![1f32, 3., 6., 2., 2., 5.], vec![2, 3]).unwrap();
+    let out = run(src, vec![x]);
+    assert_eq!(out[0].shape(), [2, 2]);
+    assert_close(&out[0], &[2., 3., 0., 3.]);
+}
+
+#[test]
+fn addcmul_scales_the_product() {
+    assert!(!has_kernel("aten.addcmul.default"));
+    let src = r#"input "s": f32[3]
+input "a": f32[3]
+input "b": f32[3]
+graph @main(%s: f32[3] = user "s", %a: f32[3] = user "a", %b: f32[3] = user "b") -> (user, user) {
+  %r: f32[3] = aten.addcmul.default(%s, %a, %b, value=2)
+  %u: f32[3] = aten.addcmul.default(%s, %a, %b)
+  output (%r, %u)
+}"#;
+    let out = run(
+        src,
+        vec![
+            f32s(&[1., 2., 3.]),
+            f32s(&[2., 3., 4.]),
+            f32s(&[0.5, 2., -1.]),
+        ],
+    );
+    // self + 2 * a * b = [1 + 2, 2 + 12, 3 - 8]; value defaults to 1: [2, 8, -1]
+    assert_close(&out[0], &[3., 14., -5.]);
+    assert_close(&out[1], &[2., 8., -1.]);
+}
+
+#[test]
+fn logaddexp_including_infinities() {
+    assert!(!has_kernel("aten.logaddexp.default"));
+    let src = r#"input "a": f32[5]
+input "b": f32[5]
+graph @main(%a: f32[5] = user "a", %b: f32[5] = user "b") -> (user) {
+  %r: f32[5] = aten.logaddexp.default(%a, %b)
+  output (%r)
+}"#;
+    let inf = f32::INFINITY;
+    let out = run(
+        src,
+        vec![
+            f32s(&[0., 1., -inf, inf, -inf]),
+            f32s(&[0., 2., -inf, inf, 1.]),
+        ],
+    );
+    // log(e^0 + e^0) = ln 2; log(e + e^2) = 2 + ln(1 + e^-1); both -inf stays -inf (not
+    // NaN); both +inf is +inf; log(0 + e^1) = 1.
+    assert_close(
+        &out[0],
+        &[
+            std::f64::consts::LN_2,
+            2.0 + (1.0 + (-1f64).exp()).ln(),
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            1.0,
+        ],
+    );
+}
+
+#[test]
+fn a_kernel_error_inside_a_decomposition_names_the_node() {
+    // __and__ on floats decomposes to bitwise_and, which rejects floats (as PyTorch does).
+    let src = r#"input "a": f32[2]
+graph @main(%a: f32[2] = user "a") -> (user) {
+  %m: f32[2] = aten.__and__.Tensor(%a, %a)
+  output (%m)
+}"#;
+    let p = parse_program(src).unwrap();
+    let err = Executor::new(&p)
+        .run(&[Value::Tensor(f32s(&[1., 2.]))])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bitwise_and"), "{err}");
+}
+
+#[test]
 fn log_sigmoid_is_stable_at_both_ends() {
-    let x = Tensor::from_vec(vec![-100f32, -1.0, 0.0, 1.0, 100.0], vec![5]).unwrap();
-    let got = run1(
+    assert!(!has_kernel("aten.log_sigmoid.default"));
+    let out = run(
         r#"input "x": f32[5]
 graph @main(%x: f32[5] = user "x") -> (user) {
   %r: f32[5] = aten.log_sigmoid.default(%x)
   output (%r)
 }"#,
-        x,
+        vec![f32s(&[-100.0, -1.0, 0.0, 1.0, 100.0])],
     );
     // torch.nn.functional.logsigmoid(torch.tensor([-100., -1., 0., 1., 100.]))
-    close(
-        &got.to_vec::<f32>(),
-        &[-100.0, -1.313_261_7, -0.693_147_2, -0.313_261_7, -0.0],
+    assert_close(
+        &out[0],
+        &[
+            -100.0,
+            -1.313_261_687_5,
+            -0.693_147_180_6,
+            -0.313_261_687_5,
+            -0.0,
+        ],
     );
 }

@@ -199,26 +199,21 @@ impl<'a> CallArgs<'a> {
         }
     }
 
-    /// A call bound to `sig` (used by the plan and by [`crate::ConstEvaluator`]).
-    pub(crate) fn bound(
-        op: &'a str,
-        node: &'a str,
-        args: Vec<Value>,
-        kwargs: Vec<(String, Value)>,
+    /// The call bound to its operator's signature `sig` by `binding` (the plan's resolution
+    /// of a node), with the node's first result dtype and the executor running it.
+    pub(crate) fn bind(
+        self,
         sig: Option<&'a Signature>,
         binding: Option<&'a Binding>,
         result_dtype: Option<DType>,
         ex: Option<&'a Executor<'a>>,
     ) -> Self {
         CallArgs {
-            op,
-            node,
-            args,
-            kwargs,
             sig,
             binding,
             result_dtype,
             ex,
+            ..self
         }
     }
 
@@ -1016,7 +1011,7 @@ impl<'p> Executor<'p> {
                             })
                         }
                     };
-                    let call = CallArgs::bound(
+                    let call = CallArgs::unbound(
                         target,
                         &node.name,
                         node.args
@@ -1027,11 +1022,8 @@ impl<'p> Executor<'p> {
                             .iter()
                             .map(|(k, a)| Ok((k.clone(), read(a, &env)?)))
                             .collect::<RunResult<_>>()?,
-                        nc.sig,
-                        binding,
-                        nc.result_dtype,
-                        Some(self),
-                    );
+                    )
+                    .bind(nc.sig, binding, nc.result_dtype, Some(self));
                     let outs = match &nc.runner {
                         Runner::Table(k) => (k.f)(&call)?,
                         Runner::Custom(k) => k(&call).map_err(|msg| RunError::BadArgument {
