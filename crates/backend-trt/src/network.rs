@@ -280,25 +280,12 @@ impl Weights {
 
     /// The elements as `i64` when the type is i32 or i64 (used to track shape values).
     pub fn to_i64_vec(&self) -> Option<Vec<i64>> {
-        match self.dtype {
-            TrtDataType::Int32 => Some(
-                self.bytes
-                    .chunks_exact(4)
-                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
-                    .collect(),
-            ),
-            TrtDataType::Int64 => Some(
-                self.bytes
-                    .chunks_exact(8)
-                    .map(|c| {
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(c);
-                        i64::from_le_bytes(a)
-                    })
-                    .collect(),
-            ),
-            _ => None,
-        }
+        let dtype = match self.dtype {
+            TrtDataType::Int32 => trtfx_ir::DType::I32,
+            TrtDataType::Int64 => trtfx_ir::DType::I64,
+            _ => return None,
+        };
+        trtfx_ir::elements::to_i64s(dtype, &self.bytes)?.ok()
     }
 
     /// A short, stable fingerprint of the bytes (FNV-1a 64), for printing.

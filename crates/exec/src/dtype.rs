@@ -4,6 +4,7 @@
 
 use half::{bf16, f16};
 use std::fmt;
+pub use trtfx_ir::elements::LeElement;
 
 /// Element type of a [`crate::Tensor`]. Mirrors the subset of `torch.dtype` the executor supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -200,8 +201,11 @@ impl Storage {
 /// A Rust type that can be a tensor element. Conversions follow PyTorch's `static_cast`-like
 /// casting: float → int truncates toward zero (saturating here instead of C++ UB), int → narrower
 /// int wraps, anything → bool is `!= 0`.
+///
+/// The byte layout (`read_le`/`write_le`) is the IR's one weight decoder,
+/// [`trtfx_ir::elements::LeElement`].
 pub trait Element:
-    Copy + Send + Sync + PartialEq + PartialOrd + Default + fmt::Debug + 'static
+    LeElement + Copy + Send + Sync + PartialEq + PartialOrd + Default + fmt::Debug + 'static
 {
     /// The dtype of this element type.
     const DTYPE: DType;
@@ -225,10 +229,6 @@ pub trait Element:
     fn to_bool(self) -> bool;
     /// `0` or `1`.
     fn from_bool(b: bool) -> Self;
-    /// Little-endian bytes of one element.
-    fn write_le(self, out: &mut Vec<u8>);
-    /// Read one element from exactly `size()` little-endian bytes.
-    fn read_le(b: &[u8]) -> Self;
 }
 
 macro_rules! impl_int_element {
@@ -277,12 +277,6 @@ macro_rules! impl_int_element {
             #[inline(always)]
             fn from_bool(b: bool) -> Self {
                 b as $t
-            }
-            fn write_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            fn read_le(b: &[u8]) -> Self {
-                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
             }
         }
     };
@@ -342,12 +336,6 @@ macro_rules! impl_float_element {
                     0.0
                 }
             }
-            fn write_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            fn read_le(b: &[u8]) -> Self {
-                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
-            }
         }
     };
 }
@@ -403,12 +391,6 @@ macro_rules! impl_half_element {
                     <$t>::ZERO
                 }
             }
-            fn write_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            fn read_le(b: &[u8]) -> Self {
-                <$t>::from_le_bytes(b.try_into().expect("caller passes exact size"))
-            }
         }
     };
 }
@@ -457,12 +439,6 @@ impl Element for bool {
     #[inline(always)]
     fn from_bool(b: bool) -> Self {
         b
-    }
-    fn write_le(self, out: &mut Vec<u8>) {
-        out.push(self as u8);
-    }
-    fn read_le(b: &[u8]) -> Self {
-        b[0] != 0
     }
 }
 

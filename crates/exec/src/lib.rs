@@ -24,5 +24,6 @@ pub mod tensor;
 
 pub use dtype::{DType, Element};
 pub use error::{ExecError, Result};
+pub use interp::KernelEvaluator;
 pub use ops::has_kernel;
 pub use tensor::{Scalar, Tensor};

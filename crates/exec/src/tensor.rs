@@ -411,24 +411,17 @@ impl Tensor {
 
     /// Raw little-endian bytes of the data (the safetensors layout).
     pub fn to_le_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.numel() * self.dtype().size());
-        with_dtype!(self.dtype(), T => {
-            for &x in self.as_slice::<T>().expect("dtype") {
-                x.write_le(&mut out);
-            }
-        });
-        out
+        with_dtype!(self.dtype(), T => trtfx_ir::elements::encode(self.as_slice::<T>().expect("dtype")))
     }
 
-    /// Build from raw little-endian bytes (the safetensors layout).
+    /// Build from raw little-endian bytes (the safetensors layout), with the IR's decoder.
     pub fn from_le_bytes(
         bytes: &[u8],
         dtype: DType,
         shape: impl Into<Vec<usize>>,
     ) -> Result<Tensor> {
         let shape = shape.into();
-        let es = dtype.size();
-        if bytes.len() != numel(&shape) * es {
+        if bytes.len() != numel(&shape) * dtype.size() {
             return shape_err(
                 "from_le_bytes",
                 format!(
@@ -438,7 +431,12 @@ impl Tensor {
                 ),
             );
         }
-        with_dtype!(dtype, T => Tensor::from_vec(bytes.chunks_exact(es).map(T::read_le).collect::<Vec<T>>(), shape))
+        with_dtype!(dtype, T => {
+            match trtfx_ir::elements::decode::<T>(bytes) {
+                Ok(v) => Tensor::from_vec(v, shape),
+                Err(m) => shape_err("from_le_bytes", m),
+            }
+        })
     }
 
     /// `aten.as_strided`: materialize a strided view of this tensor's (contiguous) storage.

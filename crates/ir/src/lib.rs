@@ -12,6 +12,7 @@
 pub mod aten;
 pub mod dim;
 pub mod dtype;
+pub mod elements;
 pub mod graph;
 pub mod limits;
 pub mod ops;

@@ -11,6 +11,7 @@ use crate::pipeline::{
 use crate::util::nearest;
 use indexmap::IndexMap;
 use std::sync::Arc;
+use trtfx_ir::ops::ConstEval;
 
 /// Builds a pass from its options (unknown keys and bad values are errors); it sees the
 /// registry, for passes that look up a backend.
@@ -74,6 +75,7 @@ pub struct PassRegistry {
     passes: IndexMap<String, PassEntry>,
     pipelines: IndexMap<String, NamedPipeline>,
     backends: IndexMap<String, BackendEntry>,
+    evaluator: Option<Arc<dyn ConstEval>>,
 }
 
 impl PassRegistry {
@@ -129,6 +131,18 @@ impl PassRegistry {
                 options: O::help(),
             },
         );
+    }
+
+    /// Installs the constant evaluator that `fold-constants` evaluates calls with (the `trtfx`
+    /// facade installs the executor's kernels). Without one, `fold-constants` folds only
+    /// values whose type is already a known constant.
+    pub fn set_evaluator(&mut self, evaluator: Arc<dyn ConstEval>) {
+        self.evaluator = Some(evaluator);
+    }
+
+    /// The installed constant evaluator.
+    pub fn evaluator(&self) -> Option<Arc<dyn ConstEval>> {
+        self.evaluator.clone()
     }
 
     /// Registers a named pipeline that expands to `text` wherever `name` is written.

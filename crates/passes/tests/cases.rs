@@ -1,5 +1,6 @@
 //! Snapshot-driven pass tests: every `tests/cases/<pass>/<case>.fxir` starts with
-//! `# RUN: <pipeline>` (and optionally `# EXPECT-ERROR`); the harness parses the program, runs
+//! `# RUN: <pipeline>` (and optionally `# EXPECT-ERROR`, and `# DATA "w" = 1, 2` lines giving
+//! weight values); the harness parses the program, runs
 //! the pipeline with verification (structure and types) after every pass, and snapshots the
 //! printed result followed by the pass statistics and the values of weights the pipeline
 //! created, or the diagnostic when an error is expected.
@@ -38,6 +39,7 @@ fn header(src: &str) -> (String, bool) {
 
 /// Small in-memory weights printed as values (folded constants); others are left out.
 fn weight_values(p: &Program) -> String {
+    use trtfx_ir::elements::{decode, to_i64s};
     let mut s = String::new();
     for (name, w) in &p.weights {
         let WeightData::Bytes(b) = &w.data else {
@@ -48,35 +50,80 @@ fn weight_values(p: &Program) -> String {
             continue;
         }
         let vals: Vec<String> = match w.dtype {
-            DType::F32 => b
-                .chunks_exact(4)
-                .map(|c| format!("{:?}", f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            // Shortest round-trip form of the element type itself: 0.35f32 reads `0.35`.
+            DType::F32 => decode::<f32>(b)
+                .unwrap()
+                .iter()
+                .map(|x| format!("{x:?}"))
                 .collect(),
-            DType::I64 => b
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap()).to_string())
+            DType::F64 => decode::<f64>(b)
+                .unwrap()
+                .iter()
+                .map(|x| format!("{x:?}"))
                 .collect(),
-            DType::I32 => b
-                .chunks_exact(4)
-                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
-                .collect(),
-            _ => b.iter().map(|x| x.to_string()).collect(),
+            dt => match to_i64s(dt, b) {
+                Some(v) => v.unwrap().iter().map(|x| x.to_string()).collect(),
+                None => b.iter().map(|x| format!("{x:#04x}")).collect(),
+            },
         };
         let _ = writeln!(s, "# weight {name:?} = [{}]", vals.join(", "));
     }
     s
 }
 
+/// Weight data given in the case header: `# DATA "name" = v, v, ...`, in the dtype and shape the
+/// program declares for `name` (the IR text carries weight metadata only).
+fn attach_data(src: &str, p: &mut Program) {
+    use trtfx_ir::elements::encode;
+    fn parse<T: std::str::FromStr>(vals: &[&str]) -> Vec<T> {
+        vals.iter()
+            .map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("# DATA: bad value {v:?}"))
+            })
+            .collect()
+    }
+    for line in src.lines() {
+        let Some(rest) = line.trim().strip_prefix("# DATA ") else {
+            continue;
+        };
+        let (name, vals) = rest.split_once('=').expect("`# DATA \"name\" = values`");
+        let name = name.trim().trim_matches('"');
+        let w = p
+            .weights
+            .get_mut(name)
+            .unwrap_or_else(|| panic!("# DATA for undeclared weight {name:?}"));
+        let vals: Vec<&str> = vals.split(',').map(str::trim).collect();
+        assert_eq!(
+            vals.len() as i64,
+            w.numel(),
+            "# DATA {name:?}: element count"
+        );
+        let bytes = match w.dtype {
+            DType::F32 => encode(&parse::<f32>(&vals)),
+            DType::F64 => encode(&parse::<f64>(&vals)),
+            DType::I64 => encode(&parse::<i64>(&vals)),
+            DType::I32 => encode(&parse::<i32>(&vals)),
+            DType::Bool => encode(&parse::<bool>(&vals)),
+            dt => panic!("# DATA {name:?}: dtype {dt} is not supported by the harness"),
+        };
+        *w = trtfx_ir::Weight::from_bytes(w.dtype, w.shape.clone(), bytes);
+    }
+}
+
 fn run_case(src: &str) -> String {
     let (pipeline, expect_error) = header(src);
     let mut p = parse_program(src).unwrap_or_else(|e| panic!("case does not parse:\n{e}"));
+    attach_data(src, &mut p);
     trtfx_ir::verify_program(&p, Some(trtfx_ir::aten::registry())).unwrap_or_else(|d| {
         panic!(
             "case input does not verify:\n{}",
             trtfx_ir::verify::render(&d)
         )
     });
-    let reg = PassRegistry::with_builtins();
+    let mut reg = PassRegistry::with_builtins();
+    // fold-constants evaluates with the executor's kernels, as in `trtfx::pass_registry()`.
+    reg.set_evaluator(std::sync::Arc::new(trtfx_exec::KernelEvaluator));
     let mut pm = match PassManager::parse(&reg, &pipeline) {
         Ok(pm) => pm.verify_types(true).enable_statistics(),
         Err(e) if expect_error => return format!("# RUN: {pipeline}\n# error:\n{e}\n"),

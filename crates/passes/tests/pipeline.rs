@@ -38,7 +38,10 @@ fn whitespace_and_defaults_normalise() {
     // Options built programmatically print only when they differ from the default.
     let f = trtfx_passes::passes::FoldConstants::default();
     assert_eq!(f.options().to_text(&[]), "");
-    let f = trtfx_passes::passes::FoldConstants { max_elements: 7 };
+    let f = trtfx_passes::passes::FoldConstants {
+        options: trtfx_passes::passes::fold::FoldOptions { max_elements: 7 },
+        evaluator: None,
+    };
     assert_eq!(f.options().to_text(&[]), "{max-elements=7}");
 }
 

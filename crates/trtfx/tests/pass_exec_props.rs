@@ -305,12 +305,15 @@ fn widened(p: &Program) -> Option<Program> {
     Some(q)
 }
 
-/// True when a float literal of `p` lies beyond the f32 range (the generator uses 2.5e300):
-/// under `truncate-double` it becomes infinite, a value outside the policy's domain.
+/// True when a float literal of `p` is large enough to leave the f32 range after a doubling or
+/// a product (the generator uses 3.4e38 and 2.5e300):
+/// under `truncate-double` such values become infinite, outside the policy's domain.
 fn has_huge_literal(p: &Program) -> bool {
     fn huge(a: &trtfx_ir::Arg) -> bool {
         match a {
-            trtfx_ir::Arg::Float(x) => x.0.is_finite() && x.0.abs() > f32::MAX as f64,
+            // Not only literals beyond f32: one near f32::MAX overflows as soon as it is
+            // doubled (`add(x, x, alpha=2)`), and two of 1e19 overflow when multiplied.
+            trtfx_ir::Arg::Float(x) => x.0.is_finite() && x.0.abs() > 1e18,
             trtfx_ir::Arg::List(items) => items.iter().any(huge),
             _ => false,
         }

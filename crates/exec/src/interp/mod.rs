@@ -10,6 +10,10 @@
 //! written with keywords and one written positionally run the same. Operators with no kernel
 //! but a decomposition in the op table run through the decomposition.
 
+mod const_eval;
+
+pub use const_eval::KernelEvaluator;
+
 use crate::ops::Kernel;
 use crate::tensor::{Scalar, Tensor};
 use crate::{DType, ExecError};
@@ -1150,8 +1154,17 @@ fn bind_results(
     outs: Vec<Value>,
     node: &str,
 ) -> RunResult<()> {
-    // A kernel returning a list for a node whose results were flattened (split → N values).
-    let outs = if results.len() > 1 && outs.len() == 1 {
+    let outs = bind_results_into(results.len(), outs, node)?;
+    for (&r, v) in results.iter().zip(outs) {
+        env[r.index()] = Some(v);
+    }
+    Ok(())
+}
+
+/// A kernel's outputs as one value per result: a list returned for a node whose results were
+/// flattened (split → N values) is spread out. Errors when there are too few.
+fn bind_results_into(n_results: usize, outs: Vec<Value>, node: &str) -> RunResult<Vec<Value>> {
+    let mut outs = if n_results > 1 && outs.len() == 1 {
         match outs.into_iter().next() {
             Some(Value::List(items)) => items,
             Some(v) => vec![v],
@@ -1160,17 +1173,14 @@ fn bind_results(
     } else {
         outs
     };
-    if outs.len() < results.len() {
+    if outs.len() < n_results {
         return Err(RunError::Program(format!(
-            "node `{node}` produced {} values for {} results",
+            "node `{node}` produced {} values for {n_results} results",
             outs.len(),
-            results.len()
         )));
     }
-    for (&r, v) in results.iter().zip(outs) {
-        env[r.index()] = Some(v);
-    }
-    Ok(())
+    outs.truncate(n_results);
+    Ok(outs)
 }
 
 fn resolve(a: &Arg, env: &[Option<Value>], node: &str) -> RunResult<Value> {

@@ -13,10 +13,12 @@
 
 pub mod bind;
 pub mod decomp;
+pub mod eval;
 mod slots;
 
 pub use bind::{ArgSource, BindError, Binding, Bound, BoundArgs};
 pub use decomp::{DecompCx, DecompFn};
+pub use eval::{ConstEval, ConstValue, EvalRefusal};
 pub use slots::{OpId, OpSlots};
 
 use crate::graph::Arg;

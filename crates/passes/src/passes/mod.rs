@@ -36,10 +36,10 @@ pub fn register_builtins(r: &mut PassRegistry) {
     r.register_declared::<NoOptions>("cse", "merge identical side-effect-free nodes", |_, _| {
         Ok(Box::new(Cse))
     });
-    r.register_pass(
+    r.register_declared::<fold::FoldOptions>(
         "fold-constants",
-        "evaluate nodes whose inputs are all constants",
-        |o| Ok(Box::new(FoldConstants::from_options(o)?)),
+        "evaluate calls whose operands are all constants (with the registry's evaluator)",
+        |options, r| Ok(Box::new(FoldConstants::new(options, r.evaluator()))),
     );
     r.register_declared::<NoOptions>(
         "canonicalize",

@@ -24,6 +24,7 @@
 //! (the pass says so with [`PassCx::defer_type_check`]).
 
 use std::collections::{HashMap, HashSet};
+use trtfx_ir::elements::{decode, encode};
 
 use crate::declare_options;
 use crate::option_enum;
@@ -173,25 +174,25 @@ impl Truncation {
         };
         let bytes = w.bytes().map_err(|e| format!("weight `{name}`: {e}"))?;
         let out: Vec<u8> = match (w.dtype, to) {
-            (DType::F64, DType::F32) => bytes
-                .chunks_exact(8)
-                .flat_map(|c| {
-                    (f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).to_le_bytes()
-                })
-                .collect(),
+            (DType::F64, DType::F32) => {
+                let v = decode::<f64>(&bytes).map_err(|e| format!("weight `{name}`: {e}"))?;
+                encode(&v.iter().map(|&x| x as f32).collect::<Vec<f32>>())
+            }
             (DType::I64, DType::I32) => {
-                let mut out = Vec::with_capacity(bytes.len() / 2);
-                for (i, c) in bytes.chunks_exact(8).enumerate() {
-                    let x = i64::from_le_bytes(c.try_into().expect("8 bytes"));
-                    let y = i32::try_from(x).map_err(|_| {
-                        format!(
-                            "int64=int32: weight `{name}` element {i} is {x}, outside the int32 \
-                             range; use int64=native or int64=fallback"
-                        )
-                    })?;
-                    out.extend(y.to_le_bytes());
-                }
-                out
+                let v = decode::<i64>(&bytes).map_err(|e| format!("weight `{name}`: {e}"))?;
+                let narrow = v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| {
+                        i32::try_from(x).map_err(|_| {
+                            format!(
+                                "int64=int32: weight `{name}` element {i} is {x}, outside the \
+                                 int32 range; use int64=native or int64=fallback"
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<i32>, String>>()?;
+                encode(&narrow)
             }
             _ => unreachable!("only f64 and i64 are truncated"),
         };
