@@ -238,9 +238,40 @@ impl Weights {
         })
     }
 
+    /// `values` as weights of `dtype`: floats rounded (to f16/bf16 through f32, as PyTorch
+    /// rounds a Python scalar for a half tensor), ints truncated toward zero, bools `!= 0`.
+    /// The one encoder of converter constants.
+    pub fn from_f64s(values: &[f64], dtype: TrtDataType) -> Result<Self, String> {
+        use trtfx_ir::elements::encode;
+        let bytes = match dtype {
+            TrtDataType::Float => encode(&values.iter().map(|&v| v as f32).collect::<Vec<_>>()),
+            TrtDataType::Half => encode(
+                &values
+                    .iter()
+                    .map(|&v| half::f16::from_f32(v as f32))
+                    .collect::<Vec<_>>(),
+            ),
+            TrtDataType::Bf16 => encode(
+                &values
+                    .iter()
+                    .map(|&v| half::bf16::from_f32(v as f32))
+                    .collect::<Vec<_>>(),
+            ),
+            TrtDataType::Int32 => encode(&values.iter().map(|&v| v as i32).collect::<Vec<_>>()),
+            TrtDataType::Int64 => encode(&values.iter().map(|&v| v as i64).collect::<Vec<_>>()),
+            TrtDataType::Bool => encode(&values.iter().map(|&v| v != 0.0).collect::<Vec<_>>()),
+            d => return Err(format!("no constants of type {d}")),
+        };
+        Ok(Self {
+            dtype,
+            count: values.len() as i64,
+            bytes: bytes.into(),
+        })
+    }
+
     /// `f32` weights.
     pub fn from_f32(values: &[f32]) -> Self {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = trtfx_ir::elements::encode(values);
         Self {
             dtype: TrtDataType::Float,
             count: values.len() as i64,
@@ -250,7 +281,7 @@ impl Weights {
 
     /// `i32` weights.
     pub fn from_i32(values: &[i32]) -> Self {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = trtfx_ir::elements::encode(values);
         Self {
             dtype: TrtDataType::Int32,
             count: values.len() as i64,
@@ -260,7 +291,7 @@ impl Weights {
 
     /// `i64` weights.
     pub fn from_i64(values: &[i64]) -> Self {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = trtfx_ir::elements::encode(values);
         Self {
             dtype: TrtDataType::Int64,
             count: values.len() as i64,
@@ -270,7 +301,7 @@ impl Weights {
 
     /// `bool` weights (one byte each).
     pub fn from_bool(values: &[bool]) -> Self {
-        let bytes: Vec<u8> = values.iter().map(|&v| u8::from(v)).collect();
+        let bytes = trtfx_ir::elements::encode(values);
         Self {
             dtype: TrtDataType::Bool,
             count: values.len() as i64,

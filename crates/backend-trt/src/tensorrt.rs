@@ -513,16 +513,21 @@ fn cc(c: ComputeCapability) -> trtx::ComputeCapability {
     }
 }
 
-/// Encodes `v` as one element of `d` (float and integer types only).
-fn encode_scalar(d: TrtDataType, v: f64) -> Result<Vec<u8>, NetworkError> {
-    Ok(match d {
-        TrtDataType::Float => (v as f32).to_le_bytes().to_vec(),
-        TrtDataType::Half => half::f16::from_f64(v).to_le_bytes().to_vec(),
-        TrtDataType::Bf16 => half::bf16::from_f64(v).to_le_bytes().to_vec(),
-        TrtDataType::Int32 => (v as i32).to_le_bytes().to_vec(),
-        TrtDataType::Int64 => (v as i64).to_le_bytes().to_vec(),
-        other => return Err(unsupported(format!("scalar constants of type {other}"))),
-    })
+/// `values` as elements of `d` (float and integer types only).
+fn encode_values(d: TrtDataType, values: &[f64]) -> Result<Vec<u8>, NetworkError> {
+    if !matches!(
+        d,
+        TrtDataType::Float
+            | TrtDataType::Half
+            | TrtDataType::Bf16
+            | TrtDataType::Int32
+            | TrtDataType::Int64
+    ) {
+        return Err(unsupported(format!("scalar constants of type {d}")));
+    }
+    Weights::from_f64s(values, d)
+        .map(|w| w.bytes.to_vec())
+        .map_err(unsupported)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -725,7 +730,7 @@ impl TrtNetworkBuilder {
         rank: usize,
         v: f64,
     ) -> Result<TensorId, NetworkError> {
-        let bytes = encode_scalar(dtype, v)?;
+        let bytes = encode_values(dtype, &[v])?;
         let dims = vec![1i64; rank];
         let layer = self
             .network
@@ -741,10 +746,7 @@ impl TrtNetworkBuilder {
         values: &[f64],
         scalar: bool,
     ) -> Result<TensorId, NetworkError> {
-        let mut bytes = Vec::new();
-        for v in values {
-            bytes.extend(encode_scalar(dtype, *v)?);
-        }
+        let bytes = encode_values(dtype, values)?;
         let dims: Vec<i64> = if scalar {
             vec![]
         } else {

@@ -722,7 +722,7 @@ fn more_elementwise_cases() -> Vec<Case> {
         case!("gt_scalar", [("x", "i32[6]")], [], "%r: bool[6] = aten.gt.Scalar(%x, 0.5)", ["r"]),
         case!("ge_scalar", [("x", "f32[6]")], [], "%r: bool[6] = aten.ge.Scalar(%x, -0.25)", ["r"]),
         case!("logical_xor", [("a", "bool[6]"), ("b", "bool[6]")], [], "%r: bool[6] = aten.logical_xor.default(%a, %b)", ["r"]),
-        case!("bitwise_bool", [("a", "bool[6]"), ("b", "bool[6]")], [], "%c: bool[6] = aten.bitwise_and.Tensor(%a, %b)\n%d: bool[6] = aten.bitwise_or.Tensor(%a, %b)\n%e: bool[6] = aten.bitwise_not.default(%a)", ["c", "d", "e"]),
+        case!("bitwise_bool", [("a", "bool[6]"), ("b", "bool[6]")], [], "%c: bool[6] = aten.bitwise_and.Tensor(%a, %b)\n%d: bool[6] = aten.bitwise_or.Tensor(%a, %b)\n%e: bool[6] = aten.bitwise_not.default(%a)\n%f: bool[6] = aten.bitwise_xor.Tensor(%a, %b)", ["c", "d", "e", "f"]),
         case!("where_scalar", [("c", "bool[2,3]")], [], "%r: f32[2,3] = aten.where.Scalar(%c, 1.5, -2.0)", ["r"]),
         case!("where_scalar_other", [("c", "bool[2,3]"), ("x", "f32[2,3]")], [], "%r: f32[2,3] = aten.where.ScalarOther(%c, %x, 0.5)", ["r"]),
         case!("where_scalar_self", [("c", "bool[2,3]"), ("x", "f32[3]")], [], "%r: f32[2,3] = aten.where.ScalarSelf(%c, 0.5, %x)", ["r"]),
@@ -1181,6 +1181,42 @@ fn decomposition_cases() -> Vec<Case> {
             [("x", "f32[s0,3]")],
             [],
             "%r: f32[3,s0] = aten.mT.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "addcdiv",
+            [("s", "f32[2,3]"), ("a", "f32[2,3]"), ("b", "f32[3]")],
+            [],
+            "%r: f32[2,3] = aten.addcdiv.default(%s, %a, %b, value=2.0)",
+            ["r"]
+        ),
+        case!(
+            // TensorRT has bitwise ops on bool only (integer ones are refused, and fall back).
+            "or_xor_bools",
+            [("a", "bool[4]"), ("b", "bool[4]")],
+            [],
+            "%o: bool[4] = aten.__or__.Tensor(%a, %b)\n  %r: bool[4] = aten.__xor__.Tensor(%o, %b)",
+            ["r"]
+        ),
+        case!(
+            "reshape_as",
+            [("x", "f32[2,6]"), ("y", "f32[3,4]")],
+            [],
+            "%r: f32[3,4] = aten.reshape_as.default(%x, %y)",
+            ["r"]
+        ),
+        case!(
+            "atleast_3d",
+            [("x", "f32[5]")],
+            [],
+            "%r: f32[1,5,1] = aten.atleast_3d.default(%x)",
+            ["r"]
+        ),
+        case!(
+            "conv2d_same_even_kernel",
+            [("x", "f32[1,2,5,5]")],
+            [("w", "f32[3,2,2,3]")],
+            "%r: f32[1,3,5,5] = aten.conv2d.padding(%x, %w, None, [1, 1], \"same\")",
             ["r"]
         ),
     ]

@@ -178,3 +178,40 @@ graph @main(%x: f32[5] = user "x") -> (user) {
         ],
     );
 }
+
+#[test]
+fn conv_padding_same_and_valid_run_as_convolution() {
+    // x = arange(5.).reshape(1,1,5); w = ones(1,1,2)
+    // F.conv1d(x, w, padding="same") -> [[[1, 3, 5, 7, 4]]] (the odd pad element is at the end)
+    // F.conv1d(x, w, padding="valid") -> [[[1, 3, 5, 7]]]
+    let src = r#"input "x": f32[1,1,5]
+input "w": f32[1,1,2]
+graph @main(%x: f32[1,1,5] = user "x", %w: f32[1,1,2] = user "w") -> (user, user) {
+  %s: f32[1,1,5] = aten.conv1d.padding(%x, %w, None, [1], "same")
+  %v: f32[1,1,4] = aten.conv1d.padding(%x, %w, None, [1], "valid")
+  output (%s, %v)
+}"#;
+    let x = Tensor::from_vec(vec![0.0f32, 1.0, 2.0, 3.0, 4.0], vec![1, 1, 5]).unwrap();
+    let w = Tensor::from_vec(vec![1.0f32, 1.0], vec![1, 1, 2]).unwrap();
+    let out = run(src, vec![x, w]);
+    assert_close(&out[0], &[1.0, 3.0, 5.0, 7.0, 4.0]);
+    assert_close(&out[1], &[1.0, 3.0, 5.0, 7.0]);
+}
+
+#[test]
+fn conv_padding_same_with_stride_is_an_error() {
+    let src = r#"input "x": f32[1,1,6]
+input "w": f32[1,1,3]
+graph @main(%x: f32[1,1,6] = user "x", %w: f32[1,1,3] = user "w") -> (user) {
+  %s: f32[1,1,3] = aten.conv1d.padding(%x, %w, None, [2], "same")
+  output (%s)
+}"#;
+    let p = parse_program(src).unwrap();
+    let x = Tensor::from_vec(vec![0.0f32; 6], vec![1, 1, 6]).unwrap();
+    let w = Tensor::from_vec(vec![0.0f32; 3], vec![1, 1, 3]).unwrap();
+    let e = Executor::new(&p)
+        .run(&[Value::Tensor(x), Value::Tensor(w)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("padding='same' needs stride 1"), "{e}");
+}

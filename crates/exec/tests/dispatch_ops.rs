@@ -82,3 +82,28 @@ graph @main(%x: i64[7] = user "x") -> (user) {
     assert_eq!(out[0].shape(), [7, 1]);
     assert_eq!(out[0].to_vec::<f32>(), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
 }
+
+#[test]
+fn view_dtype_reinterprets_bytes() {
+    // torch.tensor([1.0, -2.0]).view(torch.int32) -> [1065353216, -1073741824]
+    let x = Tensor::from_vec(vec![1.0f32, -2.0], vec![2]).unwrap();
+    let out = run(
+        r#"input "x": f32[2]
+graph @main(%x: f32[2] = user "x") -> (user) {
+  %y: i32[2] = aten.view.dtype(%x, i32)
+  output (%y)
+}"#,
+        x.clone(),
+    );
+    assert_eq!(out[0].to_vec::<i32>(), [1065353216, -1073741824]);
+    // torch.tensor([1.0, -2.0]).view(torch.int16): the last dim doubles, little-endian halves.
+    let out = run(
+        r#"input "x": f32[2]
+graph @main(%x: f32[2] = user "x") -> (user) {
+  %y: i16[4] = aten.view.dtype(%x, i16)
+  output (%y)
+}"#,
+        x,
+    );
+    assert_eq!(out[0].to_vec::<i16>(), [0, 16256, 0, -16384]);
+}

@@ -18,6 +18,26 @@ type Case = (
 #[test]
 fn inference_through_decompositions() {
     let cases: Vec<Case> = vec![
+        // torch.nn.functional.conv2d(x, w, padding="same") keeps the spatial size, also for an
+        // even kernel (the odd padding element goes at the end).
+        (
+            "aten.conv2d.padding",
+            vec!["f32[1,2,5,5]", "f32[3,2,4,3]"],
+            vec![v(0), v(1)],
+            vec![("padding", Arg::Str("same".into()))],
+            "f32[1,3,5,5]",
+        ),
+        (
+            "aten.conv1d.padding",
+            vec!["f32[2,4,9]", "f32[6,2,3]", "f32[6]"],
+            vec![v(0), v(1), v(2)],
+            vec![
+                ("padding", Arg::Str("valid".into())),
+                ("dilation", Arg::List(vec![Arg::Int(2)])),
+                ("groups", Arg::Int(2)),
+            ],
+            "f32[2,6,5]",
+        ),
         (
             "aten.__and__.Tensor",
             vec!["bool[2,3]", "bool[3]"],

@@ -29,80 +29,9 @@ pub fn trt_dtype(d: DType) -> Result<TrtDataType, String> {
     })
 }
 
-/// f32 → IEEE half bits (round to nearest even), for f16 constants.
-fn f32_to_f16_bits(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let half = m >> shift;
-        let rem = m & ((1 << shift) - 1);
-        let mid = 1 << (shift - 1);
-        let r = if rem > mid || (rem == mid && half & 1 == 1) {
-            half + 1
-        } else {
-            half
-        };
-        return sign | r as u16;
-    }
-    let half = ((e as u32) << 10) | (man >> 13);
-    let rem = man & 0x1fff;
-    let r = if rem > 0x1000 || (rem == 0x1000 && half & 1 == 1) {
-        half + 1
-    } else {
-        half
-    };
-    sign | r as u16
-}
-
-/// `values` as weights of `dtype` (floats rounded, ints truncated toward zero, bools `!= 0`).
+/// `values` as weights of `dtype` ([`Weights::from_f64s`]).
 pub(crate) fn weights_of(values: &[f64], dtype: TrtDataType) -> CResult<Weights> {
-    Ok(match dtype {
-        TrtDataType::Float => {
-            Weights::from_f32(&values.iter().map(|&v| v as f32).collect::<Vec<_>>())
-        }
-        TrtDataType::Int32 => {
-            Weights::from_i32(&values.iter().map(|&v| v as i32).collect::<Vec<_>>())
-        }
-        TrtDataType::Int64 => {
-            Weights::from_i64(&values.iter().map(|&v| v as i64).collect::<Vec<_>>())
-        }
-        TrtDataType::Bool => {
-            Weights::from_bool(&values.iter().map(|&v| v != 0.0).collect::<Vec<_>>())
-        }
-        TrtDataType::Half => {
-            let bytes: Vec<u8> = values
-                .iter()
-                .flat_map(|&v| f32_to_f16_bits(v as f32).to_le_bytes())
-                .collect();
-            Weights::from_bytes(dtype, bytes)?
-        }
-        TrtDataType::Bf16 => {
-            let bytes: Vec<u8> = values
-                .iter()
-                .flat_map(|&v| {
-                    let b = (v as f32).to_bits();
-                    let r = b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16;
-                    (r as u16).to_le_bytes()
-                })
-                .collect();
-            Weights::from_bytes(dtype, bytes)?
-        }
-        d => return Err(format!("no constants of type {d}").into()),
-    })
+    Ok(Weights::from_f64s(values, dtype)?)
 }
 
 /// State of one conversion: the network being built and what every IR value became.

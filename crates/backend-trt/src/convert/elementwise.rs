@@ -591,6 +591,7 @@ pub(super) fn register(r: &mut ConverterRegistry) {
     r.register("aten.logical_not.default", logical(None, false));
     r.register("aten.bitwise_and.Tensor", logical(Some(E::And), true));
     r.register("aten.bitwise_or.Tensor", logical(Some(E::Or), true));
+    r.register("aten.bitwise_xor.Tensor", logical(Some(E::Xor), true));
     r.register("aten.bitwise_not.default", logical(None, true));
     r.register("aten.where.self", where_("condition", "self", "other"));
     r.register(

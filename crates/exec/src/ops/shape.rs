@@ -45,7 +45,38 @@ fn copy(arg: &'static str) -> impl Fn(&CallArgs<'_>) -> KResult + Clone {
     move |c| Ok(vec![Value::Tensor(shape::clone(c.tensor(arg)?))])
 }
 
+/// `view.dtype`: the same bytes read as another dtype. With a different element size the last
+/// dim scales by the size ratio, which must divide it (PyTorch's rule).
+fn view_dtype(x: &Tensor, to: crate::DType) -> crate::Result<Tensor> {
+    let (from_size, to_size) = (x.dtype().size(), to.size());
+    let mut shape = x.shape().to_vec();
+    if from_size != to_size {
+        let bad = || {
+            crate::error::invalid(
+                "view.dtype",
+                format!(
+                    "a {} tensor of shape {:?} cannot be viewed as {to}: the last dim times {from_size} \
+                     must be a multiple of {to_size}",
+                    x.dtype(),
+                    x.shape()
+                ),
+            )
+        };
+        let Some(last) = shape.last_mut() else {
+            return bad();
+        };
+        if !(*last * from_size).is_multiple_of(to_size) {
+            return bad();
+        }
+        *last = *last * from_size / to_size;
+    }
+    Tensor::from_le_bytes(&x.to_le_bytes(), to, shape)
+}
+
 pub(crate) fn register(t: &mut KernelTable) {
+    t.add_foldable(&["aten.view.dtype"], |c| {
+        one(view_dtype(c.tensor("self")?, c.dtype("dtype")?), c)
+    });
     // ---- foldable layout ops (computed once when applied to weights)
     t.add_foldable(&["aten.view.default", "aten._unsafe_view.default"], |c| {
         one(shape::reshape(c.tensor("self")?, &c.ints("size")?), c)

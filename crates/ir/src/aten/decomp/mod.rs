@@ -6,6 +6,7 @@
 //! here needs nothing else to run and convert. PyTorch's `torch/_decomp` and `torch/_refs`
 //! are the semantic reference.
 
+mod conv;
 mod logical;
 mod pointwise;
 mod shape;
@@ -24,6 +25,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
             None => debug_assert!(false, "decomposition for unknown op {name}"),
         }
     };
+    conv::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
     shape::register(&mut add);
