@@ -36,10 +36,12 @@ pub use trtfx_passes as passes;
 
 /// The pass registry with every built-in pass and named pipeline, plus the TensorRT backend:
 /// the `trt` backend (the converter registry as capability, the default of `partition`) and
-/// its `build-engines` pass, so `compile{...}` ends with building engines.
+/// its `build-engines` pass, so `compile{...}` ends with building engines; and the
+/// equality-saturation `rewrite` pass (`trtfx-rewrite`).
 pub fn pass_registry() -> trtfx_passes::PassRegistry {
     let mut r = trtfx_passes::PassRegistry::with_builtins();
     trtfx_backend_trt::build_engines::register(&mut r);
+    trtfx_rewrite::register(&mut r);
     r
 }
 
