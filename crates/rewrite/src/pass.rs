@@ -425,6 +425,17 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
     let mut memo: FxHashMap<Id, ValueId> = FxHashMap::default();
     let mut reused: FxHashSet<NodeId> = FxHashSet::default();
     let barrier_set: FxHashSet<NodeId> = tr.barriers.iter().copied().collect();
+    // The name each class had in the source (its first original value), for new nodes to take
+    // over once the original is gone.
+    let mut class_name: FxHashMap<Id, String> = FxHashMap::default();
+    for n in g.nodes() {
+        if let Some((_, r)) = tr.nodes.get(&n) {
+            class_name
+                .entry(eg.find(tr.class_of[r]))
+                .or_insert_with(|| g.value(*r).name.clone());
+        }
+    }
+    let mut wanted: Vec<(NodeId, ValueId, String)> = Vec::new();
     let find = |id: Id| eg.find(id);
     for &b in &tr.barriers {
         let bpos = pos[&b];
@@ -507,6 +518,9 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
                         nb = nb.name(node_name);
                         let nn = ng.insert_before(b, nb);
                         let r = ng.node(nn).results[result.map_or(0, |r| r.0 as usize)];
+                        if let Some(name) = class_name.get(&c) {
+                            wanted.push((nn, r, name.clone()));
+                        }
                         memo.insert(c, r);
                     }
                 }
@@ -535,6 +549,21 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
         let d = ng.node(n);
         if d.results.iter().all(|&r| ng.value(r).uses().is_empty()) {
             ng.remove_node(n).ok()?;
+        }
+    }
+    // New nodes take the names of the values they replace, where those are free now.
+    if !wanted.is_empty() {
+        let mut used = Names::of(&ng);
+        for (n, r, name) in wanted {
+            if used.0.contains(&name) {
+                continue;
+            }
+            used.0.insert(name.clone());
+            let single = ng.node(n).results.len() == 1;
+            ng.set_value_name(r, name.clone());
+            if single {
+                ng.set_node_name(n, name);
+            }
         }
     }
     Some(ng)

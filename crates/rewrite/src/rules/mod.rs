@@ -278,10 +278,12 @@ pub fn apply_build(eg: &mut EG, class: Id, b: &Build) -> Option<Id> {
         eg.analysis.refused_type += 1;
         return None;
     }
-    let before = eg.total_number_of_nodes();
+    // A new e-node always makes a new class (before the union), and counting classes is O(1).
+    let before = eg.number_of_classes();
     let id = add_build(eg, b);
+    let added = eg.number_of_classes() != before;
     let unioned = eg.union(class, id);
-    if unioned || eg.total_number_of_nodes() != before {
+    if unioned || added {
         eg.analysis.applied += 1;
         Some(eg.find(class))
     } else {
