@@ -45,13 +45,14 @@ const ELEMENTWISE2: &[&str] = &[
 /// broadcasts its operands exactly as `expand` would; if dropping the expand would change the
 /// result's shape, the type check refuses it.
 fn expand_into_broadcast(eg: &EG, _c: Id, n: &TNode) -> Option<Build> {
-    let (target, args, _) = super::call_of(eg, n)?;
+    let (target, args, kwargs) = super::call_of(eg, n)?;
     if !ELEMENTWISE2.contains(&target) || args.len() < 2 {
         return None;
     }
     let a = arg_class(eg, n, 0, "self")?;
     let b = arg_class(eg, n, 1, "other")?;
     let rest: Vec<super::A> = args[2..].iter().map(|x| super::carry(n, x)).collect();
+    let mut rest = Some(rest);
     for (i, side) in [a, b].into_iter().enumerate() {
         if let Some(m) = find(eg, side, &["aten.expand.default"]) {
             if arg(eg, m, 2, "implicit").is_some() {
@@ -63,8 +64,13 @@ fn expand_into_broadcast(eg: &EG, _c: Id, n: &TNode) -> Option<Build> {
             } else {
                 vec![v(a), v(inner)]
             };
-            ops.extend(rest);
-            return Some(call(target, ops));
+            ops.extend(rest.take()?);
+            // Keyword arguments (`alpha`) are carried too.
+            let kw: Vec<(&str, super::A)> = kwargs
+                .iter()
+                .map(|(k, a)| (k.as_str(), super::carry(n, a)))
+                .collect();
+            return Some(super::call_kw(target, ops, kw));
         }
     }
     None
