@@ -624,7 +624,12 @@ fn opt_rewrite_pass() {
     ]);
     assert!(o.status.success(), "{}", describe(&o));
     let err = text(&o.stderr);
-    for counter in ["stop-saturated", "nodes-before", "nodes-after", "saturation-us"] {
+    for counter in [
+        "stop-saturated",
+        "nodes-before",
+        "nodes-after",
+        "saturation-us",
+    ] {
         assert!(err.contains(counter), "{counter}: {}", describe(&o));
     }
     let out = text(&o.stdout);

@@ -128,7 +128,8 @@ pub fn graph_cost(p: &Program, gid: GraphId, g: &Graph) -> f64 {
                 } else {
                     w
                 };
-                let pure_call = matches!(op, Op::Call { target } if !target.starts_with("higher_order."));
+                let pure_call =
+                    matches!(op, Op::Call { target } if !target.starts_with("higher_order."));
                 for &r in &d.results {
                     weight[r] = all_weight && pure_call;
                 }

@@ -51,6 +51,9 @@ impl Key {
 /// An e-node: an interned [`Key`] and the operand classes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TNode {
+    /// The interned operator name (index into [`TypeAnalysis::targets`]; leaves share one):
+    /// egg's discriminant, so a rule searches only the classes holding its root operators.
+    pub op: u32,
     /// Index into [`TypeAnalysis::keys`].
     pub key: u32,
     /// Operand classes, in slot order.
@@ -61,7 +64,7 @@ impl Language for TNode {
     type Discriminant = u32;
 
     fn discriminant(&self) -> u32 {
-        self.key
+        self.op
     }
 
     fn matches(&self, other: &Self) -> bool {
@@ -104,6 +107,8 @@ pub struct Leaf {
 pub struct TypeAnalysis {
     /// Interned keys; [`TNode::key`] indexes this set.
     pub keys: IndexSet<Key>,
+    /// Interned operator names; [`TNode::op`] indexes this set (`""` for leaves).
+    pub targets: IndexSet<String>,
     /// Leaves by index ([`Key::Leaf`]).
     pub leaves: Vec<Leaf>,
     /// The op table (inference functions).
@@ -125,6 +130,7 @@ impl TypeAnalysis {
     pub fn new(ops: Ops) -> Self {
         TypeAnalysis {
             keys: IndexSet::new(),
+            targets: IndexSet::new(),
             leaves: Vec::new(),
             ops,
             refused_type: 0,
@@ -133,9 +139,22 @@ impl TypeAnalysis {
         }
     }
 
-    /// Interns a key.
-    pub fn intern(&mut self, k: Key) -> u32 {
-        self.keys.insert_full(k).0 as u32
+    /// The e-node of `key` over `kids` (interning the key and its operator name).
+    pub fn node(&mut self, key: Key, kids: SmallVec<[Id; 3]>) -> TNode {
+        let op = match &key {
+            Key::Leaf(_) => self.targets.insert_full(String::new()).0,
+            Key::Call { target, .. } => match self.targets.get_index_of(target.as_str()) {
+                Some(i) => i,
+                None => self.targets.insert_full(target.clone()).0,
+            },
+        } as u32;
+        let key = self.keys.insert_full(key).0 as u32;
+        TNode { op, key, kids }
+    }
+
+    /// The interned id of an operator name, if any e-node has it.
+    pub fn op_id(&self, target: &str) -> Option<u32> {
+        self.targets.get_index_of(target).map(|i| i as u32)
     }
 
     /// The key of an e-node.
@@ -235,8 +254,11 @@ impl egg::Analysis<TNode> for TypeAnalysis {
                 }
             }
             k => {
-                let kid_ty: Vec<Option<Type>> =
-                    enode.kids.iter().map(|&c| egraph[c].data.ty.clone()).collect();
+                let kid_ty: Vec<Option<Type>> = enode
+                    .kids
+                    .iter()
+                    .map(|&c| egraph[c].data.ty.clone())
+                    .collect();
                 ClassData {
                     ty: a.infer(k, &kid_ty),
                     weight_only: enode.kids.iter().all(|&c| egraph[c].data.weight_only),

@@ -102,8 +102,9 @@ impl Pass for Rewrite {
             // Re-type with the op table (the rewritten nodes were typed by the e-graph
             // analysis; this also refreshes anything downstream) and verify.
             trtfx_ir::aten::infer_program(p, &ops).map_err(|e| PassError::new(e.to_string()))?;
-            trtfx_passes::util::verify(p, &ops, true)
-                .map_err(|e| PassError::new(format!("rewrite produced an invalid program:\n{e}")))?;
+            trtfx_passes::util::verify(p, &ops, true).map_err(|e| {
+                PassError::new(format!("rewrite produced an invalid program:\n{e}"))
+            })?;
         }
         Ok(PassOutcome::from_changed(changed))
     }
@@ -122,7 +123,9 @@ fn is_weight_placeholder(p: &Program, gid: GraphId, index: usize) -> bool {
     gid == p.main
         && matches!(
             p.signature.inputs.get(index),
-            Some(InputKind::Parameter { .. } | InputKind::Buffer { .. } | InputKind::Constant { .. })
+            Some(
+                InputKind::Parameter { .. } | InputKind::Buffer { .. } | InputKind::Constant { .. }
+            )
         )
 }
 
@@ -192,7 +195,11 @@ fn slotted(args: &[Arg], kwargs: &[(String, Arg)]) -> (Vec<Arg>, Vec<(String, Ar
     (args, kwargs, vals)
 }
 
-fn unslotted(args: &[Arg], kwargs: &[(String, Arg)], vals: &[ValueId]) -> (Vec<Arg>, Vec<(String, Arg)>) {
+fn unslotted(
+    args: &[Arg],
+    kwargs: &[(String, Arg)],
+    vals: &[ValueId],
+) -> (Vec<Arg>, Vec<(String, Arg)>) {
     use cranelift_entity::EntityRef;
     let mut f = |s: ValueId| vals[s.index()];
     let args = args
@@ -247,12 +254,10 @@ pub fn translate(p: &Program, gid: GraphId, ops: &Ops) -> Translated {
                 result: which,
             };
             let kids: smallvec::SmallVec<[Id; 3]> = vals.iter().map(|v| class_of[v]).collect();
-            let kid_ty: Vec<Option<Type>> =
-                kids.iter().map(|&k| eg[k].data.ty.clone()).collect();
+            let kid_ty: Vec<Option<Type>> = kids.iter().map(|&k| eg[k].data.ty.clone()).collect();
             let r = d.results[which.map_or(0, |(i, _)| i as usize)];
             if eg.analysis.infer(&key, &kid_ty).as_ref() == Some(g.ty(r)) {
-                let key = eg.analysis.intern(key);
-                let node = TNode { key, kids };
+                let node = eg.analysis.node(key, kids);
                 let id = eg.add(node.clone());
                 class_of.insert(r, id);
                 nodes.insert(n, (node, r));
@@ -276,11 +281,8 @@ pub fn translate(p: &Program, gid: GraphId, ops: &Ops) -> Translated {
                     ty: g.ty(r).clone(),
                     weight,
                 });
-                let key = eg.analysis.intern(Key::Leaf(i));
-                let id = eg.add(TNode {
-                    key,
-                    kids: Default::default(),
-                });
+                let node = eg.analysis.node(Key::Leaf(i), Default::default());
+                let id = eg.add(node);
                 class_of.insert(r, id);
             }
         }
@@ -329,17 +331,21 @@ pub fn rewrite_graph(
     };
     let eg = runner.egraph;
     rep.stats.push((stop, 1));
-    rep.stats.push(("iterations", runner.iterations.len() as u64));
+    rep.stats
+        .push(("iterations", runner.iterations.len() as u64));
     rep.stats.push(("nodes-before", nodes_before));
     rep.stats.push(("enodes-before", enodes_before));
-    rep.stats.push(("enodes-after", eg.total_number_of_nodes() as u64));
-    rep.stats.push(("eclasses-after", eg.number_of_classes() as u64));
+    rep.stats
+        .push(("enodes-after", eg.total_number_of_nodes() as u64));
+    rep.stats
+        .push(("eclasses-after", eg.number_of_classes() as u64));
     rep.stats.push(("applied", eg.analysis.applied));
     if eg.analysis.refused_type > 0 {
         rep.stats.push(("refused-type", eg.analysis.refused_type));
     }
     if eg.analysis.type_conflicts > 0 {
-        rep.stats.push(("type-conflicts", eg.analysis.type_conflicts));
+        rep.stats
+            .push(("type-conflicts", eg.analysis.type_conflicts));
     }
     rep.stats.push(("saturation-us", sat_us));
     if eg.analysis.applied == 0 {
@@ -401,7 +407,12 @@ impl Names {
 
 /// A name base for a call: the operator's short name (`aten.permute.default` → `permute`).
 fn base_name(target: &str) -> String {
-    target.split('.').nth(1).unwrap_or(target).trim_start_matches('_').to_string()
+    target
+        .split('.')
+        .nth(1)
+        .unwrap_or(target)
+        .trim_start_matches('_')
+        .to_string()
 }
 
 /// The graph with every root replaced by its best term; `None` when a term would need a value
@@ -449,6 +460,7 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
             // Materialize class(v) before b, iteratively (deep chains).
             let root = find(tr.class_of[&v]);
             let mut stack: Vec<(Id, bool)> = vec![(root, false)];
+            let mut open: FxHashSet<Id> = FxHashSet::default();
             while let Some((c, expanded)) = stack.pop() {
                 if memo.contains_key(&c) {
                     continue;
@@ -469,6 +481,11 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
                         result,
                     } => {
                         if !expanded {
+                            // A class met again before it is done would be a cyclic term
+                            // (extraction with positive costs never picks one; refuse anyway).
+                            if !open.insert(c) {
+                                return None;
+                            }
                             stack.push((c, true));
                             for &k in best.kids.iter().rev() {
                                 let k = find(k);
@@ -489,10 +506,8 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
                             }
                         }
                         let (a, kw) = unslotted(args, kwargs, &kid_vals);
-                        let kid_ty: Vec<Option<Type>> = kid_vals
-                            .iter()
-                            .map(|&kv| Some(ng.ty(kv).clone()))
-                            .collect();
+                        let kid_ty: Vec<Option<Type>> =
+                            kid_vals.iter().map(|&kv| Some(ng.ty(kv).clone())).collect();
                         let tys = match result {
                             None => vec![eg[c].data.ty.clone()?],
                             Some(_) => eg.analysis.infer_all(eg.analysis.key(best), &kid_ty)?,

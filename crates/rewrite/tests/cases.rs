@@ -24,8 +24,12 @@ fn run_case(src: &str) -> String {
         .trim()
         .to_string();
     let mut p = parse_program(src).unwrap_or_else(|e| panic!("case does not parse:\n{e}"));
-    trtfx_ir::verify_program(&p, Some(trtfx_ir::aten::registry()))
-        .unwrap_or_else(|d| panic!("case input does not verify:\n{}", trtfx_ir::verify::render(&d)));
+    trtfx_ir::verify_program(&p, Some(trtfx_ir::aten::registry())).unwrap_or_else(|d| {
+        panic!(
+            "case input does not verify:\n{}",
+            trtfx_ir::verify::render(&d)
+        )
+    });
     let reg = registry();
     let mut pm = PassManager::parse(&reg, &pipeline)
         .unwrap_or_else(|e| panic!("bad pipeline:\n{e}"))

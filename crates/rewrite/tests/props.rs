@@ -138,9 +138,14 @@ fn check(reg: &PassRegistry, p: &Program, seed: u64) -> Result<bool, TestCaseErr
     };
     let mut q = p.clone();
     // The manager verifies structure and types after the pass.
-    let mut pm = PassManager::parse(reg, "rewrite").unwrap().verify_types(true);
+    let mut pm = PassManager::parse(reg, "rewrite")
+        .unwrap()
+        .verify_types(true);
     pm.run(&mut q).map_err(|e| {
-        TestCaseError::fail(format!("rewrite failed: {e}\n{}", trtfx_ir::print_program(p)))
+        TestCaseError::fail(format!(
+            "rewrite failed: {e}\n{}",
+            trtfx_ir::print_program(p)
+        ))
     })?;
     for (gid, g) in q.graphs.iter() {
         let (c0, c1) = (graph_cost(p, gid, &p.graphs[gid]), graph_cost(&q, gid, g));
@@ -176,15 +181,21 @@ fn testgen_programs() {
     let mut runner = TestRunner::new(config(64));
     let ran = std::cell::Cell::new(0);
     runner
-        .run(&(arb_program(GenConfig::default()), any::<u64>()), |(p, seed)| {
-            if check(&reg, &p, seed)? {
-                ran.set(ran.get() + 1);
-            }
-            Ok(())
-        })
+        .run(
+            &(arb_program(GenConfig::default()), any::<u64>()),
+            |(p, seed)| {
+                if check(&reg, &p, seed)? {
+                    ran.set(ran.get() + 1);
+                }
+                Ok(())
+            },
+        )
         .unwrap();
     let changed = CHANGED.with(|c| c.get());
-    eprintln!("testgen_programs: {} run, {changed} changed by rewrite", ran.get());
+    eprintln!(
+        "testgen_programs: {} run, {changed} changed by rewrite",
+        ran.get()
+    );
     assert!(ran.get() > 0, "no random program could be run");
 }
 
@@ -243,13 +254,28 @@ graph @main(%x: f32[2,3,4] = user "x", %i: i64[2,3,4] = user "i") -> (user, user
             3 => {
                 let mut perm: Vec<i64> = (0..rank as i64).collect();
                 perm.rotate_left(1 + c as usize % rank.max(1));
-                push(g, "aten.permute.default", vec![vx, Arg::List(perm.into_iter().map(Arg::Int).collect())])
+                push(
+                    g,
+                    "aten.permute.default",
+                    vec![vx, Arg::List(perm.into_iter().map(Arg::Int).collect())],
+                )
             }
             4 => {
                 let n: i64 = shape.iter().product();
-                let a = push(g, "aten.view.default", vec![vx, Arg::List(vec![Arg::Int(n)])]);
+                let a = push(
+                    g,
+                    "aten.view.default",
+                    vec![vx, Arg::List(vec![Arg::Int(n)])],
+                );
                 a.and_then(|a| {
-                    push(g, "aten.reshape.default", vec![Arg::Value(a), Arg::List(shape.iter().map(|&d| Arg::Int(d)).collect())])
+                    push(
+                        g,
+                        "aten.reshape.default",
+                        vec![
+                            Arg::Value(a),
+                            Arg::List(shape.iter().map(|&d| Arg::Int(d)).collect()),
+                        ],
+                    )
                 })
             }
             5 => {
@@ -261,20 +287,45 @@ graph @main(%x: f32[2,3,4] = user "x", %i: i64[2,3,4] = user "i") -> (user, user
                 };
                 let back = g.ty(x).as_tensor().unwrap().dtype;
                 let mid = if c % 28 < 14 { wide } else { narrow };
-                let a = push(g, "prims.convert_element_type.default", vec![vx, Arg::DType(mid)]);
+                let a = push(
+                    g,
+                    "prims.convert_element_type.default",
+                    vec![vx, Arg::DType(mid)],
+                );
                 a.and_then(|a| {
-                    push(g, "prims.convert_element_type.default", vec![Arg::Value(a), Arg::DType(back)])
+                    push(
+                        g,
+                        "prims.convert_element_type.default",
+                        vec![Arg::Value(a), Arg::DType(back)],
+                    )
                 })
             }
             6 if g.ty(x) == g.ty(y) => push(g, "aten.add.Tensor", vec![vx, Arg::Value(y)]),
             7 => {
-                let a = push(g, "aten.cat.default", vec![Arg::List(vec![vx.clone(), vx]), Arg::Int(0)]);
+                let a = push(
+                    g,
+                    "aten.cat.default",
+                    vec![Arg::List(vec![vx.clone(), vx]), Arg::Int(0)],
+                );
                 a.and_then(|a| {
-                    push(g, "aten.slice.Tensor", vec![Arg::Value(a), Arg::Int(0), Arg::Int(shape[0]), Arg::Int(2 * shape[0])])
+                    push(
+                        g,
+                        "aten.slice.Tensor",
+                        vec![
+                            Arg::Value(a),
+                            Arg::Int(0),
+                            Arg::Int(shape[0]),
+                            Arg::Int(2 * shape[0]),
+                        ],
+                    )
                 })
             }
             8 => {
-                let (a, b) = if is_f { (fl(2.0), fl(0.5)) } else { (Arg::Int(3), Arg::Int(-2)) };
+                let (a, b) = if is_f {
+                    (fl(2.0), fl(0.5))
+                } else {
+                    (Arg::Int(3), Arg::Int(-2))
+                };
                 let m = push(g, "aten.mul.Tensor", vec![vx, a]);
                 m.and_then(|m| push(g, "aten.mul.Tensor", vec![Arg::Value(m), b]))
             }
@@ -290,8 +341,20 @@ graph @main(%x: f32[2,3,4] = user "x", %i: i64[2,3,4] = user "i") -> (user, user
                 let e = push(g, "aten.expand.default", vec![vx, Arg::List(sizes.clone())]);
                 sizes[0] = Arg::Int(2);
                 sizes[1] = Arg::Int(-1);
-                let e = e.and_then(|e| push(g, "aten.expand.default", vec![Arg::Value(e), Arg::List(sizes)]));
-                e.and_then(|e| push(g, "aten.sum.dim_IntList", vec![Arg::Value(e), Arg::List(vec![Arg::Int(0)])]))
+                let e = e.and_then(|e| {
+                    push(
+                        g,
+                        "aten.expand.default",
+                        vec![Arg::Value(e), Arg::List(sizes)],
+                    )
+                });
+                e.and_then(|e| {
+                    push(
+                        g,
+                        "aten.sum.dim_IntList",
+                        vec![Arg::Value(e), Arg::List(vec![Arg::Int(0)])],
+                    )
+                })
             }
             _ => push(g, "aten.relu.default", vec![vx]),
         };
@@ -323,12 +386,18 @@ fn rule_rich_programs() {
                         trtfx_ir::verify::render(&d)
                     ))
                 })?;
-                prop_assert!(check(&reg, &p, seed)?, "the executor must run generated programs");
+                prop_assert!(
+                    check(&reg, &p, seed)?,
+                    "the executor must run generated programs"
+                );
                 Ok(())
             },
         )
         .unwrap();
     let changed = CHANGED.with(|c| c.get());
     eprintln!("rule_rich_programs: {changed} changed by rewrite");
-    assert!(changed > 0, "the rule-rich generator never triggered a rewrite");
+    assert!(
+        changed > 0,
+        "the rule-rich generator never triggered a rewrite"
+    );
 }

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{assert_matches_goldens, fixtures};
-use trtfx::passes::PassManager;
 use trtfx::ir::Program;
+use trtfx::passes::PassManager;
 
 const FIXTURES: &[&str] = &[
     "cnn",
@@ -34,7 +34,8 @@ fn run(p: &Program, pipeline: &str) -> (Program, Vec<(String, String, u64)>) {
         .expect("pipeline parses")
         .verify_types(true)
         .enable_statistics();
-    pm.run(&mut q).unwrap_or_else(|e| panic!("`{pipeline}`: {e}"));
+    pm.run(&mut q)
+        .unwrap_or_else(|e| panic!("`{pipeline}`: {e}"));
     let stats = pm
         .statistics()
         .per_pass
@@ -68,10 +69,16 @@ fn rewrite_on_fixtures() {
             assert_matches_goldens(&rw, &format!("{file} after default,rewrite"), &io);
             let (_, part0) = run(&p, "default,partition");
             let (_, part1) = run(&p, "default,rewrite,partition");
-            let stop = ["saturated", "iter-limit", "node-limit", "time-limit", "other"]
-                .into_iter()
-                .find(|s| stat(&st, "rewrite", &format!("stop-{s}")) > 0)
-                .unwrap_or("-");
+            let stop = [
+                "saturated",
+                "iter-limit",
+                "node-limit",
+                "time-limit",
+                "other",
+            ]
+            .into_iter()
+            .find(|s| stat(&st, "rewrite", &format!("stop-{s}")) > 0)
+            .unwrap_or("-");
             table.push_str(&format!(
                 "| {file} | {} | {} | {} | {} | {:.2} | {stop} |\n",
                 nodes(&base),

@@ -9,26 +9,31 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "mul-one",
         soundness: "x*1 = x for every dtype (also NaN, inf, -0.0); the result type must equal x's (no promotion or broadcast), which the type check enforces",
+        roots: &["aten.mul.Tensor", "aten.mul.Scalar"],
         matcher: mul_one,
     },
     Rule {
         name: "div-one",
         soundness: "x/1 = x exactly for floating x without rounding_mode; integer x promotes to float, which the type check refuses",
+        roots: &["aten.div.Tensor", "aten.div.Scalar"],
         matcher: div_one,
     },
     Rule {
         name: "add-zero",
         soundness: "x+0 = x and x-0 = x for integer x; for floating x only x+(-0.0) and x-(+0.0), since -0.0 + 0.0 = +0.0",
+        roots: &["aten.add.Tensor", "aten.add.Scalar", "aten.sub.Tensor", "aten.sub.Scalar"],
         matcher: add_zero,
     },
     Rule {
         name: "neg-neg",
         soundness: "-(-x) = x for every numeric dtype (integer negation wraps, and wraps back)",
+        roots: &["aten.neg.default"],
         matcher: neg_neg,
     },
     Rule {
         name: "sub-self-int",
         soundness: "x-x = 0 only for integer and bool-free dtypes: for floats inf-inf and NaN-NaN are NaN",
+        roots: &["aten.sub.Tensor"],
         matcher: sub_self_int,
     },
 ];

@@ -11,11 +11,13 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "cast-cast",
         soundness: "cast(cast(x, a), b) = cast(x, b) when every value of x's dtype is exactly representable in a (the first cast is lossless); f32→f16→f32 or i64→i32→i64 are refused",
+        roots: CASTS,
         matcher: cast_cast,
     },
     Rule {
         name: "cast-noop",
         soundness: "a cast to the input's own dtype (no memory-format change) returns the input's values",
+        roots: CASTS,
         matcher: cast_noop,
     },
 ];
@@ -74,7 +76,10 @@ pub fn lossless(from: DType, to: DType) -> bool {
     }
     match from {
         Bool => !matches!(to, Bool),
-        U8 => matches!(to, I16 | I32 | I64 | U16 | U32 | U64 | F16 | BF16 | F32 | F64),
+        U8 => matches!(
+            to,
+            I16 | I32 | I64 | U16 | U32 | U64 | F16 | BF16 | F32 | F64
+        ),
         I8 => matches!(to, I16 | I32 | I64 | F16 | BF16 | F32 | F64),
         I16 => matches!(to, I32 | I64 | F32 | F64),
         U16 => matches!(to, I32 | I64 | U32 | U64 | F32 | F64),

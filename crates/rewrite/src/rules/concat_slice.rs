@@ -11,16 +11,19 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "slice-cat",
         soundness: "slice(cat(xs, d), d, s, e, 1) = xs[k] when [s, e) is exactly xs[k]'s extent along d (static sizes): the slice copies those elements unchanged",
+        roots: &["aten.slice.Tensor"],
         matcher: slice_cat,
     },
     Rule {
         name: "cat-single",
         soundness: "cat([x], d) = x: concatenating one tensor copies it",
+        roots: &["aten.cat.default"],
         matcher: cat_single,
     },
     Rule {
         name: "cat-slices",
         soundness: "cat([slice(x,d,0,a), slice(x,d,a,b), ..., slice(x,d,y,n)], d) = x when the slices are adjacent, step 1, and cover x's whole (static) extent along d",
+        roots: &["aten.cat.default"],
         matcher: cat_slices,
     },
 ];

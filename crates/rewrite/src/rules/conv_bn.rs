@@ -11,6 +11,7 @@ use trtfx_ir::{Arg, F64};
 pub const RULES: &[Rule] = &[Rule {
     name: "conv-bn-fold",
     soundness: "bn(conv(x, w, b)) = conv(x, w*s, (b-mean)*s+beta) with s = gamma/sqrt(var+eps), for floating dtypes, a non-transposed convolution and inference batch-norm; all of w, b, gamma, beta, mean, var must be weights (the folded terms are then constants); rounding moves within float tolerance",
+    roots: &["aten._native_batch_norm_legit_no_training.default"],
     matcher: conv_bn,
 }];
 
@@ -92,7 +93,10 @@ fn conv_bn(eg: &EG, _c: Id, n: &TNode) -> Option<Build> {
         "aten.mul.Tensor",
         vec![
             v(w),
-            t(call("aten.view.default", vec![t(scale()), super::ints(&shape)])),
+            t(call(
+                "aten.view.default",
+                vec![t(scale()), super::ints(&shape)],
+            )),
         ],
     );
     let centered = match bias {
@@ -101,7 +105,10 @@ fn conv_bn(eg: &EG, _c: Id, n: &TNode) -> Option<Build> {
     };
     let new_b = call(
         "aten.add.Tensor",
-        vec![t(call("aten.mul.Tensor", vec![t(centered), t(scale())])), v(beta)],
+        vec![
+            t(call("aten.mul.Tensor", vec![t(centered), t(scale())])),
+            v(beta),
+        ],
     );
     let mut out: Vec<A> = vec![v(x), t(new_w), t(new_b)];
     out.extend(cargs[3..].iter().map(|a| carry(conv, a)));

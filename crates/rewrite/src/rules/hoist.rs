@@ -11,16 +11,19 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "expand-into-broadcast",
         soundness: "op(expand(a, s), b) = op(a, b) for a broadcasting elementwise op when the result type is unchanged (type check): implicit broadcasting reads the same elements expand would copy",
+        roots: ELEMENTWISE2,
         matcher: expand_into_broadcast,
     },
     Rule {
         name: "hoist-mul-const",
         soundness: "mul(mul(x, c1), c2) = mul(x, mul(c1, c2)) for integer dtypes (wrapping multiplication is associative) and f32/f64 (relative rounding only, barring overflow of an intermediate), where c1, c2 are weights of x's dtype or literals, and the constant product broadcasts into x's shape (type check)",
+        roots: &["aten.mul.Tensor"],
         matcher: hoist_mul,
     },
     Rule {
         name: "hoist-add-const",
         soundness: "add(add(x, c1), c2) = add(x, add(c1, c2)) for integer dtypes only (wrapping addition is associative; float addition is not: (x + 1e8) - 1e8 loses x)",
+        roots: &["aten.add.Tensor"],
         matcher: hoist_add,
     },
 ];

@@ -11,26 +11,31 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "permute-permute",
         soundness: "permute(permute(x, p), q) = permute(x, p∘q) for every dtype: both only move elements; an identity composition gives x",
+        roots: PERMS,
         matcher: permute_permute,
     },
     Rule {
         name: "permute-identity",
         soundness: "a permutation that maps every axis to itself (or a transpose of one axis with itself) returns x unchanged",
+        roots: PERMS,
         matcher: permute_identity,
     },
     Rule {
         name: "view-view",
         soundness: "view/reshape of a view/reshape: both keep the row-major element order, so only the last shape matters (trtfx computes views as copies, so aliasing does not change)",
+        roots: VIEWS,
         matcher: view_view,
     },
     Rule {
         name: "view-identity",
         soundness: "a view/reshape/expand to the input's own type is the input",
+        roots: &["aten.view.default", "aten.reshape.default", "aten._unsafe_view.default", "aten.expand.default"],
         matcher: layout_identity,
     },
     Rule {
         name: "expand-expand",
         soundness: "expand(expand(x, a), b) = expand(x, b) when b has no -1 (or its -1 are replaced by a's static sizes): broadcasting twice reads the same element of x",
+        roots: &["aten.expand.default"],
         matcher: expand_expand,
     },
 ];
@@ -71,7 +76,11 @@ fn perm_of(eg: &EG, n: &TNode) -> Option<(Id, Vec<usize>)> {
     Some((x, perm))
 }
 
-const PERMS: &[&str] = &["aten.permute.default", "aten.transpose.int", "aten.t.default"];
+const PERMS: &[&str] = &[
+    "aten.permute.default",
+    "aten.transpose.int",
+    "aten.t.default",
+];
 
 /// `permute(permute(x, p), q)` → `permute(x, [p[q[0]], p[q[1]], ...])` (or `x` when that is
 /// the identity). Sound for every dtype: a permutation moves elements without computing.

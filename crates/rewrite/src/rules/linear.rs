@@ -1,7 +1,9 @@
 //! Matrix products with a bias: `mm + add` → `addmm`, and a transposed weight folded into
 //! `linear` (TensorRT's matrix multiply takes the transpose as a flag, so no shuffle layer).
 
-use super::{alpha_one, arg_class, call, dtype, find, is, l, only_kwargs, tensor_ty, v, Build, Rule};
+use super::{
+    alpha_one, arg_class, call, dtype, find, is, l, only_kwargs, tensor_ty, v, Build, Rule,
+};
 use crate::egraph::{TNode, EG};
 use egg::Id;
 use trtfx_ir::Arg;
@@ -11,16 +13,19 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "mm-add-addmm",
         soundness: "add(mm(x, w), b) = addmm(b, x, w) for floating dtypes with alpha 1, when b broadcasts to the product's shape (type check); only rounding of the bias addition may move",
+        roots: &["aten.add.Tensor"],
         matcher: mm_add,
     },
     Rule {
         name: "addmm-linear",
         soundness: "addmm(b, x, permute(w, [1,0])) = linear(x, w, b) (beta = alpha = 1): linear is x @ w^T + b by definition",
+        roots: &["aten.addmm.default"],
         matcher: addmm_linear,
     },
     Rule {
         name: "mm-linear",
         soundness: "mm(x, permute(w, [1,0])) = linear(x, w): linear without bias is x @ w^T",
+        roots: &["aten.mm.default"],
         matcher: mm_linear,
     },
 ];
@@ -54,7 +59,11 @@ fn transposed(eg: &EG, id: Id) -> Option<Id> {
     let m = find(
         eg,
         id,
-        &["aten.permute.default", "aten.t.default", "aten.transpose.int"],
+        &[
+            "aten.permute.default",
+            "aten.t.default",
+            "aten.transpose.int",
+        ],
     )?;
     let w = arg_class(eg, m, 0, "self")?;
     if tensor_ty(eg, w)?.rank() != 2 {

@@ -30,6 +30,8 @@ pub struct Rule {
     /// When the rewrite preserves what the program computes (the same text as the matcher's
     /// doc comment, for listings).
     pub soundness: &'static str,
+    /// The operators the matched e-node can have: only classes holding one are searched.
+    pub roots: &'static [&'static str],
     /// Looks at one e-node of class `class`; returns the equivalent term when the rule applies.
     pub matcher: fn(&EG, Id, &TNode) -> Option<Build>,
 }
@@ -259,13 +261,16 @@ fn add_build(eg: &mut EG, b: &Build) -> Id {
             kids,
         } => {
             let kids: smallvec::SmallVec<[Id; 3]> = kids.iter().map(|k| add_build(eg, k)).collect();
-            let key = eg.analysis.intern(Key::Call {
-                target: target.clone(),
-                args: args.clone(),
-                kwargs: kwargs.clone(),
-                result: None,
-            });
-            eg.add(TNode { key, kids })
+            let node = eg.analysis.node(
+                Key::Call {
+                    target: target.clone(),
+                    args: args.clone(),
+                    kwargs: kwargs.clone(),
+                    result: None,
+                },
+                kids,
+            );
+            eg.add(node)
         }
     }
 }
@@ -306,7 +311,11 @@ impl Searcher<TNode, crate::egraph::TypeAnalysis> for RuleRewrite {
         let n = egraph[eclass]
             .nodes
             .iter()
-            .filter(|n| (self.0.matcher)(egraph, eclass, n).is_some())
+            .filter(|n| {
+                let t = egraph.analysis.targets.get_index(n.op as usize);
+                t.is_some_and(|t| self.0.roots.contains(&t.as_str()))
+                    && (self.0.matcher)(egraph, eclass, n).is_some()
+            })
             .take(limit)
             .count();
         (n > 0).then(|| SearchMatches {
@@ -314,6 +323,31 @@ impl Searcher<TNode, crate::egraph::TypeAnalysis> for RuleRewrite {
             substs: vec![Subst::default(); n],
             ast: None,
         })
+    }
+
+    fn search_with_limit(&self, egraph: &EG, limit: usize) -> Vec<SearchMatches<'_, TNode>> {
+        let mut ids: Vec<Id> = Vec::new();
+        for root in self.0.roots {
+            if let Some(op) = egraph.analysis.op_id(root) {
+                if let Some(it) = egraph.classes_for_op(&op) {
+                    ids.extend(it);
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        let mut left = limit;
+        for id in ids {
+            if left == 0 {
+                break;
+            }
+            if let Some(m) = self.search_eclass_with_limit(egraph, id, left) {
+                left -= m.substs.len();
+                out.push(m);
+            }
+        }
+        out
     }
 
     fn vars(&self) -> Vec<egg::Var> {
@@ -333,6 +367,10 @@ impl Applier<TNode, crate::egraph::TypeAnalysis> for RuleRewrite {
             let class = egraph.find(m.eclass);
             let nodes = egraph[class].nodes.clone();
             for n in &nodes {
+                let t = egraph.analysis.targets.get_index(n.op as usize);
+                if !t.is_some_and(|t| self.0.roots.contains(&t.as_str())) {
+                    continue;
+                }
                 if let Some(b) = (self.0.matcher)(egraph, class, n) {
                     changed.extend(apply_build(egraph, class, &b));
                 }
