@@ -83,14 +83,34 @@ impl CostFunction<TNode> for EggCost<'_> {
 }
 
 /// The DAG cost of graph `g`, standing for graph `gid` of `p` (a rewritten copy is not in
-/// `p` yet): the sum of the weights of its calls, weight-only calls
-/// scaled by [`WEIGHT_ONLY_FACTOR`]. Placeholders, `get_attr`, the output and `getitem` are
-/// free; a call of another graph or a higher-order op costs the default weight.
+/// `p` yet): the sum of the weights of its calls, weight-only calls scaled by
+/// [`WEIGHT_ONLY_FACTOR`]. Placeholders, `get_attr`, the output and `getitem` are free; a
+/// call of another graph or a higher-order op costs the default weight.
 pub fn graph_cost(p: &Program, gid: GraphId, g: &Graph) -> f64 {
+    let mut total = 0.0;
+    walk(p, gid, g, |w, weight_only| {
+        total += if weight_only {
+            w * WEIGHT_ONLY_FACTOR
+        } else {
+            w
+        }
+    });
+    total
+}
+
+/// The number of calls of `g` that do not depend on weights only (what runs per inference
+/// once weight-only computations are folded).
+pub fn compute_nodes(p: &Program, gid: GraphId, g: &Graph) -> usize {
+    let mut n = 0;
+    walk(p, gid, g, |_, weight_only| n += usize::from(!weight_only));
+    n
+}
+
+/// Calls `f(weight, weight_only)` for every costed node of `g`.
+fn walk(p: &Program, gid: GraphId, g: &Graph, mut f: impl FnMut(f64, bool)) {
     let is_main = gid == p.main;
     let mut weight = cranelift_entity::SecondaryMap::<trtfx_ir::ValueId, bool>::new();
     let mut ph = 0usize;
-    let mut total = 0.0;
     for n in g.nodes() {
         let d = g.node(n);
         match &d.op {
@@ -123,11 +143,7 @@ pub fn graph_cost(p: &Program, gid: GraphId, g: &Graph) -> f64 {
                     Op::Call { target } => op_weight(target),
                     _ => 2.0,
                 };
-                total += if all_weight {
-                    w * WEIGHT_ONLY_FACTOR
-                } else {
-                    w
-                };
+                f(w, all_weight);
                 let pure_call =
                     matches!(op, Op::Call { target } if !target.starts_with("higher_order."));
                 for &r in &d.results {
@@ -136,5 +152,4 @@ pub fn graph_cost(p: &Program, gid: GraphId, g: &Graph) -> f64 {
             }
         }
     }
-    total
 }

@@ -26,6 +26,14 @@ fn nodes(p: &Program) -> usize {
     p.graphs.values().map(|g| g.len()).sum()
 }
 
+/// Calls that do not depend on weights only.
+fn compute(p: &Program) -> usize {
+    p.graphs
+        .iter()
+        .map(|(gid, g)| trtfx_rewrite::cost::compute_nodes(p, gid, g))
+        .sum()
+}
+
 /// Runs `pipeline` on a copy; the result and a statistics counter lookup.
 fn run(p: &Program, pipeline: &str) -> (Program, Vec<(String, String, u64)>) {
     let reg = trtfx::pass_registry();
@@ -57,7 +65,7 @@ fn stat(stats: &[(String, String, u64)], pass: &str, key: &str) -> u64 {
 fn rewrite_on_fixtures() {
     let dir = fixtures();
     let mut table = String::from(
-        "| fixture | nodes after default | after default,rewrite | TRT segments (partition) | with rewrite | saturation ms | stop |\n|---|---|---|---|---|---|---|\n",
+        "| fixture | nodes after default | after default,rewrite | compute calls before | after | TRT segments (partition) | with rewrite | saturation ms | stop |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for name in FIXTURES {
         for file in [format!("{name}.pt2"), format!("{name}.core.pt2")] {
@@ -80,9 +88,11 @@ fn rewrite_on_fixtures() {
             .find(|s| stat(&st, "rewrite", &format!("stop-{s}")) > 0)
             .unwrap_or("-");
             table.push_str(&format!(
-                "| {file} | {} | {} | {} | {} | {:.2} | {stop} |\n",
+                "| {file} | {} | {} | {} | {} | {} | {} | {:.2} | {stop} |\n",
                 nodes(&base),
                 nodes(&rw),
+                compute(&base),
+                compute(&rw),
                 stat(&part0, "partition", "backend-segments"),
                 stat(&part1, "partition", "backend-segments"),
                 stat(&st, "rewrite", "saturation-us") as f64 / 1000.0,

@@ -168,8 +168,11 @@ pub fn carry(n: &TNode, a: &Arg) -> A {
     }
 }
 
+/// A call e-node's `(target, args, kwargs)`, args with slots.
+pub type CallParts<'a> = (&'a str, &'a [Arg], &'a [(String, Arg)]);
+
 /// The call key of an e-node: `(target, args, kwargs)`, for single-result calls.
-pub fn call_of<'a>(eg: &'a EG, n: &TNode) -> Option<(&'a str, &'a [Arg], &'a [(String, Arg)])> {
+pub fn call_of<'a>(eg: &'a EG, n: &TNode) -> Option<CallParts<'a>> {
     match eg.analysis.key(n) {
         Key::Call {
             target,
