@@ -14,6 +14,8 @@
 //! The pass is registered by [`register`] (the facade crate `trtfx` calls it), and is not part of
 //! the `default` pipeline: run it as `ir-opt opt --passes 'rewrite{iter=8}'`.
 
+#![warn(missing_docs)]
+
 pub mod cost;
 pub mod egraph;
 pub mod pass;
