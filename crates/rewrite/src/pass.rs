@@ -438,12 +438,17 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
     let barrier_set: FxHashSet<NodeId> = tr.barriers.iter().copied().collect();
     // The name each class had in the source (its first original value), for new nodes to take
     // over once the original is gone.
-    let mut class_name: FxHashMap<Id, String> = FxHashMap::default();
+    // Only a node of the same operator takes a name over (a `linear` replacing an `addmm` is
+    // not called `addmm`).
+    let mut class_name: FxHashMap<Id, (String, String)> = FxHashMap::default();
     for n in g.nodes() {
         if let Some((_, r)) = tr.nodes.get(&n) {
             class_name
                 .entry(eg.find(tr.class_of[r]))
-                .or_insert_with(|| g.value(*r).name.clone());
+                .or_insert_with(|| {
+                    let t = g.node(n).op.target().unwrap_or_default().to_string();
+                    (g.value(*r).name.clone(), t)
+                });
         }
     }
     let mut wanted: Vec<(NodeId, ValueId, String)> = Vec::new();
@@ -533,8 +538,10 @@ fn extract_graph(p: &Program, gid: GraphId, tr: &Translated) -> Option<Graph> {
                         nb = nb.name(node_name);
                         let nn = ng.insert_before(b, nb);
                         let r = ng.node(nn).results[result.map_or(0, |r| r.0 as usize)];
-                        if let Some(name) = class_name.get(&c) {
-                            wanted.push((nn, r, name.clone()));
+                        if let Some((name, t)) = class_name.get(&c) {
+                            if t == target {
+                                wanted.push((nn, r, name.clone()));
+                            }
                         }
                         memo.insert(c, r);
                     }
