@@ -36,12 +36,14 @@ pub use trtfx_passes as passes;
 
 /// The pass registry with every built-in pass and named pipeline, plus the TensorRT backend:
 /// the `trt` backend (the converter registry as capability, the default of `partition`) and
-/// its `build-engines` pass, so `compile{...}` ends with building engines; and the executor's
-/// kernels as the constant evaluator of `fold-constants`.
+/// its `build-engines` pass, so `compile{...}` ends with building engines; the
+/// equality-saturation `rewrite` pass (`trtfx-rewrite`); and the executor's kernels as the
+/// constant evaluator of `fold-constants`.
 pub fn pass_registry() -> trtfx_passes::PassRegistry {
     let mut r = trtfx_passes::PassRegistry::with_builtins();
     r.set_evaluator(std::sync::Arc::new(trtfx_exec::KernelEvaluator));
     trtfx_backend_trt::build_engines::register(&mut r);
+    trtfx_rewrite::register(&mut r);
     r
 }
 

@@ -39,6 +39,8 @@ const PIPELINES: &[&str] = &[
     "default",
     "default,partition{min-block-size=1}",
     "default,partition{min-block-size=1},freeze-params",
+    "rewrite",
+    "default,rewrite,partition{min-block-size=1}",
 ];
 
 /// SplitMix64: small, seeded, good enough for test inputs.
