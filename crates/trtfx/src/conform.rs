@@ -647,12 +647,32 @@ fn stage_compile_run(p: &Program, io: &crate::io::IoTensors) -> Result<(), Failu
 /// One ratchet line: `case dialect stage`.
 pub type RatchetKey = (String, Dialect, Stage);
 
-/// The passing (case, dialect, stage) triples of `results`.
+/// Operators with data-dependent output shapes. Their compile-run outcome is not yet
+/// reproducible: inference names fresh unbacked symbols from a process-wide counter, so under
+/// threads `repair-types` sometimes sees `i64[u0,2]` recorded against `i64[u1,2]` inferred and
+/// fails. The ratchet leaves compile-run of programs calling them out until that is fixed.
+pub const UNSTABLE_COMPILE_OPS: &[&str] = &[
+    "aten.nonzero.default",
+    "aten.argwhere.default",
+    "aten.masked_select.default",
+    "aten._unique2.default",
+    "aten.unique_dim.default",
+    "aten.unique_consecutive.default",
+    "aten.unique.default",
+    "aten.nonzero_numpy.default",
+];
+
+/// The passing (case, dialect, stage) triples of `results` that the ratchet holds (all but the
+/// compile-run of programs calling an operator of [`UNSTABLE_COMPILE_OPS`]).
 pub fn passing(corpus: &Corpus, results: &[CaseResult]) -> BTreeSet<RatchetKey> {
     let mut set = BTreeSet::new();
     for r in results {
+        let unstable = r
+            .overloads
+            .iter()
+            .any(|o| UNSTABLE_COMPILE_OPS.contains(&o.as_str()));
         for s in Stage::ALL {
-            if r.passed(s) {
+            if r.passed(s) && !(unstable && s == Stage::CompileRun) {
                 set.insert((corpus.cases[r.case].id.clone(), r.dialect, s));
             }
         }
@@ -786,12 +806,11 @@ pub fn summarize(corpus: &Corpus, results: &[CaseResult]) -> Summary {
             s.entries_passing[d][k] += 1;
         }
     }
-    for d in 0..2 {
-        for k in 0..4 {
-            let mut v: Vec<(String, usize)> =
-                std::mem::take(&mut causes[d][k]).into_iter().collect();
+    for (dst, src) in s.causes.iter_mut().zip(causes) {
+        for (slot, counts) in dst.iter_mut().zip(src) {
+            let mut v: Vec<(String, usize)> = counts.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            s.causes[d][k] = v;
+            *slot = v;
         }
     }
     s
