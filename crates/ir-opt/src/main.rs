@@ -13,6 +13,9 @@
 //! ir-opt passes                                                # passes, pipelines, backends
 //! ir-opt inspect OUT.trtfx
 //! ir-opt ops     [--format md|json] [--filter TEXT]
+//! ir-opt conform [--corpus tests/conformance/corpus.tar.gz] [--filter TEXT] [--threads N]
+//!                [--write-coverage docs/coverage.md] [--write-ratchet tests/conformance/ratchet.txt]
+//!                [--ratchet tests/conformance/ratchet.txt]
 //! ```
 //! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
 
@@ -224,6 +227,32 @@ enum Cmd {
         /// Only operators whose name contains this text (`aten.add`, `.Tensor`, `prims.`).
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// Run the OpInfo conformance corpus (`tests/conformance/`): every case in both dialects
+    /// through check, run, engine (conversion only) and compile -> run; print the summary and
+    /// the top failure causes.
+    Conform {
+        /// The corpus archive written by `tests/conformance/gen.py`.
+        #[arg(long, default_value = "tests/conformance/corpus.tar.gz")]
+        corpus: PathBuf,
+        /// Only cases whose id or OpInfo entry contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Worker threads (default: the available parallelism).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Write the coverage report (Markdown) here.
+        #[arg(long)]
+        write_coverage: Option<PathBuf>,
+        /// Write the passing case x dialect x stage list (the ratchet) here.
+        #[arg(long)]
+        write_ratchet: Option<PathBuf>,
+        /// Compare with this ratchet: exit 1 when a listed case no longer passes.
+        #[arg(long)]
+        ratchet: Option<PathBuf>,
+        /// How many failure causes to print per stage and dialect.
+        #[arg(long, default_value_t = 12)]
+        top: usize,
     },
 }
 
@@ -540,6 +569,107 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 OpsFormat::Md => print!("{}", trtfx::ops_table::ops_markdown(&rows)),
                 OpsFormat::Json => println!("{}", trtfx::ops_table::ops_json(&rows)),
             }
+        }
+        Cmd::Conform {
+            corpus,
+            filter,
+            threads,
+            write_coverage,
+            write_ratchet,
+            ratchet,
+            top,
+        } => {
+            return conform(
+                corpus,
+                filter,
+                threads,
+                write_coverage,
+                write_ratchet,
+                ratchet,
+                top,
+            )
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ir-opt conform`.
+fn conform(
+    corpus: PathBuf,
+    filter: Option<String>,
+    threads: usize,
+    write_coverage: Option<PathBuf>,
+    write_ratchet: Option<PathBuf>,
+    ratchet: Option<PathBuf>,
+    top: usize,
+) -> Result<ExitCode> {
+    use trtfx::conform::{self, Dialect, RunOptions, Stage};
+    let start = std::time::Instant::now();
+    let c = conform::Corpus::read(&corpus)?;
+    let ratchet = ratchet
+        .map(|p| conform::read_ratchet(&p).map(|r| (p, r)))
+        .transpose()?;
+    let loaded = start.elapsed();
+    let results = conform::run(&c, &RunOptions { filter, threads });
+    if results.is_empty() {
+        bail!("{}: no case matches the filter", corpus.display());
+    }
+    let elapsed = start.elapsed();
+    let summary = conform::summarize(&c, &results);
+    print!("{}", conform::summary_text(&summary));
+    println!("top failure causes (failing cases):");
+    for st in Stage::ALL {
+        for d in Dialect::ALL {
+            let list = &summary.causes[d as usize][st as usize];
+            if list.is_empty() {
+                continue;
+            }
+            let items: Vec<String> = list
+                .iter()
+                .take(top)
+                .map(|(cause, n)| format!("{cause} {n}"))
+                .collect();
+            println!("  {} {}: {}", st.name(), d.name(), items.join(", "));
+        }
+    }
+    let slowest = results.iter().max_by_key(|r| r.time);
+    eprintln!(
+        "ran {} case x dialect runs in {:.1} s (corpus read in {:.1} s){}",
+        results.len(),
+        elapsed.as_secs_f64(),
+        loaded.as_secs_f64(),
+        slowest
+            .map(|r| format!(
+                "; slowest: {} {} {:.2} s",
+                c.cases[r.case].id,
+                r.dialect.name(),
+                r.time.as_secs_f64()
+            ))
+            .unwrap_or_default()
+    );
+    if let Some(path) = &write_coverage {
+        std::fs::write(path, conform::coverage_markdown(&c, &results))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &write_ratchet {
+        let keys = conform::passing(&c, &results);
+        std::fs::write(path, conform::ratchet_text(&keys))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {} ({} passing entries)", path.display(), keys.len());
+    }
+    if let Some((path, r)) = ratchet {
+        let regressions = conform::ratchet_regressions(&c, &results, &r);
+        for ((id, d, st), why) in &regressions {
+            println!("REGRESSION {id} {} {}: {why}", d.name(), st.name());
+        }
+        if !regressions.is_empty() {
+            eprintln!(
+                "{} ratchet entries of {} no longer pass",
+                regressions.len(),
+                path.display()
+            );
+            return Ok(ExitCode::from(1));
         }
     }
     Ok(ExitCode::SUCCESS)

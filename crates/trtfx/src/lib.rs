@@ -4,6 +4,7 @@
 //!   [`exec`] runs it on CPU; [`backend`] converts to TensorRT.
 //! - [`pass_registry`] is the pass registry with every built-in pass, the one `ir-opt` uses.
 //! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
+//! - [`conform`] runs the OpInfo conformance corpus (`tests/conformance/`) and reports coverage.
 //! - [`dot`] renders graphs for Graphviz.
 //! - [`ops_table`] is the op table as `ir-opt ops` and `docs/ops.md` show it.
 //! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
@@ -16,6 +17,7 @@
 
 pub mod artifact;
 pub mod compile;
+pub mod conform;
 pub mod dot;
 pub mod io;
 pub mod ops_table;
