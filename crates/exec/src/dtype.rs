@@ -459,15 +459,31 @@ pub trait Real:
     }
     /// The error function (std has none).
     fn erf(self) -> Self;
+    /// The complementary error function `1 - erf(x)`, accurate where `erf(x)` is near 1.
+    fn erfc(self) -> Self;
+    /// `ln |Γ(x)|`.
+    fn lgamma(self) -> Self;
 }
 impl Real for f32 {
     fn erf(self) -> Self {
         libm::erff(self)
     }
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
+    fn lgamma(self) -> Self {
+        libm::lgammaf(self)
+    }
 }
 impl Real for f64 {
     fn erf(self) -> Self {
         libm::erf(self)
+    }
+    fn erfc(self) -> Self {
+        libm::erfc(self)
+    }
+    fn lgamma(self) -> Self {
+        libm::lgamma(self)
     }
 }
 

@@ -215,3 +215,49 @@ graph @main(%x: f32[1,1,6] = user "x", %w: f32[1,1,3] = user "w") -> (user) {
         .to_string();
     assert!(e.contains("padding='same' needs stride 1"), "{e}");
 }
+
+#[test]
+fn numpy_style_aliases_run_as_their_targets() {
+    // torch.divide(a, b, rounding_mode="floor") -> [-4., 2.]; torch.subtract(a, b, alpha=2)
+    // -> [-11., 1.]; torch.true_divide(a, b) -> [-3.5, 2.5]
+    let src = r#"input "a": f32[2]
+input "b": f32[2]
+graph @main(%a: f32[2] = user "a", %b: f32[2] = user "b") -> (user, user, user) {
+  %d: f32[2] = aten.divide.Tensor_mode(%a, %b, rounding_mode="floor")
+  %s: f32[2] = aten.subtract.Tensor(%a, %b, alpha=2)
+  %t: f32[2] = aten.true_divide.Tensor(%a, %b)
+  output (%d, %s, %t)
+}"#;
+    let out = run(src, vec![f32s(&[-7.0, 5.0]), f32s(&[2.0, 2.0])]);
+    assert_close(&out[0], &[-4.0, 2.0]);
+    assert_close(&out[1], &[-11.0, 1.0]);
+    assert_close(&out[2], &[-3.5, 2.5]);
+}
+
+#[test]
+fn special_unary_kernels() {
+    // torch.lgamma(torch.tensor([0.5, 3., -0.5])) -> [0.5723649, 0.6931472, 1.2655121]
+    // torch.erfc(torch.tensor([0., 1., 3.])) -> [1., 0.1572992, 2.2090497e-05]
+    // torch.acosh(torch.tensor([1., 2.])) -> [0., 1.3169579]
+    let src = r#"input "x": f32[3]
+input "y": f32[3]
+input "z": f32[2]
+graph @main(%x: f32[3] = user "x", %y: f32[3] = user "y", %z: f32[2] = user "z") -> (user, user, user) {
+  %l: f32[3] = aten.lgamma.default(%x)
+  %e: f32[3] = aten.erfc.default(%y)
+  %a: f32[2] = aten.acosh.default(%z)
+  output (%l, %e, %a)
+}"#;
+    let out = run(
+        src,
+        vec![
+            f32s(&[0.5, 3.0, -0.5]),
+            f32s(&[0.0, 1.0, 3.0]),
+            f32s(&[1.0, 2.0]),
+        ],
+    );
+    // lgamma(3) = ln 2.
+    assert_close(&out[0], &[0.572_364_9, std::f64::consts::LN_2, 1.265_512_1]);
+    assert_close(&out[1], &[1.0, 0.157_299_2, 2.209_049_7e-5]);
+    assert_close(&out[2], &[0.0, 1.316_957_9]);
+}

@@ -274,6 +274,16 @@ float_unary!(/// `aten.tanh`
     tanh, true, |x| x.tanh());
 float_unary!(/// `aten.erf`
     erf, true, |x| Real::erf(x));
+float_unary!(/// `aten.erfc`
+    erfc, true, |x| Real::erfc(x));
+float_unary!(/// `aten.lgamma`: `ln |Γ(x)|`
+    lgamma, true, |x| Real::lgamma(x));
+float_unary!(/// `aten.asinh`
+    asinh, true, |x| x.asinh());
+float_unary!(/// `aten.acosh`
+    acosh, true, |x| x.acosh());
+float_unary!(/// `aten.atanh`
+    atanh, true, |x| x.atanh());
 float_unary!(/// `aten.sigmoid`
     sigmoid, true, |x| 1.0 / (1.0 + (-x).exp()));
 float_unary!(/// `aten.reciprocal` (ints → f32)

@@ -6,6 +6,7 @@
 //! here needs nothing else to run and convert. PyTorch's `torch/_decomp` and `torch/_refs`
 //! are the semantic reference.
 
+mod alias;
 mod conv;
 mod logical;
 mod pointwise;
@@ -25,6 +26,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
             None => debug_assert!(false, "decomposition for unknown op {name}"),
         }
     };
+    alias::register(&mut add);
     conv::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
