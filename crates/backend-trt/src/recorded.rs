@@ -327,6 +327,39 @@ impl RecordedNetwork {
         self.shape_values.get(t.index())?.as_deref()
     }
 
+    /// Checks a network read from outside (an artifact) as thoroughly as one built here: every
+    /// call is replayed through the recording builder, which applies TensorRT's shape and type
+    /// rules to each layer, and the result must be this network exactly (same tensor ids, types,
+    /// outputs, profiles and tracked shape values). A network that passes is one the converters
+    /// could have produced, so the emulator and the real builder can trust its ids and types.
+    pub fn validate(&self) -> Result<(), NetworkError> {
+        let produced: usize = self.layers.iter().map(|l| l.outputs.len()).sum();
+        if produced != self.tensors.len() {
+            return Err(NetworkError::invalid(format!(
+                "{} tensor types are recorded, but the layers produce {produced} tensors",
+                self.tensors.len()
+            )));
+        }
+        let mut replayed = RecordedNetwork::new();
+        self.replay_into(&mut replayed)?;
+        if let Some(i) = (0..self.tensors.len().max(replayed.tensors.len()))
+            .find(|&i| self.tensors.get(i) != replayed.tensors.get(i))
+        {
+            let show = |d: Option<&TensorDesc>| d.map_or("nothing".to_string(), |d| d.to_string());
+            return Err(NetworkError::invalid(format!(
+                "tensor {i} is recorded as {}, but its layer produces {}",
+                show(self.tensors.get(i)),
+                show(replayed.tensors.get(i))
+            )));
+        }
+        if *self != replayed {
+            return Err(NetworkError::invalid(
+                "the recorded layers, outputs or shape values differ from what replaying them gives",
+            ));
+        }
+        Ok(())
+    }
+
     /// Replays every call into `target`, marks the same outputs and adds the same profiles.
     /// Returns the target's tensor for each recorded tensor (indexed by recorded id).
     pub fn replay_into<B: NetworkBuilder + ?Sized>(

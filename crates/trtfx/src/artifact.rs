@@ -8,7 +8,7 @@
 //! [`CompiledProgram::run`] runs TensorRT segments on the layer emulator and the rest on the
 //! executor.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -632,6 +632,35 @@ impl CompiledProgram {
                         .map_err(|err| zip_err(origin, &n.file, format!("invalid JSON: {err}")))?;
                     restore_weights(&mut network, &read(&n.weights)?)
                         .map_err(|err| zip_err(origin, &n.weights, err))?;
+                    network.validate().map_err(|err| {
+                        zip_err(origin, &n.file, format!("invalid recorded network: {err}"))
+                    })?;
+                    let inputs: HashSet<&str> = network.inputs().map(|(name, _)| name).collect();
+                    let marked: HashSet<&str> =
+                        network.outputs.iter().map(|o| o.name.as_str()).collect();
+                    let unknown_input = n
+                        .input_bindings
+                        .iter()
+                        .flatten()
+                        .find(|b| !inputs.contains(b.as_str()));
+                    let unknown_output = n.outputs.iter().find(|o| !marked.contains(o.as_str()));
+                    if let Some(b) = unknown_input {
+                        return Err(zip_err(
+                            origin,
+                            "manifest.json",
+                            format!(
+                                "segment @{}: input binding `{b}` is not a network input",
+                                e.graph
+                            ),
+                        ));
+                    }
+                    if let Some(o) = unknown_output {
+                        return Err(zip_err(
+                            origin,
+                            "manifest.json",
+                            format!("segment @{}: output `{o}` is not a network output", e.graph),
+                        ));
+                    }
                     let placeholders = program.graphs[gid].placeholders().len();
                     if n.input_bindings.len() != placeholders {
                         return Err(zip_err(

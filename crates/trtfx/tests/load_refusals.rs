@@ -181,16 +181,75 @@ fn artifact_refusals() {
         max_metadata_bytes: 64,
         ..Default::default()
     };
+    let net = "networks/main_seg0_trt.json";
+    let edit_net = |f: &dyn Fn(&mut J)| {
+        rezip(&bytes, net, |b| {
+            let mut v: J = serde_json::from_slice(b).unwrap();
+            f(&mut v);
+            serde_json::to_vec(&v).unwrap()
+        })
+    };
+    let later_input = edit_net(&|v| {
+        let layers = v["layers"].as_array_mut().unwrap();
+        let shuffle = layers
+            .iter_mut()
+            .find(|l| l["op"].get("Shuffle").is_some())
+            .unwrap();
+        shuffle["op"]["Shuffle"]["input"] = J::from(10_000);
+    });
+    let wrong_type = edit_net(&|v| v["tensors"][0]["dims"] = serde_json::json!([64, 33]));
+    let extra_tensor = edit_net(&|v| {
+        let t = v["tensors"][0].clone();
+        v["tensors"].as_array_mut().unwrap().push(t);
+    });
+    let bad_binding = rezip(&bytes, "manifest.json", |b| {
+        let mut v: J = serde_json::from_slice(b).unwrap();
+        v["segments"][0]["network"]["input_bindings"][2] = J::from("y");
+        serde_json::to_vec(&v).unwrap()
+    });
     for (what, msg) in [
         ("unchanged (control)", load(&bytes)),
         ("truncated to half", load(&bytes[..bytes.len() / 2])),
         ("empty", load(&[])),
         ("manifest over the metadata limit", limited(&bytes, small)),
+        (
+            "network: a layer reads an unknown tensor",
+            load(&later_input),
+        ),
+        (
+            "network: a tensor's recorded type is not its layer's",
+            load(&wrong_type),
+        ),
+        ("network: a tensor no layer produces", load(&extra_tensor)),
+        (
+            "manifest: input binding to no network input",
+            load(&bad_binding),
+        ),
     ] {
         assert!(!msg.contains('\n'), "{what}: {msg}");
         out.push_str(&format!("{what}:\n  {}\n", redact_size(&msg)));
     }
     insta::assert_snapshot!(out);
+}
+
+/// `bytes` (a zip) with member `name` replaced by `edit` of its contents.
+fn rezip(bytes: &[u8], name: &str, edit: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        let member = f.name().to_string();
+        if member == name {
+            data = edit(&data);
+        }
+        zout.start_file(member, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    zout.finish().unwrap().into_inner()
 }
 
 /// The manifest's size depends on whether the build made TensorRT plans (their metadata is in
