@@ -285,7 +285,8 @@ fn blobs_to_safetensors(blobs: &Blobs) -> Result<Vec<u8>, String> {
 
 /// Puts the payloads of `bytes` (written by [`blobs_to_safetensors`]) back into `net`.
 fn restore_weights(net: &mut RecordedNetwork, bytes: &[u8]) -> Result<(), String> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| crate::io::safetensors_error(bytes, &e))?;
     let mut err = None;
     for (i, layer) in net.layers.iter_mut().enumerate() {
         for_each_weights(&mut layer.op, |field, w| {
@@ -587,7 +588,7 @@ impl CompiledProgram {
         let text = String::from_utf8(text)
             .map_err(|_| zip_err(origin, &manifest.program, "not UTF-8 text"))?;
         let wbytes = read(&manifest.weights)?;
-        let weights = crate::store::weights_from_safetensors(&wbytes, origin)
+        let weights = crate::store::weights_from_safetensors(&wbytes)
             .map_err(|e| zip_err(origin, &manifest.weights, e))?;
         let program = trtfx_ir::text::parse_program_with_weights(&text, weights)
             .map_err(|e| zip_err(origin, &manifest.program, crate::store::parse_error(&e)))?;

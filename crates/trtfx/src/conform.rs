@@ -14,8 +14,8 @@
 //! - [`Stage::Engine`]: the whole main graph converts to a TensorRT network (`ir-opt engine`
 //!   without the plan build: the recorded network);
 //! - [`Stage::CompileRun`]: [`crate::compile()`] with `min-block-size=1` (so even one-node
-//!   segments go to TensorRT) and no plans, then the artifact runs (TensorRT segments on the
-//!   layer emulator) and matches the goldens.
+//!   segments go to TensorRT) and no plans, saved to bytes and loaded back, then the artifact
+//!   runs (TensorRT segments on the layer emulator) and matches the goldens.
 //!
 //! Floats compare with rtol = atol = 1e-4 (NaN equals NaN); integers and bools exactly; shapes
 //! and dtypes must match. A panic in a stage is caught and recorded as that stage's failure.
@@ -634,6 +634,12 @@ fn stage_compile_run(p: &Program, io: &crate::io::IoTensors) -> Result<(), Failu
     };
     let compiled = crate::compile(p, &settings)
         .map_err(|e| Failure::from_message("compile", format!("compile: {e}")))?;
+    // Through bytes, as users run it: the loader validates every recorded network.
+    let bytes = compiled
+        .to_bytes()
+        .map_err(|e| Failure::from_message("artifact save", format!("save: {e}")))?;
+    let compiled = crate::CompiledProgram::from_bytes(&bytes, std::path::Path::new("case.trtfx"))
+        .map_err(|e| Failure::from_message("artifact load", format!("load: {e}")))?;
     let out = compiled
         .run(&io.inputs)
         .map_err(|e| Failure::from_message("artifact run", format!("run: {e}")))?;

@@ -77,6 +77,89 @@ pub struct IoTensors {
     pub outputs: Vec<Tensor>,
 }
 
+/// A safetensors reading error in words that say what is wrong. The library's own message for a
+/// bad tensor entry ("invalid shape, data type, or offset for tensor") names no tensor, so the
+/// header is read again here to find the first entry that does not fit and say why.
+pub(crate) fn safetensors_error(bytes: &[u8], e: &safetensors::SafeTensorError) -> String {
+    use safetensors::SafeTensorError as E;
+    match e {
+        E::TensorInvalidInfo | E::InvalidOffset(_) | E::MetadataIncompleteBuffer => {
+            diagnose_entries(bytes).unwrap_or_else(|| e.to_string())
+        }
+        E::HeaderTooSmall | E::InvalidHeaderLength => format!(
+            "not a safetensors file: {} bytes do not hold the 8-byte header length and the header it announces",
+            bytes.len()
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The first tensor entry of a safetensors header whose offsets do not match its dtype and
+/// shape or leave the data, in `tensor `NAME`: ...` form; `None` if none is found.
+fn diagnose_entries(bytes: &[u8]) -> Option<String> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let header = bytes.get(8..8usize.checked_add(usize::try_from(n).ok()?)?)?;
+    let data_len = (bytes.len() - 8 - header.len()) as u64;
+    let json: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(header).ok()?;
+    let mut entries: Vec<(&String, &serde_json::Value)> = json
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__metadata__")
+        .collect();
+    entries.sort_by_key(|(_, v)| v["data_offsets"][0].as_u64());
+    let mut covered = 0u64;
+    for (name, v) in entries {
+        let dtype = v["dtype"].as_str().unwrap_or("?");
+        let bits: u64 = match dtype {
+            "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" => 8,
+            "I16" | "U16" | "F16" | "BF16" => 16,
+            "I32" | "U32" | "F32" => 32,
+            "I64" | "U64" | "F64" => 64,
+            _ => return Some(format!("tensor `{name}`: unknown dtype `{dtype}`")),
+        };
+        let shape: Option<Vec<u64>> = v["shape"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_u64()).collect());
+        let (Some(shape), Some(offs)) = (shape, v["data_offsets"].as_array()) else {
+            return Some(format!("tensor `{name}`: no `shape` or `data_offsets`"));
+        };
+        let (Some(start), Some(end)) = (
+            offs.first().and_then(|o| o.as_u64()),
+            offs.get(1).and_then(|o| o.as_u64()),
+        ) else {
+            return Some(format!(
+                "tensor `{name}`: `data_offsets` is not two integers"
+            ));
+        };
+        let Some(want) = shape
+            .iter()
+            .try_fold(bits, |acc, &d| acc.checked_mul(d))
+            .map(|b| b.div_ceil(8))
+        else {
+            return Some(format!("tensor `{name}`: shape {shape:?} overflows"));
+        };
+        if start != covered {
+            return Some(format!(
+                "tensor `{name}`: data starts at byte {start}, but the previous tensor ends at {covered} (tensors must be packed)"
+            ));
+        }
+        if end < start || end - start != want {
+            return Some(format!(
+                "tensor `{name}`: {dtype} {shape:?} needs {want} bytes, but its data_offsets [{start}, {end}] give {}",
+                end as i128 - start as i128
+            ));
+        }
+        if end > data_len {
+            return Some(format!(
+                "tensor `{name}`: data_offsets [{start}, {end}] go past the {data_len} bytes of data (truncated file?)"
+            ));
+        }
+        covered = end;
+    }
+    (covered != data_len).then(|| {
+        format!("the tensors cover {covered} of the {data_len} data bytes (trailing bytes)")
+    })
+}
+
 /// Reads an IO safetensors file.
 pub fn read_io(path: &Path) -> Result<IoTensors, IoError> {
     let p = path.display().to_string();
@@ -91,7 +174,7 @@ pub fn read_io(path: &Path) -> Result<IoTensors, IoError> {
 pub fn read_io_bytes(bytes: &[u8], origin: &str) -> Result<IoTensors, IoError> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| IoError::Format {
         path: origin.to_string(),
-        msg: e.to_string(),
+        msg: safetensors_error(bytes, &e),
     })?;
     let mut ins: Vec<(usize, Tensor)> = Vec::new();
     let mut outs: Vec<(usize, Tensor)> = Vec::new();

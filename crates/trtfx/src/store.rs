@@ -116,23 +116,19 @@ pub(crate) fn weights_to_safetensors(p: &Program, origin: &Path) -> Result<Vec<u
     safetensors::tensor::serialize(views, None).map_err(|e| invalid(origin, e.to_string()))
 }
 
-/// Weights from safetensors bytes written by [`weights_to_safetensors`].
+/// Weights from safetensors bytes written by [`weights_to_safetensors`]. The error is the
+/// message alone: the caller knows the file (or archive member) to name.
 pub(crate) fn weights_from_safetensors(
     bytes: &[u8],
-    origin: &Path,
-) -> Result<indexmap::IndexMap<String, Weight>, StoreError> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| invalid(origin, e.to_string()))?;
+) -> Result<indexmap::IndexMap<String, Weight>, String> {
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| crate::io::safetensors_error(bytes, &e))?;
     let mut weights = indexmap::IndexMap::new();
     for (name, view) in st.tensors() {
         let dtype = trtfx_ir::DType::ALL
             .into_iter()
             .find(|d| st_dtype(*d) == Some(view.dtype()))
-            .ok_or_else(|| {
-                invalid(
-                    origin,
-                    format!("weight `{name}`: unsupported dtype {:?}", view.dtype()),
-                )
-            })?;
+            .ok_or_else(|| format!("weight `{name}`: unsupported dtype {:?}", view.dtype()))?;
         let shape = view.shape().iter().map(|&d| d as i64).collect();
         weights.insert(name, Weight::from_bytes(dtype, shape, view.data().to_vec()));
     }
@@ -190,7 +186,7 @@ pub fn load_program_with_limits(
             let mut weights = indexmap::IndexMap::new();
             if side.exists() {
                 let bytes = read_limited(&side, limits.max_total_bytes, "TRTFX_MAX_TOTAL_BYTES")?;
-                weights = weights_from_safetensors(&bytes, &side)?;
+                weights = weights_from_safetensors(&bytes).map_err(|e| invalid(&side, e))?;
             }
             let p = trtfx_ir::text::parse_program_with_weights(&text, weights)
                 .map_err(|e| invalid(path, parse_error(&e)))?;

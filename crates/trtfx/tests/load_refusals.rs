@@ -202,6 +202,26 @@ fn artifact_refusals() {
         let t = v["tensors"][0].clone();
         v["tensors"].as_array_mut().unwrap().push(t);
     });
+    // A safetensors member whose first tensor claims 4 more bytes than its dtype and shape hold.
+    let long_weight = rezip(&bytes, "weights.safetensors", |b| {
+        let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+        let mut h: J = serde_json::from_slice(&b[8..8 + n]).unwrap();
+        let first = h
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .find(|v| v["data_offsets"][0] == 0)
+            .unwrap();
+        first["data_offsets"][1] = J::from(first["data_offsets"][1].as_u64().unwrap() + 4);
+        let hb = serde_json::to_vec(&h).unwrap();
+        let mut out = (hb.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&hb);
+        out.extend_from_slice(&b[8 + n..]);
+        out
+    });
+    let truncated_weights = rezip(&bytes, "weights.safetensors", |b| {
+        b[..b.len() - 16].to_vec()
+    });
     let bad_binding = rezip(&bytes, "manifest.json", |b| {
         let mut v: J = serde_json::from_slice(b).unwrap();
         v["segments"][0]["network"]["input_bindings"][2] = J::from("y");
@@ -222,11 +242,17 @@ fn artifact_refusals() {
         ),
         ("network: a tensor no layer produces", load(&extra_tensor)),
         (
+            "weights: offsets disagree with the shape",
+            load(&long_weight),
+        ),
+        ("weights: member truncated", load(&truncated_weights)),
+        (
             "manifest: input binding to no network input",
             load(&bad_binding),
         ),
     ] {
         assert!(!msg.contains('\n'), "{what}: {msg}");
+        assert!(msg.matches("case.trtfx").count() <= 1, "path twice: {msg}");
         out.push_str(&format!("{what}:\n  {}\n", redact_size(&msg)));
     }
     insta::assert_snapshot!(out);

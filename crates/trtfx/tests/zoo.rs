@@ -8,8 +8,8 @@
 //!   disagreement, no failed rule, and no node left without inference;
 //! - `run`: the CPU executor on the golden inputs matches PyTorch (f32 rtol 1e-4 / atol 1e-5,
 //!   integers and bools exactly);
-//! - `compile-run`: `trtfx::compile` with the default settings (no plans built), then the
-//!   compiled program run (TensorRT segments on the layer emulator) matches PyTorch
+//! - `compile-run`: `trtfx::compile` with the default settings (no plans built), saved to
+//!   bytes and loaded back, then the compiled program run (TensorRT segments on the layer emulator) matches PyTorch
 //!   (f32 rtol 1e-3 / atol 1e-4, the tolerance of the other TensorRT tests);
 //! - `engine`: the whole program converts to one TensorRT network, and the emulator on it
 //!   matches PyTorch (same tolerance).
@@ -270,6 +270,11 @@ fn compile_stage(p: &Program, io: &trtfx::io::IoTensors, o: &mut Outcome) -> Res
     }
     o.segments = Some((trt, c.segments.len() - trt));
     o.on_trt = Some((on, total));
+    // The saved artifact is what users run: round-trip it, so every zoo network also passes
+    // the loader's validation (recorded networks replayed, bindings checked).
+    let bytes = c.to_bytes().map_err(|e| format!("save: {}", one_line(e)))?;
+    let c = trtfx::CompiledProgram::from_bytes(&bytes, std::path::Path::new("zoo.trtfx"))
+        .map_err(|e| format!("load: {}", one_line(e)))?;
     let run = c
         .run(&io.inputs)
         .map_err(|e| format!("run: {}", one_line(e)))?;
