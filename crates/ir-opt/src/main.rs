@@ -231,29 +231,37 @@ enum Cmd {
     /// Run the OpInfo conformance corpus (`tests/conformance/`): every case in both dialects
     /// through check, run, engine (conversion only) and compile -> run; print the summary and
     /// the top failure causes.
-    Conform {
-        /// The corpus archive written by `tests/conformance/gen.py`.
-        #[arg(long, default_value = "tests/conformance/corpus.tar.gz")]
-        corpus: PathBuf,
-        /// Only cases whose id or OpInfo entry contains this text.
-        #[arg(long)]
-        filter: Option<String>,
-        /// Worker threads (default: the available parallelism).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Write the coverage report (Markdown) here.
-        #[arg(long)]
-        write_coverage: Option<PathBuf>,
-        /// Write the passing case x dialect x stage list (the ratchet) here.
-        #[arg(long)]
-        write_ratchet: Option<PathBuf>,
-        /// Compare with this ratchet: exit 1 when a listed case no longer passes.
-        #[arg(long)]
-        ratchet: Option<PathBuf>,
-        /// How many failure causes to print per stage and dialect.
-        #[arg(long, default_value_t = 12)]
-        top: usize,
-    },
+    Conform(ConformArgs),
+}
+
+/// Arguments of `ir-opt conform`.
+#[derive(clap::Args)]
+struct ConformArgs {
+    /// The corpus archive written by `tests/conformance/gen.py`.
+    #[arg(long, default_value = "tests/conformance/corpus.tar.gz")]
+    corpus: PathBuf,
+    /// Only cases whose id or OpInfo entry contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Worker threads (default: the available parallelism).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Write the coverage report (Markdown) here.
+    #[arg(long)]
+    write_coverage: Option<PathBuf>,
+    /// Write the passing case x dialect x stage list (the ratchet) here.
+    #[arg(long)]
+    write_ratchet: Option<PathBuf>,
+    /// Compare with this ratchet: exit 1 when a listed case no longer passes.
+    #[arg(long)]
+    ratchet: Option<PathBuf>,
+    /// How many failure causes to print per stage and dialect.
+    #[arg(long, default_value_t = 12)]
+    top: usize,
+    /// Also print every failing case x dialect x stage with its message
+    /// (`FAIL CASE DIALECT STAGE: MESSAGE`), for debugging one op with `--filter`.
+    #[arg(long)]
+    list_failures: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -570,39 +578,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 OpsFormat::Json => println!("{}", trtfx::ops_table::ops_json(&rows)),
             }
         }
-        Cmd::Conform {
-            corpus,
-            filter,
-            threads,
-            write_coverage,
-            write_ratchet,
-            ratchet,
-            top,
-        } => {
-            return conform(
-                corpus,
-                filter,
-                threads,
-                write_coverage,
-                write_ratchet,
-                ratchet,
-                top,
-            )
-        }
+        Cmd::Conform(args) => return conform(args),
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `ir-opt conform`.
-fn conform(
-    corpus: PathBuf,
-    filter: Option<String>,
-    threads: usize,
-    write_coverage: Option<PathBuf>,
-    write_ratchet: Option<PathBuf>,
-    ratchet: Option<PathBuf>,
-    top: usize,
-) -> Result<ExitCode> {
+fn conform(args: ConformArgs) -> Result<ExitCode> {
+    let ConformArgs {
+        corpus,
+        filter,
+        threads,
+        write_coverage,
+        write_ratchet,
+        ratchet,
+        top,
+        list_failures,
+    } = args;
     use trtfx::conform::{self, Dialect, RunOptions, Stage};
     let start = std::time::Instant::now();
     let c = conform::Corpus::read(&corpus)?;
@@ -630,6 +622,21 @@ fn conform(
                 .map(|(cause, n)| format!("{cause} {n}"))
                 .collect();
             println!("  {} {}: {}", st.name(), d.name(), items.join(", "));
+        }
+    }
+    if list_failures {
+        for r in &results {
+            for st in Stage::ALL {
+                if let Some(f) = &r.stages[st as usize] {
+                    println!(
+                        "FAIL {} {} {}: {}",
+                        c.cases[r.case].id,
+                        r.dialect.name(),
+                        st.name(),
+                        f.message
+                    );
+                }
+            }
         }
     }
     let slowest = results.iter().max_by_key(|r| r.time);

@@ -467,3 +467,40 @@ fn none_slots_next_to_recorded_results_are_kept() {
     assert_eq!(report.recorded, 1);
     assert!(b.types().contains(&("relu".into(), "f32[s0,3]".into())));
 }
+
+/// Node-level inference (what `repair-types` and `fold-constants` ask) names a data-dependent
+/// size as the node records it, whatever was inferred before on the same thread: the answer of
+/// one program's node may not depend on the programs the thread saw earlier (the conformance
+/// runner's compile-run used to fail on `masked_select` only when other cases ran first).
+#[test]
+fn node_inference_does_not_depend_on_earlier_programs() {
+    let src = |sym: &str| {
+        format!(
+            "program {{\n  sym {sym}: unbacked in 0..=9223372036854775806\n  input \"x\": f32[3]\n  input \"m\": bool[3]\n\n  graph @main(%x: f32[3] = user \"x\", %m: bool[3] = user \"m\") -> (user) {{\n    %ms: f32[{sym}] = aten.masked_select.default(%x, %m)\n    output (%ms)\n  }}\n}}\n"
+        )
+    };
+    let reg = registry();
+    let node_of = |p: &Program| {
+        let g = &p.graphs[p.main];
+        let n = g
+            .nodes()
+            .find(|&n| g.node(n).op.target() == Some("aten.masked_select.default"))
+            .unwrap();
+        trtfx_ir::aten::infer_node(g, n, reg).unwrap().unwrap()
+    };
+    let fresh = trtfx_ir::text::parse_program(&src("u0")).unwrap();
+    let want = node_of(&fresh);
+    assert_eq!(want[0].to_string(), "f32[u0]");
+    // Leave this thread's inference state behind a different program that mints symbols.
+    let mut other = trtfx_ir::text::parse_program(&src("u7")).unwrap();
+    infer_program(&mut other, reg).unwrap();
+    let _ = node_of(&other);
+    assert_eq!(node_of(&fresh), want);
+    // Operand types overridden (as repair-types asks): still the recorded symbol.
+    let g = &fresh.graphs[fresh.main];
+    let n = g.nodes().find(|&n| g.node(n).op.target().is_some()).unwrap();
+    let got = trtfx_ir::aten::infer_node_with(g, n, reg, &|v| g.ty(v).clone())
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, want);
+}

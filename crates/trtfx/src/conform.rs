@@ -653,32 +653,12 @@ fn stage_compile_run(p: &Program, io: &crate::io::IoTensors) -> Result<(), Failu
 /// One ratchet line: `case dialect stage`.
 pub type RatchetKey = (String, Dialect, Stage);
 
-/// Operators with data-dependent output shapes. Their compile-run outcome is not yet
-/// reproducible: inference names fresh unbacked symbols from a process-wide counter, so under
-/// threads `repair-types` sometimes sees `i64[u0,2]` recorded against `i64[u1,2]` inferred and
-/// fails. The ratchet leaves compile-run of programs calling them out until that is fixed.
-pub const UNSTABLE_COMPILE_OPS: &[&str] = &[
-    "aten.nonzero.default",
-    "aten.argwhere.default",
-    "aten.masked_select.default",
-    "aten._unique2.default",
-    "aten.unique_dim.default",
-    "aten.unique_consecutive.default",
-    "aten.unique.default",
-    "aten.nonzero_numpy.default",
-];
-
-/// The passing (case, dialect, stage) triples of `results` that the ratchet holds (all but the
-/// compile-run of programs calling an operator of [`UNSTABLE_COMPILE_OPS`]).
+/// The passing (case, dialect, stage) triples of `results`: what the ratchet holds.
 pub fn passing(corpus: &Corpus, results: &[CaseResult]) -> BTreeSet<RatchetKey> {
     let mut set = BTreeSet::new();
     for r in results {
-        let unstable = r
-            .overloads
-            .iter()
-            .any(|o| UNSTABLE_COMPILE_OPS.contains(&o.as_str()));
         for s in Stage::ALL {
-            if r.passed(s) && !(unstable && s == Stage::CompileRun) {
+            if r.passed(s) {
                 set.insert((corpus.cases[r.case].id.clone(), r.dialect, s));
             }
         }

@@ -24,8 +24,8 @@ pub use promote::{
     SymRanges,
 };
 pub use run::{
-    check_program, infer_node, infer_program, types_agree, CheckReport, Disagreement, InferError,
-    InferReport,
+    check_program, infer_node, infer_node_with, infer_program, types_agree, CheckReport,
+    Disagreement, InferError, InferReport,
 };
 pub use schema_parse::{parse_schema, registry_name, ParsedSchema, SchemaParseError};
 

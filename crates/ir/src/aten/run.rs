@@ -129,27 +129,44 @@ pub fn types_agree(expected: &Type, got: &Type) -> bool {
 /// Runs the op's inference on a node with its arguments' current types. `None` when the node is
 /// not a call or its op has no inference.
 pub fn infer_node(g: &Graph, n: NodeId, reg: &OpRegistry) -> Option<Result<Vec<Type>, String>> {
+    infer_node_with(g, n, reg, &|v| {
+        g.get_value(v).map(|vd| vd.ty.clone()).unwrap_or(Type::None)
+    })
+}
+
+/// [`infer_node`] with each operand's type given by `type_of` (a pass asking "what would this
+/// node infer if that operand were cast?"). The node's stored result types are its recorded
+/// ones, so a data-dependent size keeps its symbol; outside [`infer_program`] / [`check_program`]
+/// the inference runs in a fresh context, so the answer depends on the node alone.
+pub fn infer_node_with(
+    g: &Graph,
+    n: NodeId,
+    reg: &OpRegistry,
+    type_of: &dyn Fn(ValueId) -> Type,
+) -> Option<Result<Vec<Type>, String>> {
     let node = g.node(n);
     let Op::Call { target } = &node.op else {
         return None;
     };
     let f = reg.get(target)?.infer.as_ref()?;
-    infer::set_recorded(node.results.iter().map(|&r| g.ty(r).clone()).collect());
-    // Inside an autocast region, ops on the lower-precision list see their arguments cast.
-    let autocast = infer::autocast().filter(|a| a.lowers(target));
-    let type_of = |v: ValueId| -> Type {
-        let t = g.get_value(v).map(|vd| vd.ty.clone()).unwrap_or(Type::None);
-        match &autocast {
-            Some(a) => a.cast(t),
-            None => t,
-        }
-    };
-    let args = InferArgs {
-        args: &node.args,
-        kwargs: &node.kwargs,
-        type_of: &type_of,
-    };
-    Some(f(&args))
+    Some(infer::in_some_context(|| {
+        infer::set_recorded(node.results.iter().map(|&r| g.ty(r).clone()).collect());
+        // Inside an autocast region, ops on the lower-precision list see their arguments cast.
+        let autocast = infer::autocast().filter(|a| a.lowers(target));
+        let type_of = |v: ValueId| -> Type {
+            let t = type_of(v);
+            match &autocast {
+                Some(a) => a.cast(t),
+                None => t,
+            }
+        };
+        let args = InferArgs {
+            args: &node.args,
+            kwargs: &node.kwargs,
+            type_of: &type_of,
+        };
+        f(&args)
+    }))
 }
 
 fn weight_type(p: &Program, name: &str) -> Option<Type> {

@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use crate::partition::FALLBACK;
 use crate::pass::{Pass, PassCx, PassError, PassOutcome};
 use crate::passes::truncate::TO_COPY;
-use trtfx_ir::ops::InferArgs;
 use trtfx_ir::{Arg, DType, Graph, NodeBuilder, NodeId, Op, Program, SegmentTag, Type, ValueId};
 
 /// The registered name.
@@ -63,13 +62,9 @@ pub(crate) fn infer_with(
     if node.meta.recorded_types {
         return None;
     }
-    let infer = ops.get(target)?.infer.as_ref()?;
+    ops.get(target)?.infer.as_ref()?;
     let type_of = |v: ValueId| over.get(&v).cloned().unwrap_or_else(|| g.ty(v).clone());
-    Some(infer(&InferArgs {
-        args: &node.args,
-        kwargs: &node.kwargs,
-        type_of: &type_of,
-    }))
+    trtfx_ir::aten::infer_node_with(g, n, ops, &type_of)
 }
 
 /// For node `n` whose inference disagrees with its stored types: the operand casts that make

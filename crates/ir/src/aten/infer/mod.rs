@@ -169,15 +169,44 @@ impl SymRanges for InferContext {
 
 thread_local! {
     static CONTEXT: RefCell<InferContext> = RefCell::new(InferContext::default());
+    /// How many [`with_context`] calls are active on this thread. Node-level inference outside
+    /// any (a pass inferring a single node) runs in a fresh context instead of the thread's
+    /// leftover one, so its result never depends on what was inferred before on the thread.
+    static INSTALLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Runs `f` with `cx` installed as this thread's inference context, returning the context
 /// afterwards (with the symbols inference minted).
 pub fn with_context<T>(cx: InferContext, f: impl FnOnce() -> T) -> (T, InferContext) {
+    /// Restores the outer context and count even if `f` panics (the conformance runner
+    /// catches panics and goes on with the next case on the same thread).
+    struct Restore(Option<InferContext>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(old) = self.0.take() {
+                CONTEXT.with(|c| *c.borrow_mut() = old);
+            }
+            INSTALLED.with(|n| n.set(n.get().saturating_sub(1)));
+        }
+    }
     let old = CONTEXT.with(|c| std::mem::replace(&mut *c.borrow_mut(), cx));
+    INSTALLED.with(|n| n.set(n.get() + 1));
+    let mut guard = Restore(Some(old));
     let out = f();
+    let old = guard.0.take().unwrap_or_default();
     let cx = CONTEXT.with(|c| std::mem::replace(&mut *c.borrow_mut(), old));
+    drop(guard);
     (out, cx)
+}
+
+/// Runs `f` in the installed context, or in a fresh default one when none is installed (see
+/// [`InferContext`]'s `installed`).
+pub(crate) fn in_some_context<T>(f: impl FnOnce() -> T) -> T {
+    if INSTALLED.with(|n| n.get()) > 0 {
+        f()
+    } else {
+        with_context(InferContext::default(), f).0
+    }
 }
 
 /// Sets the recorded result types of the node about to be inferred.
