@@ -19,7 +19,8 @@ use trtfx_passes::partition::outlined_segments;
 use trtfx_passes::{Pass, PassCx, PassError, PassOutcome, PassRegistry};
 
 use crate::convert::ConverterRegistry;
-use crate::engine::{build_plan, convert_graph_into, PlanOutcome};
+use crate::engine::{build_plan_cached, convert_graph_into, PlanOutcome};
+use crate::plan_cache::{CacheUse, PlanCache};
 use crate::settings::{BuildSettings, ComputeCapability, SerializedEngine};
 use crate::RecordedNetwork;
 
@@ -67,6 +68,8 @@ declare_options! {
         optimization_level: Option<i32> = "optimization-level", None;
         /// Timing cache file.
         timing_cache: Option<String> = "timing-cache", None;
+        /// Plan cache directory: reuse plans built before for the same network and settings.
+        plan_cache: Option<String> = "plan-cache", None;
     }
 }
 
@@ -112,6 +115,8 @@ pub struct TrtSegment {
     pub plan_skipped: Option<String>,
     /// Build wall time (known only in the process that built the plan).
     pub build_time: Option<Duration>,
+    /// What the plan cache did for this segment, when one was used (this process only).
+    pub plan_cache: Option<CacheUse>,
 }
 
 /// One `trt` segment after `build-engines`.
@@ -144,6 +149,7 @@ pub fn convert_segment(
     registry: &ConverterRegistry,
     build_plans: bool,
     settings: &BuildSettings,
+    cache: Option<&PlanCache>,
 ) -> Result<TrtSegment, String> {
     let mut network = RecordedNetwork::new();
     let (inputs, outputs) =
@@ -164,6 +170,7 @@ pub fn convert_segment(
         plan: None,
         plan_skipped: None,
         build_time: None,
+        plan_cache: None,
     };
     if !build_plans {
         seg.plan_skipped = Some("plan builds were turned off".into());
@@ -171,12 +178,16 @@ pub fn convert_segment(
     }
     // A failed build keeps the network (it still runs on the emulator) and says why, rather
     // than failing the whole compile: the report shows it.
-    match build_plan(&seg.network, settings) {
-        Ok(PlanOutcome::Built { plan, build_time }) => {
+    match build_plan_cached(&seg.network, settings, cache) {
+        Ok((PlanOutcome::Built { plan, build_time }, used)) => {
             seg.plan = Some(plan);
-            seg.build_time = Some(build_time);
+            // A cache hit built nothing: no build time to report.
+            if !matches!(used, Some(CacheUse::Hit { .. })) {
+                seg.build_time = Some(build_time);
+            }
+            seg.plan_cache = used;
         }
-        Ok(PlanOutcome::Skipped { reason }) => seg.plan_skipped = Some(reason),
+        Ok((PlanOutcome::Skipped { reason }, _)) => seg.plan_skipped = Some(reason),
         Err(e) => seg.plan_skipped = Some(e.to_string()),
     }
     Ok(seg)
@@ -200,6 +211,7 @@ impl Pass for BuildEngines {
 
     fn run(&mut self, p: &mut Program, cx: &mut PassCx) -> Result<PassOutcome, PassError> {
         let settings = self.options.build_settings();
+        let cache = self.options.plan_cache.as_ref().map(PlanCache::new);
         let mut built = BuiltEngines::default();
         let (mut ok, mut failed, mut plans) = (0u64, 0u64, 0u64);
         for (gid, backend) in outlined_segments(p, p.main) {
@@ -213,6 +225,7 @@ impl Pass for BuildEngines {
                 &self.converters,
                 self.options.build_plans,
                 &settings,
+                cache.as_ref(),
             );
             match &result {
                 Ok(t) => {

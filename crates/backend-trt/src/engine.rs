@@ -21,6 +21,7 @@ use crate::convert::{
     trt_dtype, ConvertCtx, ConvertError, ConverterRegistry, Expansion, Prepared, Slot,
 };
 use crate::network::{NetworkBuilder, TensorId, Weights};
+use crate::plan_cache::{CacheUse, PlanCache};
 use crate::settings::{BuildSettings, OptimizationProfile, SerializedEngine};
 use crate::RecordedNetwork;
 
@@ -545,31 +546,61 @@ pub fn build_plan(
     network: &RecordedNetwork,
     settings: &BuildSettings,
 ) -> Result<PlanOutcome, EngineError> {
+    build_plan_cached(network, settings, None).map(|(outcome, _)| outcome)
+}
+
+/// [`build_plan`] through a plan cache: with `cache`, an intact entry for the same network,
+/// settings and library is used instead of building, and a built plan is stored. The
+/// [`CacheUse`] says which happened (`None` without a cache or when no build was possible).
+pub fn build_plan_cached(
+    network: &RecordedNetwork,
+    settings: &BuildSettings,
+    cache: Option<&PlanCache>,
+) -> Result<(PlanOutcome, Option<CacheUse>), EngineError> {
     #[cfg(feature = "tensorrt")]
     {
         use crate::tensorrt::{TrtError, TrtLibrary};
         match TrtLibrary::load() {
             Ok(lib) => {
                 let start = Instant::now();
-                let plan = crate::tensorrt::build_plan(lib, network, settings)
-                    .map_err(|e| EngineError::Build(e.to_string()))?;
-                Ok(PlanOutcome::Built {
-                    plan,
-                    build_time: start.elapsed(),
-                })
+                let build = || {
+                    crate::tensorrt::build_plan(lib, network, settings)
+                        .map_err(|e| EngineError::Build(e.to_string()))
+                };
+                let (plan, used) = match cache {
+                    Some(c) => {
+                        let version = lib.version().to_string();
+                        let (plan, used) = c.get_or_build(network, settings, &version, build)?;
+                        (plan, Some(used))
+                    }
+                    None => (build()?, None),
+                };
+                Ok((
+                    PlanOutcome::Built {
+                        plan,
+                        build_time: start.elapsed(),
+                    },
+                    used,
+                ))
             }
-            Err(e @ TrtError::NotFound { .. }) => Ok(PlanOutcome::Skipped {
-                reason: e.to_string(),
-            }),
+            Err(e @ TrtError::NotFound { .. }) => Ok((
+                PlanOutcome::Skipped {
+                    reason: e.to_string(),
+                },
+                None,
+            )),
             Err(e) => Err(EngineError::Build(e.to_string())),
         }
     }
     #[cfg(not(feature = "tensorrt"))]
     {
-        let _ = (network, settings, Instant::now());
-        Ok(PlanOutcome::Skipped {
-            reason: "trtfx-backend-trt was built without the `tensorrt` feature".into(),
-        })
+        let _ = (network, settings, cache, Instant::now());
+        Ok((
+            PlanOutcome::Skipped {
+                reason: "trtfx-backend-trt was built without the `tensorrt` feature".into(),
+            },
+            None,
+        ))
     }
 }
 

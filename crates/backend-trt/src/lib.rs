@@ -20,6 +20,7 @@
 pub mod build_engines;
 pub mod emulator;
 pub mod network;
+pub mod plan_cache;
 pub mod recorded;
 pub mod settings;
 #[cfg(feature = "tensorrt")]

@@ -211,6 +211,11 @@ enum Cmd {
         /// Print the compile report (segments, operators, unsupported nodes, plans).
         #[arg(long)]
         report: bool,
+        /// Reuse TensorRT plans built before for the same network, settings and library, from
+        /// this directory (content-addressed; `--cache` alone: `$TRTFX_CACHE_DIR`, else
+        /// `$XDG_CACHE_HOME/trtfx/plans`, else `~/.cache/trtfx/plans`). Off by default.
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        cache: Option<Option<PathBuf>>,
     },
     /// Print a `.trtfx` artifact's manifest: versions, input and output specs, segments with
     /// node and layer counts, plans.
@@ -518,13 +523,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             int64,
             dump_pipeline,
             report,
+            cache,
         } => {
+            let plan_cache = match cache {
+                None => None,
+                Some(None) => Some(
+                    trtfx::backend::plan_cache::PlanCache::default_dir().ok_or_else(|| {
+                        anyhow!(
+                            "--cache: no default cache directory (set TRTFX_CACHE_DIR or HOME, \
+                             or give --cache DIR)"
+                        )
+                    })?,
+                ),
+                Some(Some(dir)) => Some(dir),
+            };
             let settings = trtfx::CompileSettings {
                 min_block_size,
                 fallback_ops,
                 require_full_compilation,
                 truncate_double,
                 int64: int64.into(),
+                plan_cache,
                 ..Default::default()
             };
             if dump_pipeline {
@@ -545,6 +564,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let compiled =
                 trtfx::compile(&p, &settings).map_err(|e| anyhow!("{}: {e}", model.display()))?;
             let elapsed = start.elapsed();
+            for (seg, t) in compiled.trt_segments() {
+                if let Some(w) = t.plan_cache.as_ref().and_then(|u| u.warning()) {
+                    eprintln!("warning: segment @{}: {w}", seg.graph);
+                }
+            }
             if report {
                 print!("{}", compiled.report());
             }

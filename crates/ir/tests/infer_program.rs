@@ -498,7 +498,10 @@ fn node_inference_does_not_depend_on_earlier_programs() {
     assert_eq!(node_of(&fresh), want);
     // Operand types overridden (as repair-types asks): still the recorded symbol.
     let g = &fresh.graphs[fresh.main];
-    let n = g.nodes().find(|&n| g.node(n).op.target().is_some()).unwrap();
+    let n = g
+        .nodes()
+        .find(|&n| g.node(n).op.target().is_some())
+        .unwrap();
     let got = trtfx_ir::aten::infer_node_with(g, n, reg, &|v| g.ty(v).clone())
         .unwrap()
         .unwrap();

@@ -703,6 +703,7 @@ impl CompiledProgram {
                         plan,
                         plan_skipped: e.plan_skipped.clone(),
                         build_time: None,
+                        plan_cache: None,
                     })
                 }
                 (None, SegmentBackend::Fallback) => None,

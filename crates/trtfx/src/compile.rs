@@ -50,6 +50,9 @@ pub struct CompileSettings {
     /// (truncated like f64; compile-time values outside i32 are an error) or `Fallback`
     /// (nodes with i64 values stay on the executor).
     pub int64: Int64Policy,
+    /// Plan cache directory ([`trtfx_backend_trt::plan_cache`]): a plan built before for the
+    /// same network, settings and TensorRT library is reused instead of built. Off by default.
+    pub plan_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for CompileSettings {
@@ -63,6 +66,7 @@ impl Default for CompileSettings {
             build_plans: true,
             truncate_double: false,
             int64: Int64Policy::Native,
+            plan_cache: None,
         }
     }
 }
@@ -72,7 +76,7 @@ impl CompileSettings {
     /// the defaults, and, when the builder settings differ from the defaults,
     /// `compile{...,engines=false},build-engines{...}`.
     pub fn pipeline_text(&self) -> String {
-        let custom_build = self.build != BuildSettings::default();
+        let custom_build = self.build != BuildSettings::default() || self.plan_cache.is_some();
         let o = CompileOptions {
             backend: String::new(),
             min_block_size: self.min_block_size,
@@ -88,6 +92,7 @@ impl CompileSettings {
             let mut b = BuildEnginesOptions::from_build_settings(&self.build);
             b.require_full_compilation = self.require_full_compilation;
             b.build_plans = self.build_plans;
+            b.plan_cache = self.plan_cache.as_ref().map(|p| p.display().to_string());
             let _ = write!(text, ",build-engines{}", b.to_pass_options().to_text(&[]));
         }
         text
@@ -393,6 +398,15 @@ pub(crate) fn plan_status(t: &TrtSegment) -> String {
             );
             if let Some(d) = t.build_time {
                 let _ = write!(s, ", built in {:.2} s", d.as_secs_f64());
+            }
+            if let Some(used) = &t.plan_cache {
+                let key = used.key();
+                let _ = write!(
+                    s,
+                    ", plan cache {} ({})",
+                    used.describe(),
+                    &key[..12.min(key.len())]
+                );
             }
             s
         }
