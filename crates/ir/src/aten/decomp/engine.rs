@@ -1,8 +1,10 @@
 //! Composites that keep whole models in one TensorRT engine: aliases (`swapaxes`, `swapdims`,
 //! `numpy_T`, `expand_as`, `min.other`, `max.other`), `baddbmm`, `linalg_vector_norm`, `roll`,
-//! and batch norm with batch statistics (`batch_norm` in training mode, as weight
-//! standardisation uses it, and `_native_batch_norm_legit.no_stats`). The executor keeps its
-//! own kernels where it has them; these are what the converters and inference fall back to.
+//! batch norm with batch statistics (`batch_norm` in training mode, as weight
+//! standardisation uses it, and `_native_batch_norm_legit.no_stats`), and the functional
+//! copies of core ATen (`copy`, `slice_scatter` with step 1, `as_strided` of a contiguous
+//! tensor). The executor keeps its own kernels where it has them; these are what the
+//! converters and inference fall back to.
 
 use super::{one, Add};
 use crate::graph::Arg;
@@ -44,6 +46,29 @@ pub(super) fn register(add: &mut Add<'_>) {
     add("aten.linalg_vector_norm.default", vector_norm);
     add("aten.roll.default", roll);
     add("aten.batch_norm.default", batch_norm);
+    add("aten.copy.default", |c| {
+        // `self`'s shape and dtype with `src`'s values (broadcast).
+        let (dst, src) = (c.tensor("self")?, c.tensor("src")?);
+        let (dt, st) = (c.tensor_type(dst)?.clone(), c.tensor_type(src)?.clone());
+        let mut y = if st.shape == dt.shape {
+            src
+        } else {
+            let shape = sizes(c, dst)?;
+            c.call("aten.expand.default", vec![val(src), shape])?
+        };
+        y = if st.dtype == dt.dtype {
+            c.call("aten.clone.default", vec![val(y)])?
+        } else {
+            c.call_kw(
+                "aten._to_copy.default",
+                vec![val(y)],
+                vec![("dtype".into(), Arg::DType(dt.dtype))],
+            )?[0]
+        };
+        one(y)
+    });
+    add("aten.slice_scatter.default", slice_scatter);
+    add("aten.as_strided.default", as_strided);
     add("aten._native_batch_norm_legit.no_stats", |c| {
         if !c.bool("training")? {
             return Err("no running statistics in evaluation mode".into());
@@ -307,4 +332,151 @@ fn batch_stats_norm(
     let mean = c.call("aten.reshape.default", vec![val(mean), ints(&[-1])])?;
     let rstd = c.call("aten.reshape.default", vec![val(rstd), ints(&[-1])])?;
     Ok((y, mean, rstd))
+}
+
+/// An optional SymInt argument that must be a literal here.
+fn opt_lit(c: &DecompCx<'_>, name: &str) -> Result<Option<i64>, String> {
+    match c.arg(name)? {
+        Arg::None => Ok(None),
+        Arg::Int(i) => Ok(Some(i)),
+        a => Err(format!("`{name}` must be an int literal, got {a:?}")),
+    }
+}
+
+/// `slice_scatter` with step 1: the parts of `self` before and after the slice concatenated
+/// around `src`. The sliced dim must be static.
+fn slice_scatter(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let (x, src) = (c.tensor("self")?, c.tensor("src")?);
+    let t = c.tensor_type(x)?.clone();
+    let r = t.rank() as i64;
+    let d = c.int("dim")?;
+    let d = if d < 0 { d + r } else { d };
+    if !(0..r).contains(&d) {
+        return Err(format!("dim {d} out of range for rank {r}"));
+    }
+    if opt_lit(c, "step")?.unwrap_or(1) != 1 {
+        return Err("a step other than 1".into());
+    }
+    let n = t.shape[d as usize]
+        .as_const()
+        .ok_or("the scattered dim is dynamic")?;
+    let clamp = |v: i64| (if v < 0 { v + n } else { v }).clamp(0, n);
+    let start = clamp(opt_lit(c, "start")?.unwrap_or(0));
+    let end = clamp(opt_lit(c, "end")?.unwrap_or(n)).max(start);
+    let mut parts = vec![];
+    if start > 0 {
+        parts.push(c.call(
+            "aten.slice.Tensor",
+            vec![val(x), int(d), int(0), int(start), int(1)],
+        )?);
+    }
+    parts.push(src);
+    if end < n {
+        parts.push(c.call(
+            "aten.slice.Tensor",
+            vec![val(x), int(d), int(end), int(n), int(1)],
+        )?);
+    }
+    if parts.len() == 1 {
+        return one(c.call("aten.clone.default", vec![val(src)])?);
+    }
+    let parts = parts.into_iter().map(val).collect();
+    one(c.call("aten.cat.default", vec![Arg::List(parts), int(d)])?)
+}
+
+/// `as_strided` of a tensor taken as contiguous (the executor's values are): a reshape when
+/// the view walks the elements in order, else a gather of the flattened tensor at
+/// `offset + sum_k i_k * stride_k`, the indices built from `arange`s. Static sizes only.
+fn as_strided(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let t = c.tensor_type(x)?.clone();
+    let size = c.ints("size")?;
+    let stride = c.ints("stride")?;
+    let offset = opt_lit(c, "storage_offset")?.unwrap_or(0);
+    if size.len() != stride.len() {
+        return Err(format!("{} sizes for {} strides", size.len(), stride.len()));
+    }
+    if size.iter().any(|&s| s < 0) || stride.iter().any(|&s| s < 0) || offset < 0 {
+        return Err("negative size, stride or offset".into());
+    }
+    let numel = t
+        .numel()
+        .as_const()
+        .ok_or("as_strided of a dynamic shape")?;
+    let count: i64 = size.iter().product();
+    if count > 0 {
+        let last: i64 = offset
+            + size
+                .iter()
+                .zip(&stride)
+                .map(|(&n, &s)| (n - 1) * s)
+                .sum::<i64>();
+        if last >= numel {
+            return Err(format!(
+                "the view reaches element {last} of a tensor of {numel}"
+            ));
+        }
+    }
+    // Contiguous strides of `size`; dims of extent 1 may have any stride.
+    let mut want = 1i64;
+    let mut in_order = offset == 0 && count == numel;
+    for (&n, &s) in size.iter().zip(&stride).rev() {
+        if n != 1 && s != want {
+            in_order = false;
+        }
+        want *= n;
+    }
+    if in_order {
+        return one(c.call("aten.reshape.default", vec![val(x), ints(&size)])?);
+    }
+    let flat = c.call("aten.reshape.default", vec![val(x), ints(&[numel])])?;
+    let r = size.len();
+    let mut idx: Option<ValueId> = None;
+    for (k, (&n, &s)) in size.iter().zip(&stride).enumerate() {
+        if n == 1 {
+            continue;
+        }
+        let i64t = || vec![("dtype".to_string(), Arg::DType(crate::DType::I64))];
+        let a = if s == 0 {
+            // A zero stride repeats one element; `arange` cannot step by 0.
+            let a = c.call_kw(
+                "aten.arange.start_step",
+                vec![int(0), int(n), int(1)],
+                i64t(),
+            )?[0];
+            c.call("aten.mul.Scalar", vec![val(a), int(0)])?
+        } else {
+            c.call_kw(
+                "aten.arange.start_step",
+                vec![int(0), int(n * s), int(s)],
+                i64t(),
+            )?[0]
+        };
+        let mut shape = vec![1i64; r];
+        shape[k] = n;
+        let a = c.call("aten.reshape.default", vec![val(a), ints(&shape)])?;
+        idx = Some(match idx {
+            None => a,
+            Some(p) => c.call("aten.add.Tensor", vec![val(p), val(a)])?,
+        });
+    }
+    let idx = match idx {
+        Some(i) => i,
+        None => c.call_kw(
+            "aten.zeros.default",
+            vec![ints(&vec![1; r])],
+            vec![("dtype".into(), Arg::DType(crate::DType::I64))],
+        )?[0],
+    };
+    let idx = if offset != 0 {
+        c.call("aten.add.Scalar", vec![val(idx), int(offset)])?
+    } else {
+        idx
+    };
+    // Broadcast the index to the full size (dims of extent 1 were skipped).
+    let idx = c.call("aten.expand.default", vec![val(idx), ints(&size)])?;
+    one(c.call(
+        "aten.index.Tensor",
+        vec![val(flat), Arg::List(vec![val(idx)])],
+    )?)
 }
