@@ -1154,9 +1154,12 @@ pub trait NetworkBuilder {
 
     /// `addNormalizationV2(input, scale, bias, axes)` + `setEpsilon` + `setNbGroups`:
     /// `(x - mean) / sqrt(var + eps) * scale + bias` with mean/variance over the `axes` bitmask.
-    /// Layer norm: trailing dims, scale/bias shaped like them (with leading 1s). Instance/group
-    /// norm: `num_groups` groups of the channel dim 1, axes = every dim after the channel,
-    /// scale/bias `[1, C, 1, ...]` (per channel, as PyTorch; TensorRT 10.15's V2 semantics).
+    /// Layer norm: trailing dims, scale/bias shaped like them (with leading 1s). Group norm
+    /// with `num_groups > 1`: groups of the channel dim 1, statistics over the group's
+    /// channels and `axes`, which must be every dim after the channel; with one group the
+    /// statistics are over `axes` only (so a one-group norm names the channel dim in `axes`,
+    /// instance norm does not). Scale/bias `[1, C, 1, ...]` (per channel, as PyTorch;
+    /// TensorRT 10.15's V2 semantics).
     fn add_normalization(
         &mut self,
         input: TensorId,

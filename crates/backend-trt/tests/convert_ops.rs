@@ -206,7 +206,7 @@ enum Reference {
 }
 
 /// `p` with every call whose op has no converter but a decomposition decomposed.
-fn decomposed(p: &Program, reg: &ConverterRegistry) -> Program {
+fn decomposed(name: &str, p: &Program, reg: &ConverterRegistry) -> Program {
     let mut d = p.clone();
     let main = d.main;
     let n = trtfx_ir::ops::decomp::decompose_graph(
@@ -216,7 +216,7 @@ fn decomposed(p: &Program, reg: &ConverterRegistry) -> Program {
         8,
     )
     .unwrap();
-    assert!(n > 0, "nothing to decompose");
+    assert!(n > 0, "{name}: nothing to decompose");
     d
 }
 
@@ -253,7 +253,7 @@ fn run_family_against(family: &str, cases: &[Case], reference: Reference) {
                 .run(&values)
                 .unwrap_or_else(|e| panic!("{}: executor: {e}", c.name)),
             Reference::ExecDecomposed => {
-                let d = decomposed(&p, &reg);
+                let d = decomposed(c.name, &p, &reg);
                 let want = Executor::new(&d)
                     .run(&values)
                     .unwrap_or_else(|e| panic!("{}: executor (decomposed): {e}", c.name));
@@ -470,6 +470,249 @@ fn reduce_norm_cases() -> Vec<Case> {
     ]
 }
 
+/// Group norm over its parameter space: one group (statistics over the channels too, not
+/// instance norm), several groups, one group per channel, ranks 3 to 5, with and without the
+/// affine parameters (the weights are random in [-1, 1], so the affine step shows).
+fn group_norm_cases() -> Vec<Case> {
+    vec![
+        case!("one_group", [("x", "f32[2,4,3,3]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[2,4,3,3] = aten.group_norm.default(%x, 1, %w, %b, 1e-05)", ["r"]),
+        case!("one_group_native", [("x", "f32[2,4,3,3]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[2,4,3,3], %m: f32[2,1], %s: f32[2,1] = aten.native_group_norm.default(%x, %w, %b, 2, 4, 9, 1, 1e-05)", ["r"]),
+        case!("one_group_no_affine", [("x", "f32[2,3,5]")], [], "%r: f32[2,3,5] = aten.group_norm.default(%x, 1, None, None, 1e-05)", ["r"]),
+        case!("one_group_rank5", [("x", "f32[1,4,2,3,2]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[1,4,2,3,2] = aten.group_norm.default(%x, 1, %w, %b, 1e-03)", ["r"]),
+        case!("one_group_dynamic_batch", [("x", "f32[s0,4,3,3]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[s0,4,3,3] = aten.group_norm.default(%x, 1, %w, %b, 1e-05)", ["r"]),
+        case!("two_groups_native", [("x", "f32[2,6,4,4]")], [("w", "f32[6]"), ("b", "f32[6]")], "%r: f32[2,6,4,4], %m: f32[2,2], %s: f32[2,2] = aten.native_group_norm.default(%x, %w, %b, 2, 6, 16, 2, 1e-05)", ["r"]),
+        case!("three_groups_rank3", [("x", "f32[2,6,5]")], [("w", "f32[6]"), ("b", "f32[6]")], "%r: f32[2,6,5] = aten.group_norm.default(%x, 3, %w, %b, 1e-05)", ["r"]),
+        case!("group_per_channel", [("x", "f32[2,4,3,3]")], [("w", "f32[4]"), ("b", "f32[4]")], "%r: f32[2,4,3,3] = aten.group_norm.default(%x, 4, %w, %b, 1e-05)", ["r"]),
+        case!("two_groups_weight_only", [("x", "f32[1,4,2,2,2]")], [("w", "f32[4]")], "%r: f32[1,4,2,2,2] = aten.group_norm.default(%x, 2, %w, None, 1e-05)", ["r"]),
+    ]
+}
+
+#[test]
+fn group_norms() {
+    run_family("group_norm", &group_norm_cases());
+}
+
+/// `aten.index.Tensor` over its parameter space: one or several index tensors, `None`
+/// entries before, between and after them (adjacent indexed dims keep their place,
+/// separated ones move to the front), broadcasting index shapes, 0-d indices, int32 and
+/// int64 indices with negative values, non-float data and dynamic dims. Random i64 inputs
+/// are in [0, 3), i32 ones in [-3, 3], so every i32-indexed dim has at least 4 entries.
+fn index_cases() -> Vec<Case> {
+    vec![
+        case!(
+            "one_index_i32_negative",
+            [("x", "f32[3,5]"), ("i", "i32[2,2]")],
+            [],
+            "%r: f32[3,2,2] = aten.index.Tensor(%x, [None, %i])",
+            ["r"]
+        ),
+        case!(
+            "one_index_i64_negative",
+            [("x", "f32[4,3]"), ("i", "i64[3]")],
+            [],
+            "%n: i64[3] = aten.neg.default(%i)\n%r: f32[3,3] = aten.index.Tensor(%x, [%n])",
+            ["r"]
+        ),
+        case!(
+            "one_index_0d",
+            [("x", "f32[4,3]"), ("i", "i64[]")],
+            [],
+            "%r: f32[4] = aten.index.Tensor(%x, [None, %i])",
+            ["r"]
+        ),
+        case!(
+            "two_leading",
+            [("x", "f32[4,5,6]"), ("i", "i64[2,3]"), ("j", "i64[2,3]")],
+            [],
+            "%r: f32[2,3,6] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_broadcast",
+            [("x", "f32[4,5,6]"), ("i", "i64[2,1]"), ("j", "i64[3]")],
+            [],
+            "%r: f32[2,3,6] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_after_none",
+            [("x", "f32[3,4,5,2]"), ("i", "i64[2]"), ("j", "i64[2]")],
+            [],
+            "%r: f32[3,2,2] = aten.index.Tensor(%x, [None, %i, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_separated",
+            [("x", "f32[4,3,5]"), ("i", "i64[2]"), ("j", "i64[2]")],
+            [],
+            "%r: f32[2,3] = aten.index.Tensor(%x, [%i, None, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_separated_after_none",
+            [("x", "f32[2,4,3,5]"), ("i", "i64[2]"), ("j", "i64[2]")],
+            [],
+            "%r: f32[2,2,3] = aten.index.Tensor(%x, [None, %i, None, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_middle_broadcast",
+            [("x", "f32[2,3,4,5,6]"), ("i", "i64[2,1]"), ("j", "i64[3]")],
+            [],
+            "%r: f32[2,2,3,5,6] = aten.index.Tensor(%x, [None, %i, %j])",
+            ["r"]
+        ),
+        case!(
+            "two_separated_broadcast",
+            [("x", "f32[2,3,4,5,6]"), ("i", "i64[2,1]"), ("j", "i64[3]")],
+            [],
+            "%r: f32[2,3,2,4,6] = aten.index.Tensor(%x, [None, %i, None, %j])",
+            ["r"]
+        ),
+        case!(
+            "three",
+            [
+                ("x", "f32[4,4,4,2]"),
+                ("i", "i64[2,2]"),
+                ("j", "i64[2,2]"),
+                ("k", "i64[2,2]")
+            ],
+            [],
+            "%r: f32[2,2,2] = aten.index.Tensor(%x, [%i, %j, %k])",
+            ["r"]
+        ),
+        case!(
+            "two_i32_negative",
+            [("x", "f32[4,5]"), ("i", "i32[3]"), ("j", "i32[3]")],
+            [],
+            "%r: f32[3] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        case!(
+            "mixed_i32_i64",
+            [("x", "f32[4,5,2]"), ("i", "i32[3]"), ("j", "i64[3]")],
+            [],
+            "%n: i64[3] = aten.neg.default(%j)\n%r: f32[3,2] = aten.index.Tensor(%x, [%i, %n])",
+            ["r"]
+        ),
+        case!(
+            "two_0d",
+            [("x", "f32[4,5,6]"), ("i", "i64[]"), ("j", "i64[]")],
+            [],
+            "%r: f32[6] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        // The attention-mask lookup of the transformers models: `mask[batch[:, None, None, None], kv[None, None, None, :]]`.
+        case!(
+            "mask_lookup_bool",
+            [
+                ("x", "bool[2,8]"),
+                ("i", "i64[2,1,1,1]"),
+                ("j", "i64[1,1,1,8]")
+            ],
+            [],
+            "%r: bool[2,1,1,8] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        case!(
+            "int_data",
+            [("x", "i64[4,5]"), ("i", "i64[3]"), ("j", "i64[3]")],
+            [],
+            "%r: i64[3] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+        case!(
+            "dynamic_data",
+            [("x", "f32[s0,5,2]"), ("i", "i64[2]"), ("j", "i64[2]")],
+            [],
+            "%n: i64[2] = aten.neg.default(%i)\n%r: f32[2,2] = aten.index.Tensor(%x, [%n, %j])",
+            ["r"]
+        ),
+        case!(
+            "dynamic_index",
+            [("x", "f32[4,5]"), ("i", "i64[s0]"), ("j", "i64[1]")],
+            [],
+            "%r: f32[s0] = aten.index.Tensor(%x, [%i, %j])",
+            ["r"]
+        ),
+    ]
+}
+
+#[test]
+fn index_tensor() {
+    run_family("index", &index_cases());
+}
+
+/// The decompositions that keep the zoo's models in one engine (`decomp/engine.rs`),
+/// converted through their expansion and compared with the executor on the expansion and
+/// on the op itself where it has a kernel.
+fn engine_decomposition_cases() -> Vec<Case> {
+    vec![
+        case!("swapaxes", [("x", "f32[2,3,4]")], [], "%r: f32[4,3,2] = aten.swapaxes.default(%x, 0, 2)", ["r"]),
+        case!("swapdims_negative", [("x", "f32[2,3,4]")], [], "%r: f32[2,4,3] = aten.swapdims.default(%x, -1, 1)", ["r"]),
+        case!("numpy_T", [("x", "f32[2,3,4]")], [], "%r: f32[4,3,2] = aten.numpy_T.default(%x)", ["r"]),
+        case!("numpy_T_rank1", [("x", "i64[3]")], [], "%r: i64[3] = aten.numpy_T.default(%x)", ["r"]),
+        case!("expand_as", [("x", "f32[3,1]"), ("o", "f32[2,3,4]")], [], "%r: f32[2,3,4] = aten.expand_as.default(%x, %o)", ["r"]),
+        case!("expand_as_dynamic", [("x", "f32[1,4]"), ("o", "f32[s0,4]")], [], "%r: f32[s0,4] = aten.expand_as.default(%x, %o)", ["r"]),
+        case!("min_other", [("a", "f32[2,3]"), ("b", "f32[3]")], [], "%r: f32[2,3] = aten.min.other(%a, %b)", ["r"]),
+        case!("max_other_int", [("a", "i32[2,3]"), ("b", "i32[2,3]")], [], "%r: i32[2,3] = aten.max.other(%a, %b)", ["r"]),
+        case!("baddbmm", [("s", "f32[2,3,5]"), ("a", "f32[2,3,4]"), ("b", "f32[2,4,5]")], [], "%r: f32[2,3,5] = aten.baddbmm.default(%s, %a, %b, beta=0.5, alpha=2.0)", ["r"]),
+        case!("baddbmm_broadcast_self", [("s", "f32[5]"), ("a", "f32[2,3,4]"), ("b", "f32[2,4,5]")], [], "%r: f32[2,3,5] = aten.baddbmm.default(%s, %a, %b)", ["r"]),
+        case!("baddbmm_beta0", [("s", "f32[2,3,5]"), ("a", "f32[2,3,4]"), ("b", "f32[2,4,5]")], [], "%r: f32[2,3,5] = aten.baddbmm.default(%s, %a, %b, beta=0, alpha=-1.5)", ["r"]),
+        case!("vector_norm_2_keep", [("x", "f32[2,3,4]")], [], "%r: f32[2,3,1] = aten.linalg_vector_norm.default(%x, 2, [-1], true)", ["r"]),
+        case!("vector_norm_all", [("x", "f32[2,3,4]")], [], "%r: f32[] = aten.linalg_vector_norm.default(%x)", ["r"]),
+        case!("vector_norm_1", [("x", "f32[2,3,4]")], [], "%r: f32[2,4] = aten.linalg_vector_norm.default(%x, 1, [1])", ["r"]),
+        case!("vector_norm_inf", [("x", "f32[2,3,4]")], [], "%r: f32[3] = aten.linalg_vector_norm.default(%x, inf, [0, 2])", ["r"]),
+        case!("vector_norm_neg_inf", [("x", "f32[2,3]")], [], "%r: f32[2] = aten.linalg_vector_norm.default(%x, -inf, [1])", ["r"]),
+        case!("vector_norm_0", [("x", "f32[2,3]")], [], "%z: f32[2,3] = aten.relu.default(%x)\n%r: f32[2] = aten.linalg_vector_norm.default(%z, 0, [1])", ["r"]),
+        case!("vector_norm_3", [("x", "f32[2,3]")], [], "%r: f32[3] = aten.linalg_vector_norm.default(%x, 3.0, [0])", ["r"]),
+        case!("roll_one_dim", [("x", "f32[3,4]")], [], "%r: f32[3,4] = aten.roll.default(%x, [1], [1])", ["r"]),
+        case!("roll_two_dims", [("x", "f32[3,4,2]")], [], "%r: f32[3,4,2] = aten.roll.default(%x, [-1, 5], [0, -2])", ["r"]),
+        case!("roll_flat", [("x", "i64[3,4]")], [], "%r: i64[3,4] = aten.roll.default(%x, [5])", ["r"]),
+        case!("roll_full_turn", [("x", "f32[3,4]")], [], "%r: f32[3,4] = aten.roll.default(%x, [4], [1])", ["r"]),
+        case!("roll_dynamic_other_dim", [("x", "f32[s0,4]")], [], "%r: f32[s0,4] = aten.roll.default(%x, [-3], [1])", ["r"]),
+        case!("copy_broadcast", [("d", "f32[2,3]"), ("s", "f32[3]")], [], "%r: f32[2,3] = aten.copy.default(%d, %s)", ["r"]),
+        case!("copy_cast", [("d", "f32[2,3]"), ("s", "i32[2,3]")], [], "%r: f32[2,3] = aten.copy.default(%d, %s)", ["r"]),
+        case!("copy_0d_source", [("d", "f32[2,2]"), ("s", "f32[]")], [], "%r: f32[2,2] = aten.copy.default(%d, %s)", ["r"]),
+        case!("slice_scatter_middle", [("x", "f32[8,8]"), ("s", "f32[2,8]")], [], "%r: f32[8,8] = aten.slice_scatter.default(%x, %s, 0, -4, -2)", ["r"]),
+        case!("slice_scatter_tail", [("x", "f32[2,8]"), ("s", "f32[2,2]")], [], "%r: f32[2,8] = aten.slice_scatter.default(%x, %s, 1, -2, 9223372036854775807)", ["r"]),
+        case!("slice_scatter_head", [("x", "i64[4,8]"), ("s", "i64[4,4]")], [], "%r: i64[4,8] = aten.slice_scatter.default(%x, %s, -1, 0, -4)", ["r"]),
+        case!("slice_scatter_whole", [("x", "f32[2,3]"), ("s", "f32[2,3]")], [], "%r: f32[2,3] = aten.slice_scatter.default(%x, %s)", ["r"]),
+        case!("slice_scatter_dynamic_other_dim", [("x", "f32[s0,6]"), ("s", "f32[s0,2]")], [], "%r: f32[s0,6] = aten.slice_scatter.default(%x, %s, 1, 1, 3)", ["r"]),
+        case!("as_strided_restride", [("x", "f32[1,4,1,1]")], [], "%r: f32[1,4,1,1] = aten.as_strided.default(%x, [1, 4, 1, 1], [4, 1, 4, 4])", ["r"]),
+        case!("as_strided_transpose", [("x", "f32[2,3]")], [], "%r: f32[3,2] = aten.as_strided.default(%x, [3, 2], [1, 3])", ["r"]),
+        case!("as_strided_windows", [("x", "f32[6]")], [], "%r: f32[3,3] = aten.as_strided.default(%x, [3, 3], [1, 1])", ["r"]),
+        case!("as_strided_offset_zero_stride", [("x", "f32[2,4]")], [], "%r: f32[2,3] = aten.as_strided.default(%x, [2, 3], [0, 2], 1)", ["r"]),
+        case!("batch_norm_no_stats", [("x", "f32[1,6,9]")], [], "%r: f32[1,6,9], %m: f32[6], %s: f32[6] = aten._native_batch_norm_legit.no_stats(%x, None, None, true, 0.0, 1e-05)", ["r", "m", "s"]),
+        case!("batch_norm_no_stats_affine_rank2", [("x", "f32[4,3]")], [("w", "f32[3]"), ("b", "f32[3]")], "%r: f32[4,3], %m: f32[3], %s: f32[3] = aten._native_batch_norm_legit.no_stats(%x, %w, %b, true, 0.1, 1e-03)", ["r"]),
+    ]
+}
+
+#[test]
+fn engine_decompositions() {
+    run_family_against(
+        "engine_decomposition",
+        &engine_decomposition_cases(),
+        Reference::ExecDecomposed,
+    );
+}
+
+/// `batch_norm`, whose converter takes evaluation mode and whose decomposition takes batch
+/// statistics (training mode without running statistics, as weight standardisation uses it):
+/// compared with the executor's own kernel.
+fn batch_norm_cases() -> Vec<Case> {
+    vec![
+        case!("batch_norm_eval", [("x", "f32[2,3,4,4]")], [("w", "f32[3]"), ("b", "f32[3]"), ("m", "f32[3]"), ("v", "f32[3]")], "%av: f32[3] = aten.abs.default(%v)\n%r: f32[2,3,4,4] = aten.batch_norm.default(%x, %w, %b, %m, %av, false, 0.1, 1e-05, false)", ["r"]),
+        case!("batch_norm_batch_stats", [("x", "f32[2,3,4,4]")], [("w", "f32[3]"), ("b", "f32[3]")], "%r: f32[2,3,4,4] = aten.batch_norm.default(%x, %w, %b, None, None, true, 0.1, 1e-05, false)", ["r"]),
+        case!("batch_norm_batch_stats_weight_standardisation", [("x", "f32[1,6,9]")], [], "%r: f32[1,6,9] = aten.batch_norm.default(%x, None, None, None, None, true, 0.0, 1e-05, false)", ["r"]),
+    ]
+}
+
+#[test]
+fn batch_norms() {
+    run_family("batch_norm", &batch_norm_cases());
+}
+
 #[test]
 fn reductions_and_norms() {
     run_family("reduce_norm", &reduce_norm_cases());
@@ -548,6 +791,8 @@ case!(
         // decomposition that does not apply.
         case!("and_int", [("a", "i32[3]"), ("b", "i32[3]")], [], "%r: i32[3] = aten.__and__.Tensor(%a, %b)", ["r"]),
         case!("mT_rank1", [("x", "f32[3]")], [], "%r: f32[3] = aten.mT.default(%x)", ["r"]),
+        case!("index_bool_mask", [("x", "f32[3,4]"), ("m", "bool[3]")], [], "%r: f32[2,4] = aten.index.Tensor(%x, [%m])", ["r"]),
+        case!("index_too_many", [("x", "f32[3]"), ("i", "i64[2]")], [], "%r: f32[2] = aten.index.Tensor(%x, [%i, %i])", ["r"]),
         case!("indices_used", [("x", "f32[1,1,4,4]")], [], "%r: f32[1,1,2,2], %i: i64[1,1,2,2] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r", "i"]),
         // `cond` refusals: an unsupported node in a branch (named), branch outputs of
         // different types, a predicate that is not a bool scalar, a branch with a side effect.
@@ -982,6 +1227,7 @@ fn misc_cases() -> Vec<Case> {
         case!("type_as", [("x", "i32[6]"), ("y", "f32[2]")], [], "%r: f32[6] = aten.type_as.default(%x, %y)", ["r"]),
         case!("convert_element_type", [("x", "bool[6]")], [], "%r: i32[6] = prims.convert_element_type.default(%x, i32)", ["r"]),
         case!("identities", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.alias.default(%x)\n%b: f32[2,3] = aten.detach.default(%a)\n%c: f32[2,3] = aten.contiguous.default(%b)\n%d: f32[2,3] = aten.lift_fresh_copy.default(%c)\n%e: f32[2,3] = aten.dropout.default(%d, 0.5, false)\n%r: f32[2,3] = aten.dropout_.default(%e, 0.0, true)", ["r"]),
+        case!("detach_inplace", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.relu.default(%x)\n%r: f32[2,3] = aten.detach_.default(%a)", ["r"]),
         case!("arange_end", [("x", "f32[5]")], [], "%a: f32[5] = aten.arange.default(5, dtype=f32)\n%r: f32[5] = aten.mul.Tensor(%x, %a)", ["r"]),
         case!("arange_start", [("x", "i64[4]")], [], "%a: i64[4] = aten.arange.start(1, 5, dtype=i64)\n%r: i64[4] = aten.add.Tensor(%x, %a)", ["r"]),
         case!("fill_like", [("x", "f32[2,3]")], [], "%a: f32[2,3] = aten.full_like.default(%x, 2.0)\n%b: f32[2,3] = aten.ones_like.default(%x)\n%c: f32[2,3] = aten.zeros_like.default(%x)\n%d: f32[2,3] = aten.add.Tensor(%a, %b)\n%e: f32[2,3] = aten.add.Tensor(%d, %c)\n%r: f32[2,3] = aten.mul.Tensor(%x, %e)", ["r"]),
@@ -1352,5 +1598,9 @@ fn all_cases() -> Vec<Case> {
     v.extend(misc_cases());
     v.extend(hop_cases());
     v.extend(decomposition_cases());
+    v.extend(group_norm_cases());
+    v.extend(index_cases());
+    v.extend(engine_decomposition_cases());
+    v.extend(batch_norm_cases());
     v
 }

@@ -161,6 +161,8 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         "aten.clone.default",
         "aten.alias.default",
         "aten.detach.default",
+        // In place, but it only drops autograd history: the values stay as they are.
+        "aten.detach_.default",
         "aten.contiguous.default",
         "aten.lift_fresh_copy.default",
     ] {

@@ -28,6 +28,7 @@ mod ctx;
 mod decompose;
 mod elementwise;
 mod hop;
+mod index;
 mod linalg;
 mod misc;
 mod norm;

@@ -299,10 +299,16 @@ fn group_norm(native: bool) -> OpConverter {
             dims[1] = c;
             let s = param(ctx, a, "weight", &dims, 1.0, d.dtype)?;
             let b = param(ctx, a, "bias", &dims, 0.0, d.dtype)?;
-            let axes = (2..d.rank()).fold(0u32, |m, i| m | (1 << i));
+            // TensorRT normalises each group over the channels of the group plus `axes`
+            // when `num_groups > 1` (and then wants `axes` = the dims after the channel),
+            // but over `axes` alone with one group: a single group must name the channel
+            // dim itself, or the layer computes instance norm.
+            let g = groups(a)?;
+            let first = if g == 1 { 1 } else { 2 };
+            let axes = (first..d.rank()).fold(0u32, |m, i| m | (1 << i));
             let y = ctx
                 .net
-                .add_normalization(x, s, b, axes, a.f64("eps")? as f32, groups(a)?)?;
+                .add_normalization(x, s, b, axes, a.f64("eps")? as f32, g)?;
             extra_none(a.results().len(), y)
         },
     )

@@ -90,6 +90,7 @@ impl ConverterRegistry {
         super::linalg::register(&mut r);
         super::norm::register(&mut r);
         super::shape::register(&mut r);
+        super::index::register(&mut r);
         super::misc::register(&mut r);
         super::hop::register(&mut r);
         r
@@ -191,8 +192,8 @@ impl ConverterRegistry {
 
     /// The full capability check of a node: a converter exists, every tensor among its
     /// operands and results has a TensorRT type, and the converter's validator agrees. A
-    /// node whose operator has no converter but a decomposition in the op table passes when
-    /// every node of its expansion passes.
+    /// node whose operator has no converter (or whose converter's validator refuses it) but
+    /// a decomposition in the op table passes when every node of its expansion passes.
     ///
     /// Without the program, subgraphs are out of reach: higher-order operators are refused
     /// (use [`ConverterRegistry::check_in`]).
@@ -269,8 +270,17 @@ impl ConverterRegistry {
             }),
             None => args,
         };
-        (conv.validate)(&args)?;
-        Ok(Prepared::Direct { conv, args })
+        match (conv.validate)(&args) {
+            Ok(()) => Ok(Prepared::Direct { conv, args }),
+            // A node its converter refuses may still convert through its decomposition
+            // (`batch_norm` in training mode: batch statistics as reductions); when that
+            // fails too, the converter's reason is the one to give.
+            Err(why) if decomposes => self
+                .prepare_decomposed(program, graph, node, op, depth)
+                .map(Prepared::Decomposed)
+                .map_err(|_| why),
+            Err(why) => Err(why),
+        }
     }
 
     /// Expands a node of an operator without a converter and checks every call of the

@@ -1,7 +1,7 @@
 //! Shape and data-movement ops: reshapes, permutations, broadcasting, concatenation, slicing,
 //! gathers, splits, flips and padding.
 
-use trtfx_ir::{Arg, DType, Dim, Type};
+use trtfx_ir::Dim;
 
 use super::{trt_dtype, CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
 use crate::network::{GatherMode, ShapeArg, SliceMode, SliceParams, TensorId, Weights};
@@ -568,49 +568,6 @@ pub(super) fn register(r: &mut ConverterRegistry) {
             let i = ctx.input(a, "indices")?;
             one(ctx.net.add_gather(w, i, 0, GatherMode::Default)?)
         }),
-    );
-    let index_pos = |a: &NodeArgs<'_>| -> Result<(usize, usize), String> {
-        let Arg::List(items) = a.req("indices")? else {
-            return Err(format!("{}: indices is not a list", a.op));
-        };
-        let mut found = None;
-        for (i, it) in items.iter().enumerate() {
-            match it {
-                Arg::None => {}
-                Arg::Value(v) => {
-                    if found.is_some() {
-                        return Err(format!("{}: more than one index tensor", a.op));
-                    }
-                    match a.graph.ty(*v) {
-                        Type::Tensor(t) if t.dtype == DType::I64 || t.dtype == DType::I32 => {}
-                        t => return Err(format!("{}: index of type {t}", a.op)),
-                    }
-                    found = Some(i);
-                }
-                x => return Err(format!("{}: index {x}", a.op)),
-            }
-        }
-        found
-            .map(|f| (f, items.len()))
-            .ok_or_else(|| format!("{}: no index tensor", a.op))
-    };
-    r.register(
-        "aten.index.Tensor",
-        OpConverter::new(
-            move |a| index_pos(a).map(|_| ()),
-            move |ctx, a| {
-                let (pos, _) = index_pos(a)?;
-                let x = ctx.input(a, "self")?;
-                let Arg::List(items) = a.req("indices")? else {
-                    unreachable!()
-                };
-                let i = match ctx.arg_slot(&items[pos])? {
-                    Slot::Tensor(t) => t,
-                    s => return Err(format!("index {s:?}").into()),
-                };
-                one(ctx.net.add_gather(x, i, pos as u32, GatherMode::Default)?)
-            },
-        ),
     );
     for (name, dim) in [
         ("aten.split_with_sizes.default", "dim"),

@@ -8,6 +8,7 @@
 
 mod alias;
 mod conv;
+mod engine;
 mod logical;
 mod pointwise;
 mod shape;
@@ -28,6 +29,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     };
     alias::register(&mut add);
     conv::register(&mut add);
+    engine::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
     shape::register(&mut add);
