@@ -39,8 +39,12 @@ cargo build --quiet -p ir-opt --release "${features[@]}"
 IROPT="$TARGET/release/ir-opt"
 
 mkdir -p "$(dirname "$OUT")"
+# A fresh plan cache each run: the first compile builds and stores the plans, the second
+# (below) must take them from the cache and write the same artifact.
+CACHE="$TARGET/main-job/plan-cache"
+rm -rf "$CACHE"
 say "compiling $PT2 -> $OUT"
-"$IROPT" compile "$PT2" -o "$OUT" --report
+"$IROPT" compile "$PT2" -o "$OUT" --report --cache "$CACHE"
 echo
 "$IROPT" inspect "$OUT"
 echo
@@ -53,4 +57,14 @@ echo "main job done in $(( $(date +%s) - start )) s: $OUT ($(stat -c %s "$OUT") 
 if [ "${#features[@]}" -gt 0 ] && [ "$plans" = 0 ]; then
   echo "error: $OUT: no TensorRT plan was built although TensorRT-RTX is available" >&2
   exit 1
+fi
+if [ "$plans" != 0 ]; then
+  t0=$(date +%s%N)
+  hits=$("$IROPT" compile "$PT2" -o "$OUT.again" --report --cache "$CACHE" | grep -c 'plan cache hit' || true)
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  if [ "$hits" != "$plans" ] || ! cmp -s "$OUT" "$OUT.again"; then
+    echo "error: $OUT: recompiling with the plan cache gave $hits hit(s) for $plans plan(s), or a different artifact" >&2
+    exit 1
+  fi
+  echo "plan cache: recompiled in $ms ms, $hits of $plans plan(s) from $CACHE, artifact byte-identical"
 fi
