@@ -52,8 +52,6 @@ say "running $OUT against PyTorch's outputs ($IO)"
 "$IROPT" run "$OUT" --inputs "$IO" --expect "$IO" --rtol 1e-3 --atol 1e-4
 
 plans=$("$IROPT" inspect "$OUT" | grep -c ', plan [0-9]* bytes' || true)
-echo
-echo "main job done in $(( $(date +%s) - start )) s: $OUT ($(stat -c %s "$OUT") bytes, $plans TensorRT plan(s))"
 if [ "${#features[@]}" -gt 0 ] && [ "$plans" = 0 ]; then
   echo "error: $OUT: no TensorRT plan was built although TensorRT-RTX is available" >&2
   exit 1
@@ -68,3 +66,5 @@ if [ "$plans" != 0 ]; then
   fi
   echo "plan cache: recompiled in $ms ms, $hits of $plans plan(s) from $CACHE, artifact byte-identical"
 fi
+echo
+echo "main job done in $(( $(date +%s) - start )) s: $OUT ($(stat -c %s "$OUT") bytes, $plans TensorRT plan(s))"
