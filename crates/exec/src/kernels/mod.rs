@@ -11,4 +11,5 @@ pub mod norm;
 pub mod pool;
 pub mod reduce;
 pub mod shape;
+pub mod strided;
 pub mod upsample;

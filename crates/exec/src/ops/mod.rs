@@ -18,6 +18,7 @@ mod nn;
 mod prims;
 mod reduce;
 mod shape;
+mod strided;
 mod sym;
 
 use crate::interp::{CallArgs, RunResult, Signature, Value};
@@ -124,6 +125,7 @@ fn build() -> OpSlots<Kernel> {
     elementwise::register(&mut t);
     reduce::register(&mut t);
     shape::register(&mut t);
+    strided::register(&mut t);
     nn::register(&mut t);
     index::register(&mut t);
     create::register(&mut t);

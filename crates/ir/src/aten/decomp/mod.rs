@@ -8,7 +8,9 @@
 
 mod alias;
 mod conv;
+mod layout;
 mod logical;
+mod math;
 mod pointwise;
 mod shape;
 
@@ -28,6 +30,8 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     };
     alias::register(&mut add);
     conv::register(&mut add);
+    layout::register(&mut add);
+    math::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
     shape::register(&mut add);
