@@ -18,6 +18,7 @@ mod nn;
 mod prims;
 mod reduce;
 mod shape;
+mod special;
 mod strided;
 mod sym;
 
@@ -126,6 +127,7 @@ fn build() -> OpSlots<Kernel> {
     reduce::register(&mut t);
     shape::register(&mut t);
     strided::register(&mut t);
+    special::register(&mut t);
     nn::register(&mut t);
     index::register(&mut t);
     create::register(&mut t);
