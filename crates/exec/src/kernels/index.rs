@@ -16,7 +16,7 @@ fn index_values(op: &'static str, idx: &Tensor) -> Result<Vec<i64>> {
 }
 
 /// Wrap a possibly negative index into `0..n`.
-fn wrap_index(op: &'static str, i: i64, n: usize) -> Result<usize> {
+pub(crate) fn wrap_index(op: &'static str, i: i64, n: usize) -> Result<usize> {
     let w = if i < 0 { i + n as i64 } else { i };
     if w < 0 || w >= n as i64 {
         return index_err(
@@ -100,7 +100,7 @@ pub fn index_select(t: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
 }
 
 /// Check the gather/scatter shape rule: `index.size(d) <= other.size(d)` for `d != dim`.
-fn check_index_shape(
+pub(crate) fn check_index_shape(
     op: &'static str,
     t: &Tensor,
     index: &Tensor,
@@ -133,7 +133,7 @@ fn check_index_shape(
 /// For each element of `index`, the (target offset in `t`, offset of the same position in a
 /// tensor of `other_shape`).
 #[allow(clippy::needless_range_loop)]
-fn scatter_offsets(
+pub(crate) fn scatter_offsets(
     op: &'static str,
     t: &Tensor,
     dim: usize,

@@ -10,5 +10,8 @@ pub mod linalg;
 pub mod norm;
 pub mod pool;
 pub mod reduce;
+pub mod scatter;
 pub mod shape;
+pub mod special;
+pub mod strided;
 pub mod upsample;

@@ -18,6 +18,8 @@ mod nn;
 mod prims;
 mod reduce;
 mod shape;
+mod special;
+mod strided;
 mod sym;
 
 use crate::interp::{CallArgs, RunResult, Signature, Value};
@@ -124,6 +126,8 @@ fn build() -> OpSlots<Kernel> {
     elementwise::register(&mut t);
     reduce::register(&mut t);
     shape::register(&mut t);
+    strided::register(&mut t);
+    special::register(&mut t);
     nn::register(&mut t);
     index::register(&mut t);
     create::register(&mut t);

@@ -150,6 +150,14 @@ impl<'a> DecompCx<'a> {
         }
     }
 
+    /// A string literal argument.
+    pub fn str(&self, name: &str) -> Result<String, String> {
+        match self.arg(name)? {
+            Arg::Str(s) => Ok(s),
+            a => Err(format!("argument `{name}` must be a string, got {a:?}")),
+        }
+    }
+
     /// The type of value `v`.
     pub fn ty(&self, v: ValueId) -> &Type {
         self.graph.ty(v)
@@ -355,7 +363,14 @@ pub fn infer_by_decomposition(
         b = b.result(format!("r{i}"), Type::None);
     }
     let node = g.append(b);
-    let outs = expand(&mut g, node, reg)?.ok_or_else(|| format!("`{op}` has no decomposition"))?;
+    // Run the decomposition itself rather than `expand`: an op returning `Tensor[]` has one
+    // result per list element, a count known only once the decomposition has run.
+    let f = reg
+        .get(op)
+        .and_then(|d| d.decomposition.clone())
+        .ok_or_else(|| format!("`{op}` has no decomposition"))?;
+    let outs = f(&mut DecompCx::new(&mut g, node, reg)?)
+        .map_err(|e| format!("decomposing `{op}`: {e}"))?;
     Ok(outs
         .iter()
         .map(|o| match o {

@@ -9,7 +9,9 @@
 mod alias;
 mod conv;
 mod engine;
+mod layout;
 mod logical;
+mod math;
 mod pointwise;
 mod shape;
 
@@ -30,6 +32,8 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     alias::register(&mut add);
     conv::register(&mut add);
     engine::register(&mut add);
+    layout::register(&mut add);
+    math::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
     shape::register(&mut add);

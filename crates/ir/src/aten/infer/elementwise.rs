@@ -121,7 +121,7 @@ pub(crate) fn promotion_kind(base: &str) -> PromotionKind {
         | "erfinv" | "lgamma" | "digamma" | "polygamma" | "mvlgamma" | "reciprocal" | "atan2"
         | "arctan2" | "logit" | "i0" | "sinc" | "deg2rad" | "rad2deg" | "true_divide"
         | "logaddexp" | "logaddexp2" | "hypot" | "igamma" | "igammac" | "xlogy" | "erfcx"
-        | "nextafter" | "copysign" => IntToFloat,
+        | "nextafter" | "copysign" | "ldexp" => IntToFloat,
         b if b.starts_with("special_") => IntToFloat,
         _ => Default,
     }
