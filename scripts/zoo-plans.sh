@@ -23,7 +23,7 @@ for f in tests/zoo/models/*.pt2; do
   t="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
   if [ -s "$plan" ]; then
     printf '%s\t%s\tplan\t%s\t%s\t\n' "$model" "$dialect" "$(stat -c %s "$plan")" "$t"
-  elif echo "$msg" | grep -q "not convertible\|unsupported"; then
+  elif echo "$msg" | grep -q "not convertible\|cannot be converted\|unsupported"; then
     printf '%s\t%s\tunsupported\t0\t%s\t%s\n' "$model" "$dialect" "$t" "$msg"
   else
     printf '%s\t%s\terror\t0\t%s\t%s\n' "$model" "$dialect" "$t" "$msg"
