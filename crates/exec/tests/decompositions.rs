@@ -261,3 +261,79 @@ graph @main(%x: f32[3] = user "x", %y: f32[3] = user "y", %z: f32[2] = user "z")
     assert_close(&out[1], &[1.0, 0.157_299_2, 2.209_049_7e-5]);
     assert_close(&out[2], &[0.0, 1.316_957_9]);
 }
+
+#[test]
+fn layout_composites_by_hand() {
+    let src = r#"input "a": f32[3]
+input "b": i64[2]
+input "m": i64[2,2]
+graph @main(%a: f32[3] = user "a", %b: i64[2] = user "b", %m: i64[2,2] = user "m") -> (user, user, user, user, user) {
+  %gx: f32[2,3], %gy: i64[2,3] = aten.meshgrid.indexing([%a, %b], indexing="xy")
+  %bd: f32[3,5] = aten.block_diag.default([%m, %a])
+  %de: i64[2,2,2] = aten.diag_embed.default(%m)
+  %hs0: i64[2,1], %hs1: i64[2,1] = aten.hsplit.int(%m, 2)
+  output (%gx, %gy, %bd, %de, %hs1)
+}"#;
+    let out = run(
+        src,
+        vec![
+            f32s(&[1., 2., 3.]),
+            Tensor::from_vec(vec![7i64, 8], vec![2]).unwrap(),
+            Tensor::from_vec(vec![1i64, 2, 3, 4], vec![2, 2]).unwrap(),
+        ],
+    );
+    // torch.meshgrid(a, b, indexing="xy"): a varies along columns, b along rows.
+    assert_close(&out[0], &[1., 2., 3., 1., 2., 3.]);
+    assert_eq!(out[1].to_vec::<i64>(), [7, 7, 7, 8, 8, 8]);
+    // torch.block_diag(m, a) = [[1,2,0,0,0],[3,4,0,0,0],[0,0,1,2,3]] in float.
+    assert_close(
+        &out[2],
+        &[1., 2., 0., 0., 0., 3., 4., 0., 0., 0., 0., 0., 1., 2., 3.],
+    );
+    // torch.diag_embed(m): each row of m on the diagonal of a 2x2 matrix.
+    assert_eq!(out[3].to_vec::<i64>(), [1, 0, 0, 2, 3, 0, 0, 4]);
+    assert_eq!(out[4].to_vec::<i64>(), [2, 4]);
+}
+
+#[test]
+fn math_composites_by_hand() {
+    let src = r#"input "x": f32[3]
+input "y": f32[3]
+graph @main(%x: f32[3] = user "x", %y: f32[3] = user "y") -> (user, user, user, user, user, user) {
+  %h: f32[3] = aten.heaviside.default(%x, %y)
+  %l: f32[3] = aten.lerp.Scalar(%x, %y, 0.75)
+  %c: bool[3] = aten.isclose.default(%x, %y, 0.0, 0.5)
+  %r: f32[3,3] = aten.addr.default(%x, %x, %y, beta=0, alpha=2)
+  %k: f32[3] = aten.linalg_cross.default(%x, %y)
+  %t: f32[] = aten.trapezoid.dx(%y, dx=2)
+  output (%h, %l, %c, %r, %k, %t)
+}"#;
+    let out = run(src, vec![f32s(&[-1., 0., 2.]), f32s(&[4., 5., 6.])]);
+    // heaviside: x < 0 -> 0, x == 0 -> values, x > 0 -> 1.
+    assert_close(&out[0], &[0., 5., 1.]);
+    // lerp(x, y, 0.75) = x + 0.75 (y - x).
+    assert_close(&out[1], &[2.75, 3.75, 5.]);
+    // |x - y| <= 0.5 nowhere.
+    assert_eq!(out[2].to_vec::<bool>(), [false, false, false]);
+    // beta = 0 ignores self: 2 * outer(x, y).
+    assert_close(&out[3], &[-8., -10., -12., 0., 0., 0., 16., 20., 24.]);
+    // (-1, 0, 2) x (4, 5, 6) = (0*6 - 2*5, 2*4 - (-1)*6, -1*5 - 0*4) = (-10, 14, -5).
+    assert_close(&out[4], &[-10., 14., -5.]);
+    // trapezoid([4, 5, 6], dx=2) = 2 * (4.5 + 5.5) = 20.
+    assert_close(&out[5], &[20.]);
+}
+
+#[test]
+fn mvlgamma_sums_lgammas() {
+    let src = r#"input "x": f32[2]
+graph @main(%x: f32[2] = user "x") -> (user) {
+  %m: f32[2] = aten.mvlgamma.default(%x, 2)
+  output (%m)
+}"#;
+    let out = run(src, vec![f32s(&[1.5, 3.0])]);
+    // mvlgamma(x, 2) = lgamma(x) + lgamma(x - 1/2) + ln(pi)/2.
+    // x = 1.5: ln Γ(1.5) + ln Γ(1) = ln(√π / 2); plus ln π / 2 gives ln(π / 2).
+    // x = 3: ln 2 + ln Γ(2.5) + ln π / 2 = ln 2 + ln(3√π/4) + ln √π = ln(3π / 2).
+    let pi = std::f64::consts::PI;
+    assert_close(&out[0], &[(pi / 2.0).ln(), (1.5 * pi).ln()]);
+}

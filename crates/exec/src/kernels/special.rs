@@ -93,6 +93,18 @@ pub fn trigamma(x: f64) -> f64 {
         + z / x * (1.0 / 6.0 - z * (1.0 / 30.0 - z * (1.0 / 42.0 - z * (1.0 / 30.0))))
 }
 
+/// ψ'(x) as ATen's f32 kernel computes it: the reflection term `π² / sin²(πx)` for `x < 1/2`
+/// evaluated in f32, which at the poles (negative integers) gives the large finite value that
+/// f32 rounding of `πx` leaves instead of infinity.
+pub fn trigamma_f32(x: f64) -> f64 {
+    if x < 0.5 {
+        let pi = std::f32::consts::PI;
+        let s = (pi * x as f32).sin();
+        return (pi * pi / (s * s)) as f64 - trigamma(1.0 - x);
+    }
+    trigamma(x)
+}
+
 /// The Hurwitz zeta function ζ(s, q) = Σ_k (q + k)^-s, for `s > 1` (NaN below, `inf` at 1
 /// and at non-positive integer `q`), by Euler–Maclaurin summation.
 pub fn zeta(s: f64, q: f64) -> f64 {
@@ -441,6 +453,10 @@ mod tests {
         // ψ'''(1) = 6 ζ(4) = π⁴/15.
         assert!(close(polygamma(3, 1.0), PI.powi(4) / 15.0, 1e-12));
         assert!(close(polygamma(1, -0.5), trigamma(0.5) + 4.0, 1e-10));
+        // At a pole the f32 reflection stays finite: sin(f32(π) * -8) is about 7e-7.
+        let pole = trigamma_f32(-8.0);
+        assert!(pole.is_finite() && pole > 1e13, "{pole}");
+        assert!(close(trigamma_f32(-0.5), trigamma(-0.5), 1e-6));
     }
 
     #[test]

@@ -152,22 +152,13 @@ pub(crate) fn register(t: &mut KernelTable) {
         binary("zeta", "self", "other", sp::zeta),
     );
     t.add_all(
-        &["aten.polygamma.default", "aten.special_polygamma.default"],
-        |c| {
-            let n = c.int("n")?;
-            one(
-                sp::map_f64(c.tensor("self")?, move |x| sp::polygamma(n, x)),
-                c,
-            )
-        },
+        &[
+            "aten.polygamma.default",
+            "aten.special_polygamma.default",
+            "aten.polygamma_.default",
+        ],
+        polygamma,
     );
-    t.add("aten.polygamma_.default", |c| {
-        let n = c.int("n")?;
-        one(
-            sp::map_f64(c.tensor("self")?, move |x| sp::polygamma(n, x)),
-            c,
-        )
-    });
     t.add_all(&["aten.copysign.Tensor", "aten.copysign.Scalar"], |c| {
         let (a, b) = super::elementwise::operands(c, "self", "other")?;
         one(sp::copysign(&a, &b), c)
@@ -279,6 +270,16 @@ pub(crate) fn register(t: &mut KernelTable) {
         let x = c.tensor("self")?;
         many(shape::chunk(x, c.int("chunks")?, c.int("dim")?), c)
     });
+}
+
+/// `polygamma(n, x)`; trigamma of an f32 result follows ATen's f32 evaluation at the poles.
+fn polygamma(c: &CallArgs<'_>) -> KResult {
+    let n = c.int("n")?;
+    let x = c.tensor("self")?;
+    if n == 1 && x.dtype() != crate::DType::F64 {
+        return one(sp::map_f64(x, sp::trigamma_f32), c);
+    }
+    one(sp::map_f64(x, move |v| sp::polygamma(n, v)), c)
 }
 
 /// Y₀ with its limits: `-inf` at 0, NaN below.

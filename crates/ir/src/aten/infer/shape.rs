@@ -44,6 +44,8 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("unsafe_split.Tensor", split),
     ("unsafe_chunk", chunk),
     ("unbind.int", unbind),
+    ("tensor_split.sections", tensor_split_sections),
+    ("tensor_split.indices", tensor_split_indices),
     ("slice.Tensor", slice),
     ("narrow", narrow),
     ("select.int", select),
@@ -502,6 +504,48 @@ fn chunk(c: &Call) -> R {
         start += each;
     }
     Ok(out)
+}
+
+/// `tensor_split` into `n` parts: the first `size % n` one longer than the rest.
+fn tensor_split_sections(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let d = norm_dim(c.opt_int("dim")?.unwrap_or(0), x.rank())?;
+    let n = c.int("sections")?;
+    if n <= 0 {
+        return Err(format!("number of sections must be positive, got {n}"));
+    }
+    let size = x.shape[d]
+        .as_const()
+        .ok_or_else(|| format!("tensor_split of symbolic size {}", x.shape[d]))?;
+    Ok((0..n)
+        .map(|i| {
+            let mut s = x.shape.clone();
+            s[d] = Dim::constant(size / n + i64::from(i < size % n));
+            t(x.dtype, s)
+        })
+        .collect())
+}
+
+/// `tensor_split` at indices: the Python slices between consecutive (clamped) indices.
+fn tensor_split_indices(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let d = norm_dim(c.opt_int("dim")?.unwrap_or(0), x.rank())?;
+    let idx = c.ints("indices")?;
+    let size = x.shape[d]
+        .as_const()
+        .ok_or_else(|| format!("tensor_split of symbolic size {}", x.shape[d]))?;
+    let wrap = |i: i64| if i < 0 { i + size } else { i }.clamp(0, size);
+    let mut bounds = vec![0i64];
+    bounds.extend(idx.iter().map(|&i| wrap(i)));
+    bounds.push(size);
+    Ok(bounds
+        .windows(2)
+        .map(|w| {
+            let mut s = x.shape.clone();
+            s[d] = Dim::constant((w[1] - w[0]).max(0));
+            t(x.dtype, s)
+        })
+        .collect())
 }
 
 fn unbind(c: &Call) -> R {
