@@ -320,3 +320,68 @@ fn the_two_library_forms_define_the_same_op() {
     };
     assert_eq!(targets(&a.body), targets(&b.body));
 }
+
+/// A copy of the zip `bytes` with member `drop` left out and member `replace.0` replaced by
+/// `replace.1`.
+fn rewrite_zip(bytes: &[u8], drop: &str, replace: Option<(&str, &[u8])>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().to_string();
+        if name == drop {
+            continue;
+        }
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if let Some((r, new)) = replace {
+            if r == name {
+                data = new.to_vec();
+            }
+        }
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_broken_embedded_library_is_a_clear_load_error() {
+    let l = libs(&[SCALE_SHIFT_FORMS[1]]);
+    let (p, _) = customop("export");
+    let c = compile_with_libraries(&p, &settings(), &l).unwrap();
+    let bytes = c.to_bytes().unwrap();
+    let origin = std::path::Path::new("c.trtfx");
+    let load = |b: &[u8]| {
+        CompiledProgram::from_bytes(b, origin)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        load(&rewrite_zip(&bytes, "libraries/0.fxir", None)),
+        "c.trtfx: `libraries/0.fxir` is missing from the archive (the manifest lists it)"
+    );
+    let e = load(&rewrite_zip(
+        &bytes,
+        "",
+        Some(("libraries/0.fxir", b"graph @f \"x::y(".as_slice())),
+    ));
+    assert!(
+        e.starts_with("c.trtfx: libraries/0.fxir: not valid .fxir: 1:10:"),
+        "{e}"
+    );
+    let recursive = l.iter().next().unwrap().to_text().replace(
+        "aten.add.Tensor(%mul, %shift)",
+        "trtfx_test.scale_shift.default(%mul, %scale, shift=%shift)",
+    );
+    let e = load(&rewrite_zip(
+        &bytes,
+        "",
+        Some(("libraries/0.fxir", recursive.as_bytes())),
+    ));
+    assert!(e.starts_with("c.trtfx: manifest.json: "), "{e}");
+    assert!(e.contains("recursive body"), "{e}");
+}
