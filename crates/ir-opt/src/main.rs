@@ -487,7 +487,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let tensors = if is_artifact(&input) {
                 let mut c = trtfx::CompiledProgram::load(&input)?;
                 c.add_libraries(&libs.libs).map_err(|e| anyhow!("{e}"))?;
-                libs.require_all_ops(&input, &c.program, c.ops())?;
+                if let Some(e) =
+                    trtfx::oplib::missing_library_error_compiled(&input.display().to_string(), &c)
+                {
+                    bail!("{e}");
+                }
                 let start = std::time::Instant::now();
                 let run = c.run(&io.inputs)?;
                 let elapsed = start.elapsed();

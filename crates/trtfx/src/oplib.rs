@@ -165,8 +165,22 @@ fn strip_origin(msg: &str, origin: &str) -> String {
 /// The calls of `p` whose operator `reg` does not know (custom operators with neither a
 /// library nor a registration), as `(graph, node, operator)`, in program order.
 pub fn unresolved_custom_ops(p: &Program, reg: &OpRegistry) -> Vec<(String, String, String)> {
+    unresolved_custom_ops_except(p, reg, &[])
+}
+
+/// [`unresolved_custom_ops`] outside the graphs named in `skip` (say the TensorRT segments of
+/// a compiled program, which run their recorded networks, not their calls).
+pub fn unresolved_custom_ops_except(
+    p: &Program,
+    reg: &OpRegistry,
+    skip: &[&str],
+) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for g in p.graphs.values() {
+    for g in p
+        .graphs
+        .values()
+        .filter(|g| !skip.contains(&g.name.as_str()))
+    {
         for n in g.nodes() {
             let node = g.node(n);
             if let Some(t) = node.op.target() {
@@ -183,7 +197,20 @@ pub fn unresolved_custom_ops(p: &Program, reg: &OpRegistry) -> Vec<(String, Stri
 /// `reg` does not know, naming the first such operator and how to supply it; `None` when
 /// every operator is known.
 pub fn missing_library_error(origin: &str, p: &Program, reg: &OpRegistry) -> Option<String> {
-    let missing = unresolved_custom_ops(p, reg);
+    missing_error(origin, unresolved_custom_ops(p, reg))
+}
+
+/// [`missing_library_error`] for a compiled program: calls inside its TensorRT segments are
+/// not run by the executor (their networks are), so only the rest needs implementations.
+pub fn missing_library_error_compiled(origin: &str, c: &crate::CompiledProgram) -> Option<String> {
+    let trt: Vec<&str> = c.trt_segments().map(|(s, _)| s.graph.as_str()).collect();
+    missing_error(
+        origin,
+        unresolved_custom_ops_except(&c.program, c.ops(), &trt),
+    )
+}
+
+fn missing_error(origin: &str, missing: Vec<(String, String, String)>) -> Option<String> {
     let (_, node, op) = missing.first()?;
     let more = missing.iter().filter(|m| &m.2 != op).count();
     let others = if more > 0 {

@@ -385,3 +385,45 @@ fn a_broken_embedded_library_is_a_clear_load_error() {
     assert!(e.starts_with("c.trtfx: manifest.json: "), "{e}");
     assert!(e.contains("recursive body"), "{e}");
 }
+
+/// The artifact bytes of `c` with its embedded libraries removed (as a version-1 artifact).
+fn without_libraries(c: &CompiledProgram) -> Vec<u8> {
+    let bytes = c.to_bytes().unwrap();
+    let mut m = serde_json::to_value(c.manifest()).unwrap();
+    m.as_object_mut().unwrap().remove("op_libraries");
+    m["format_version"] = serde_json::json!(1);
+    let m = serde_json::to_vec(&m).unwrap();
+    rewrite_zip(&bytes, "libraries/0.fxir", Some(("manifest.json", &m)))
+}
+
+#[test]
+fn an_artifact_needs_libraries_only_for_calls_outside_tensorrt_segments() {
+    let l = libs(&[SCALE_SHIFT_FORMS[0]]);
+    let (p, io) = customop("core");
+    let origin = std::path::Path::new("c.trtfx");
+    // On TensorRT the body is inside the network: the artifact runs without the library.
+    let on_trt = compile_with_libraries(&p, &settings(), &l).unwrap();
+    let stripped = CompiledProgram::from_bytes(&without_libraries(&on_trt), origin).unwrap();
+    assert!(stripped.libraries().is_empty());
+    assert_eq!(
+        trtfx::oplib::missing_library_error_compiled("c.trtfx", &stripped),
+        None
+    );
+    assert_compiled_matches(&stripped, &io, "no library, op on TensorRT", 5e-3, 5e-3);
+    // On the executor it needs one, and says so.
+    let s = CompileSettings {
+        fallback_ops: vec!["trtfx_test.scale_shift.default".into()],
+        ..settings()
+    };
+    let on_cpu = compile_with_libraries(&p, &s, &l).unwrap();
+    let mut stripped = CompiledProgram::from_bytes(&without_libraries(&on_cpu), origin).unwrap();
+    let e = trtfx::oplib::missing_library_error_compiled("c.trtfx", &stripped).unwrap();
+    assert!(
+        e.starts_with("c.trtfx: custom operator `trtfx_test.scale_shift.default`"),
+        "{e}"
+    );
+    assert!(stripped.run(&io.inputs).is_err());
+    // Adding the library back (`ir-opt run X.trtfx --op-library FILE`) makes it run.
+    stripped.add_libraries(&l).unwrap();
+    assert_compiled_matches(&stripped, &io, "library added to the artifact", 1e-4, 1e-4);
+}
