@@ -31,14 +31,26 @@ use trtfx_ir::{InputKind, Op, OpRegistry, Program, Type};
 /// `extra/trtfx_op_schema`).
 pub const SCHEMA_EXTRA_FILE: &str = "trtfx_op_schema";
 
-/// Loads one library: `.pt2` or `.fxir` by extension.
+/// Loads one library: `.pt2` or `.fxir` by extension, under the resource limits of
+/// [`trtfx_ir::Limits::from_env`] (a `.fxir` library is metadata: `TRTFX_MAX_METADATA_BYTES`).
 pub fn load_library(path: &Path) -> Result<OpLibrary, LibraryError> {
     let origin = path.display().to_string();
+    let err = |m: String| LibraryError::new(&origin, m);
+    let limits = trtfx_ir::Limits::from_env().map_err(err)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("pt2") => library_from_pt2(path),
         Some("fxir") => {
-            let bytes =
-                std::fs::read(path).map_err(|e| LibraryError::new(&origin, e.to_string()))?;
+            let len = std::fs::metadata(path)
+                .map_err(|e| err(e.to_string()))?
+                .len();
+            if len > limits.max_metadata_bytes {
+                return Err(err(format!(
+                    "file too large: {len} bytes, more than the limit of {} \
+                     (TRTFX_MAX_METADATA_BYTES)",
+                    limits.max_metadata_bytes
+                )));
+            }
+            let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| LibraryError::new(&origin, "not UTF-8 text"))?;
             OpLibrary::parse(&text, &origin)
@@ -66,7 +78,9 @@ pub fn load_libraries(paths: &[impl AsRef<Path>]) -> Result<OpLibraries, Library
 pub fn library_from_pt2(path: &Path) -> Result<OpLibrary, LibraryError> {
     let origin = path.display().to_string();
     let err = |m: String| LibraryError::new(&origin, m);
-    let archive = Pt2Archive::open(path).map_err(|e| err(strip_origin(&e.to_string(), &origin)))?;
+    let limits = trtfx_ir::Limits::from_env().map_err(err)?;
+    let archive = Pt2Archive::open_with_limits(path, limits)
+        .map_err(|e| err(strip_origin(&e.to_string(), &origin)))?;
     let member = format!("extra/{SCHEMA_EXTRA_FILE}");
     let schema = match archive.member(&member) {
         Some(_) => archive
