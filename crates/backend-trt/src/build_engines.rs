@@ -253,7 +253,14 @@ impl Pass for BuildEngines {
 /// Registers the `trt` backend (the standard converter registry as capability) and the
 /// `build-engines` pass.
 pub fn register(r: &mut PassRegistry) {
-    let converters = Arc::new(ConverterRegistry::standard());
+    register_with(r, ConverterRegistry::standard());
+}
+
+/// [`register`] with another converter registry (say the standard one with a user's
+/// extended op table, [`ConverterRegistry::with_ops`], so custom operators with op-library
+/// bodies convert inline).
+pub fn register_with(r: &mut PassRegistry, converters: ConverterRegistry) {
+    let converters = Arc::new(converters);
     r.register_backend(
         BACKEND,
         "TensorRT: nodes the converter registry's validators accept",

@@ -13,6 +13,8 @@
 //! ir-opt passes                                                # passes, pipelines, backends
 //! ir-opt inspect OUT.trtfx
 //! ir-opt ops     [--format md|json] [--filter TEXT]
+//! ir-opt oplib   LIB.pt2|LIB.fxir... [-o OUT.fxir]            # libraries in canonical .fxir form
+//! ir-opt ... --op-library FILE                               # custom ops (any subcommand, repeatable)
 //! ir-opt conform [--corpus tests/conformance/corpus.tar.gz] [--filter TEXT] [--threads N]
 //!                [--write-coverage docs/coverage.md] [--write-ratchet tests/conformance/ratchet.txt]
 //!                [--ratchet tests/conformance/ratchet.txt]
@@ -37,6 +39,58 @@ use trtfx::passes::{IrPrinter, PassManager, PassManagerOptions, PassRegistry, Pr
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// An op library: a custom operator's schema and body, as a `.pt2` exported from its
+    /// Python reference or a `.fxir` file (docs/custom-ops.md). Repeatable; every subcommand
+    /// takes it.
+    #[arg(long = "op-library", value_name = "FILE", global = true)]
+    op_library: Vec<PathBuf>,
+}
+
+/// The op libraries of the command line and the op table they extend.
+struct Libs {
+    libs: trtfx::oplib::OpLibraries,
+    ops: Arc<trtfx::ir::OpRegistry>,
+}
+
+impl Libs {
+    fn load(paths: &[PathBuf]) -> Result<Libs> {
+        let libs = trtfx::oplib::load_libraries(paths).map_err(|e| anyhow!("{e}"))?;
+        let ops = Arc::new(libs.registry().map_err(|e| anyhow!("{e}"))?);
+        Ok(Libs { libs, ops })
+    }
+
+    /// The pass registry: the standard one, or one whose TensorRT backend sees the library
+    /// operators.
+    fn pass_registry(&self) -> PassRegistry {
+        if self.libs.is_empty() {
+            trtfx::pass_registry()
+        } else {
+            trtfx::pass_registry_with_ops(self.ops.clone())
+        }
+    }
+
+    /// Loads a program and checks its library calls against the libraries' schemas.
+    fn load_program(&self, path: &Path) -> Result<Program> {
+        let p = load(path)?;
+        // The message names the library; the error names the program.
+        self.libs
+            .check_program(&p)
+            .map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;
+        Ok(p)
+    }
+
+    /// Fails with the one-line "no library" error when `p` calls an unknown custom operator.
+    fn require_all_ops(
+        &self,
+        origin: &Path,
+        p: &Program,
+        ops: &trtfx::ir::OpRegistry,
+    ) -> Result<()> {
+        match trtfx::oplib::missing_library_error(&origin.display().to_string(), p, ops) {
+            Some(e) => bail!("{e}"),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -217,6 +271,15 @@ enum Cmd {
         #[arg(long, value_name = "DIR", num_args = 0..=1)]
         cache: Option<Option<PathBuf>>,
     },
+    /// Load op libraries (`.pt2` exported references or `.fxir`), check them, and print (or
+    /// write) them in the canonical `.fxir` form: one graph per operator, named by its schema.
+    Oplib {
+        /// The libraries (added to any `--op-library` ones).
+        libraries: Vec<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Print a `.trtfx` artifact's manifest: versions, input and output specs, segments with
     /// node and layer counts, plans.
     Inspect {
@@ -325,13 +388,14 @@ fn emit(p: &Program, how: Emit, out: Option<&Path>) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let libs = Libs::load(&cli.op_library)?;
     match cli.cmd {
         Cmd::Import {
             model,
             output,
             emit: how,
         } => {
-            let p = load(&model)?;
+            let p = libs.load_program(&model)?;
             emit(&p, how, output.as_deref())?;
         }
         Cmd::Opt {
@@ -351,7 +415,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             emit: how,
             output,
         } => {
-            let registry: PassRegistry = trtfx::pass_registry();
+            let registry: PassRegistry = libs.pass_registry();
             let pipeline = registry
                 .parse_pipeline(&passes)
                 .map_err(|e| anyhow!("invalid pipeline:\n{e}"))?;
@@ -359,7 +423,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{pipeline}");
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut p = load(&input)?;
+            let mut p = libs.load_program(&input)?;
             let options = PassManagerOptions {
                 verify_each: !no_verify_each,
                 expensive_checks,
@@ -370,7 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut pm = PassManager::new(pipeline)
                 .with_options(options)
-                .with_ops(Arc::new(aten::standard_registry()));
+                .with_ops(libs.ops.clone());
             let print = PrintConfig {
                 before: print_ir_before,
                 after: print_ir_after,
@@ -392,8 +456,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             result.map_err(|e| anyhow!("{e}"))?;
             match output.as_deref() {
                 Some(out) if is_artifact(out) => {
-                    let compiled = trtfx::CompiledProgram::from_pipeline(p, pm.products())
+                    let mut compiled = trtfx::CompiledProgram::from_pipeline(p, pm.products())
                         .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+                    compiled
+                        .add_libraries(&libs.libs)
+                        .map_err(|e| anyhow!("{e}"))?;
                     compiled.save(out)?;
                     eprintln!(
                         "wrote {} ({} segment(s), {} on TensorRT)",
@@ -405,17 +472,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out => emit(&p, how, out)?,
             }
         }
-        Cmd::Passes => print!("{}", trtfx::pass_registry().help()),
+        Cmd::Passes => print!("{}", libs.pass_registry().help()),
         Cmd::Check { model } => {
-            let p = load(&model)?;
-            if let Err(diags) = trtfx::ir::verify_program(&p, Some(aten::registry())) {
+            let p = libs.load_program(&model)?;
+            if let Err(diags) = trtfx::ir::verify_program(&p, Some(&libs.ops)) {
                 bail!(
                     "{} does not verify:\n{}",
                     model.display(),
                     trtfx::ir::verify::render(&diags)
                 );
             }
-            let report = aten::check_program(&p, aten::registry());
+            let report = aten::check_program(&p, &libs.ops);
             print!("{report}");
             if !report.ok() {
                 return Ok(ExitCode::from(1));
@@ -431,7 +498,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let io = trtfx::io::read_io(&inputs)?;
             let tensors = if is_artifact(&input) {
-                let c = trtfx::CompiledProgram::load(&input)?;
+                let mut c = trtfx::CompiledProgram::load(&input)?;
+                c.add_libraries(&libs.libs).map_err(|e| anyhow!("{e}"))?;
+                if let Some(e) =
+                    trtfx::oplib::missing_library_error_compiled(&input.display().to_string(), &c)
+                {
+                    bail!("{e}");
+                }
                 let start = std::time::Instant::now();
                 let run = c.run(&io.inputs)?;
                 let elapsed = start.elapsed();
@@ -445,8 +518,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 run.outputs
             } else {
-                let p = load(&input)?;
-                let ex = Executor::new(&p);
+                let p = libs.load_program(&input)?;
+                libs.require_all_ops(&input, &p, &libs.ops)?;
+                let mut ex = Executor::new(&p);
+                ex.set_ops(libs.ops.clone());
                 let args: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
                 let start = std::time::Instant::now();
                 let outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
@@ -485,8 +560,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             print_network,
         } => {
-            let p = load(&model)?;
-            let reg = trtfx::backend::convert::ConverterRegistry::standard();
+            let p = libs.load_program(&model)?;
+            libs.require_all_ops(&model, &p, &libs.ops)?;
+            let reg =
+                trtfx::backend::convert::ConverterRegistry::standard().with_ops(libs.ops.clone());
             let settings = trtfx::backend::settings::BuildSettings::default();
             let engine = trtfx::backend::engine::convert_to_engine(&p, &reg, &settings)
                 .map_err(|e| anyhow!("{}: {e}", model.display()))?;
@@ -510,7 +587,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Params { input } => {
-            let p = load(&input)?;
+            let p = libs.load_program(&input)?;
             print!("{}", trtfx::param_report(&p));
         }
         Cmd::Compile {
@@ -559,10 +636,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let Some(output) = output else {
                 bail!("compile needs -o OUT.trtfx");
             };
-            let p = load(&model)?;
+            let p = libs.load_program(&model)?;
+            libs.require_all_ops(&model, &p, &libs.ops)?;
             let start = std::time::Instant::now();
             let compiled =
-                trtfx::compile(&p, &settings).map_err(|e| anyhow!("{}: {e}", model.display()))?;
+                trtfx::compile_with_libraries(&p, &settings, &libs.libs).map_err(|e| match e {
+                    // Library errors name their file already.
+                    trtfx::CompileError::Library(e) => anyhow!("{e}"),
+                    e => anyhow!("{}: {e}", model.display()),
+                })?;
             let elapsed = start.elapsed();
             for (seg, t) in compiled.trt_segments() {
                 if let Some(w) = t.plan_cache.as_ref().and_then(|u| u.warning()) {
@@ -585,12 +667,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 elapsed.as_secs_f64()
             );
         }
+        Cmd::Oplib { libraries, output } => {
+            let mut all = cli.op_library.clone();
+            all.extend(libraries);
+            if all.is_empty() {
+                bail!("oplib needs at least one library file");
+            }
+            let libs = Libs::load(&all)?;
+            let text: String = libs
+                .libs
+                .iter()
+                .map(|l| l.to_text())
+                .collect::<Vec<_>>()
+                .join("\n");
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
         Cmd::Inspect { artifact } => {
             let c = trtfx::CompiledProgram::load(&artifact)?;
             print!("{}", inspect(&c));
         }
         Cmd::Ops { format, filter } => {
-            let rows = trtfx::ops_table::op_rows(aten::registry(), filter.as_deref());
+            let rows = trtfx::ops_table::op_rows(&libs.ops, filter.as_deref());
             if rows.is_empty() {
                 bail!(
                     "no operator matches `{}`",
@@ -797,6 +898,18 @@ fn inspect(c: &trtfx::CompiledProgram) -> String {
     let _ = writeln!(out, "outputs:");
     for o in &m.outputs {
         let _ = writeln!(out, "  {}: {}", o.name, o.ty);
+    }
+    if !m.op_libraries.is_empty() {
+        let _ = writeln!(out, "op libraries:");
+        for l in &m.op_libraries {
+            let _ = writeln!(
+                out,
+                "  {} (from {}): {}",
+                l.file,
+                l.source,
+                l.ops.join(", ")
+            );
+        }
     }
     let _ = writeln!(out, "segments:");
     for (i, s) in m.segments.iter().enumerate() {

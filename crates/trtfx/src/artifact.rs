@@ -20,6 +20,7 @@ use trtfx_backend_trt::recorded::LayerOp;
 use trtfx_backend_trt::{BuildSettings, RecordedNetwork, SerializedEngine, Weights};
 use trtfx_exec::interp::{Executor, GraphRunner, RunError, Value};
 use trtfx_exec::Tensor;
+use trtfx_ir::ops::{OpLibraries, OpLibrary};
 use trtfx_ir::{InputSpec, OutputKind, Program};
 use trtfx_passes::partition::PartitionOptions;
 
@@ -27,8 +28,13 @@ use crate::compile::{
     CompiledProgram, CompiledSegment, SegmentBackend, TrtSegment, UnsupportedNode,
 };
 
-/// The artifact format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest artifact format this build reads and writes. Version 2 adds embedded op
+/// libraries (`op_libraries`); an artifact without libraries is written as version 1, so
+/// older readers still load it.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The format version of artifacts without op libraries.
+pub const FORMAT_VERSION_NO_LIBRARIES: u32 = 1;
 
 /// Errors saving, loading or running a compiled program.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +108,21 @@ pub struct Manifest {
     pub segments: Vec<SegmentEntry>,
     /// Nodes not on TensorRT, with reasons.
     pub unsupported: Vec<UnsupportedEntry>,
+    /// Op libraries of the custom operators the program calls (format version 2; absent in
+    /// version 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub op_libraries: Vec<LibraryEntry>,
+}
+
+/// One embedded op library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryEntry {
+    /// Member with the library in its canonical `.fxir` form (`libraries/0.fxir`).
+    pub file: String,
+    /// The file it was loaded from when compiling.
+    pub source: String,
+    /// The operators it defines (registry names).
+    pub ops: Vec<String>,
 }
 
 /// One user output.
@@ -389,8 +410,22 @@ impl CompiledProgram {
                 }
             })
             .collect();
+        let op_libraries: Vec<LibraryEntry> = self
+            .libraries
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LibraryEntry {
+                file: format!("libraries/{i}.fxir"),
+                source: l.origin().to_string(),
+                ops: l.ops().iter().map(|o| o.name.clone()).collect(),
+            })
+            .collect();
         Manifest {
-            format_version: FORMAT_VERSION,
+            format_version: if op_libraries.is_empty() {
+                FORMAT_VERSION_NO_LIBRARIES
+            } else {
+                FORMAT_VERSION
+            },
             trtfx_version: env!("CARGO_PKG_VERSION").to_string(),
             program: "program.fxir".into(),
             weights: "weights.safetensors".into(),
@@ -411,6 +446,7 @@ impl CompiledProgram {
                     reason: u.reason.clone(),
                 })
                 .collect(),
+            op_libraries,
         }
     }
 
@@ -430,6 +466,9 @@ impl CompiledProgram {
         let weights = crate::store::weights_to_safetensors(&self.program, here)
             .map_err(|e| zip_err(here, &manifest.weights, e))?;
         members.push((manifest.weights.clone(), weights, false));
+        for (l, e) in self.libraries.iter().zip(&manifest.op_libraries) {
+            members.push((e.file.clone(), l.to_text().into_bytes(), true));
+        }
         for (s, entry) in self.segments.iter().zip(&manifest.segments) {
             let (Some(t), Some(n)) = (&s.trt, &entry.network) else {
                 continue;
@@ -602,6 +641,17 @@ impl CompiledProgram {
             ));
         }
 
+        let mut libraries = OpLibraries::new();
+        for e in &manifest.op_libraries {
+            let text = String::from_utf8(read(&e.file)?)
+                .map_err(|_| zip_err(origin, &e.file, "not UTF-8 text"))?;
+            let lib = OpLibrary::parse(&text, &e.source)
+                .map_err(|err| zip_err(origin, &e.file, err.message))?;
+            libraries
+                .add(lib)
+                .map_err(|err| zip_err(origin, &e.file, err.message))?;
+        }
+
         let mut segments = Vec::with_capacity(manifest.segments.len());
         for e in &manifest.segments {
             let gid = program
@@ -735,6 +785,16 @@ impl CompiledProgram {
                 note: e.note.clone(),
             });
         }
+        let ops = if libraries.is_empty() {
+            None
+        } else {
+            libraries
+                .check_program(&program)
+                .map_err(|err| zip_err(origin, "manifest.json", err.to_string()))?;
+            Some(Arc::new(libraries.registry().map_err(|err| {
+                zip_err(origin, "manifest.json", err.to_string())
+            })?))
+        };
         Ok(CompiledProgram {
             program,
             segments,
@@ -753,6 +813,8 @@ impl CompiledProgram {
                 require_full_compilation: manifest.partition.require_full_compilation,
             },
             kernels: HashMap::new(),
+            libraries,
+            ops,
         })
     }
 
@@ -771,6 +833,9 @@ impl CompiledProgram {
     pub fn run(&self, inputs: &[Tensor]) -> Result<RunOutput, ArtifactError> {
         self.check_inputs(inputs)?;
         let mut ex = Executor::new(&self.program);
+        if let Some(ops) = &self.ops {
+            ex.set_ops(ops.clone());
+        }
         for (op, k) in &self.kernels {
             ex.register_kernel(op.clone(), k.clone());
         }

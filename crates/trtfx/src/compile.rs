@@ -16,7 +16,8 @@ pub use trtfx_backend_trt::build_engines::TrtSegment;
 use trtfx_backend_trt::build_engines::{BuildEnginesOptions, BuiltEngines};
 use trtfx_backend_trt::BuildSettings;
 use trtfx_exec::interp::CustomKernel;
-use trtfx_ir::{aten, Graph, Op, Program, Type};
+use trtfx_ir::ops::{LibraryError, OpLibraries};
+use trtfx_ir::{aten, Graph, Op, OpRegistry, Program, Type};
 use trtfx_passes::compile::CompileOptions;
 use trtfx_passes::options::OptionSet;
 use trtfx_passes::partition::{outlined_segments, PartitionOptions, FALLBACK};
@@ -113,6 +114,9 @@ pub enum CompileError {
     /// A pass of the pipeline failed (or the verifier after it); the message names the pass.
     #[error("{0}")]
     Pass(String),
+    /// An op library does not fit the program (schema mismatch) or does not register.
+    #[error("{0}")]
+    Library(#[from] trtfx_ir::ops::LibraryError),
     /// The pipeline ran, but its result is not a compiled program (no `partition` or no
     /// `outline-segments` step).
     #[error("not a compiled program: {0}")]
@@ -185,6 +189,10 @@ pub struct CompiledProgram {
     pub partition: PartitionOptions,
     /// Kernels of custom operators for the executor (not saved).
     pub(crate) kernels: HashMap<String, CustomKernel>,
+    /// Op libraries of the custom operators the program calls (saved in the artifact).
+    pub(crate) libraries: OpLibraries,
+    /// The op table with `libraries` registered (`None` without libraries).
+    pub(crate) ops: Option<Arc<OpRegistry>>,
 }
 
 impl fmt::Debug for CompiledProgram {
@@ -235,19 +243,40 @@ pub fn compile(
     program: &Program,
     settings: &CompileSettings,
 ) -> Result<CompiledProgram, CompileError> {
+    compile_with_libraries(program, settings, &OpLibraries::new())
+}
+
+/// [`compile`] with op libraries: each custom operator's body is its decomposition, so the
+/// partitioner puts a call on TensorRT when its whole body converts (the converter inlines the
+/// body into the network) and on the executor otherwise (which runs the body). The libraries
+/// the program uses are embedded in the result and saved with it, so the artifact runs on its
+/// own. A call that does not fit its library's schema is an error.
+pub fn compile_with_libraries(
+    program: &Program,
+    settings: &CompileSettings,
+    libraries: &OpLibraries,
+) -> Result<CompiledProgram, CompileError> {
+    libraries.check_program(program)?;
     let text = settings.pipeline_text();
-    let registry = crate::pass_registry();
+    let (registry, ops) = if libraries.is_empty() {
+        (crate::pass_registry(), Arc::new(aten::standard_registry()))
+    } else {
+        let ops = Arc::new(libraries.registry()?);
+        (crate::pass_registry_with_ops(ops.clone()), ops)
+    };
     let pipeline = registry
         .parse_pipeline(&text)
         .map_err(|e| CompileError::Pipeline {
             pipeline: text.clone(),
             message: e.to_string(),
         })?;
-    let mut pm = PassManager::new(pipeline).with_ops(Arc::new(aten::standard_registry()));
+    let mut pm = PassManager::new(pipeline).with_ops(ops);
     let mut p = program.clone();
     pm.run(&mut p)
         .map_err(|e: RunError| CompileError::Pass(e.to_string()))?;
-    CompiledProgram::from_pipeline(p, pm.products())
+    let mut c = CompiledProgram::from_pipeline(p, pm.products())?;
+    c.add_libraries(libraries)?;
+    Ok(c)
 }
 
 impl CompiledProgram {
@@ -304,7 +333,41 @@ impl CompiledProgram {
             partition: report.options.clone(),
             program,
             kernels: HashMap::new(),
+            libraries: OpLibraries::new(),
+            ops: None,
         })
+    }
+
+    /// Adds the libraries of `libs` that the program uses (see [`OpLibraries::used_by`]):
+    /// the executor runs their bodies and the artifact embeds them. A library whose operators
+    /// the program already has (the same definition) is merged; a different definition of the
+    /// same operator is an error.
+    pub fn add_libraries(&mut self, libs: &OpLibraries) -> Result<(), LibraryError> {
+        if libs.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.libraries.clone();
+        for l in libs.used_by(&self.program).iter() {
+            all.add(l.clone())?;
+        }
+        all.check_program(&self.program)?;
+        self.ops = if all.is_empty() {
+            None
+        } else {
+            Some(Arc::new(all.registry()?))
+        };
+        self.libraries = all;
+        Ok(())
+    }
+
+    /// The op libraries the program carries.
+    pub fn libraries(&self) -> &OpLibraries {
+        &self.libraries
+    }
+
+    /// The op table the program runs with: the standard one, extended by its libraries.
+    pub fn ops(&self) -> &OpRegistry {
+        self.ops.as_deref().unwrap_or(aten::registry())
     }
 
     /// Registers a kernel for a custom operator that runs on the executor

@@ -6,6 +6,8 @@
 //! - [`io`] reads and writes the `in_N`/`out_N` safetensors files and compares outputs.
 //! - [`conform`] runs the OpInfo conformance corpus (`tests/conformance/`) and reports coverage.
 //! - [`dot`] renders graphs for Graphviz.
+//! - [`oplib`] loads op libraries (custom operators' schemas and bodies, from `.pt2` or
+//!   `.fxir`); [`compile_with_libraries`] compiles with them and the artifact embeds them.
 //! - [`ops_table`] is the op table as `ir-opt ops` and `docs/ops.md` show it.
 //! - [`store`] saves and loads programs (`.json`, or `.fxir` with a weights sidecar).
 //! - [`compile()`] turns a program into a [`CompiledProgram`] by running the registered
@@ -20,13 +22,14 @@ pub mod compile;
 pub mod conform;
 pub mod dot;
 pub mod io;
+pub mod oplib;
 pub mod ops_table;
 pub mod store;
 
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
-    compile, CompileError, CompileSettings, CompiledProgram, CompiledSegment, Int64Policy,
-    SegmentBackend, TrtSegment, UnsupportedNode,
+    compile, compile_with_libraries, CompileError, CompileSettings, CompiledProgram,
+    CompiledSegment, Int64Policy, SegmentBackend, TrtSegment, UnsupportedNode,
 };
 pub use store::{load_program, save_program};
 
@@ -42,9 +45,25 @@ pub use trtfx_passes as passes;
 /// equality-saturation `rewrite` pass (`trtfx-rewrite`); and the executor's kernels as the
 /// constant evaluator of `fold-constants`.
 pub fn pass_registry() -> trtfx_passes::PassRegistry {
+    pass_registry_with(trtfx_backend_trt::convert::ConverterRegistry::standard())
+}
+
+/// [`pass_registry`] whose `trt` backend and `build-engines` pass look custom operators up in
+/// `ops` (the standard registry extended by op libraries, [`oplib::OpLibraries::registry`]),
+/// so a custom operator whose library body converts is taken by TensorRT and inlined into the
+/// network. Pair it with `PassManager::with_ops(ops)`.
+pub fn pass_registry_with_ops(
+    ops: std::sync::Arc<trtfx_ir::OpRegistry>,
+) -> trtfx_passes::PassRegistry {
+    pass_registry_with(trtfx_backend_trt::convert::ConverterRegistry::standard().with_ops(ops))
+}
+
+fn pass_registry_with(
+    converters: trtfx_backend_trt::convert::ConverterRegistry,
+) -> trtfx_passes::PassRegistry {
     let mut r = trtfx_passes::PassRegistry::with_builtins();
     r.set_evaluator(std::sync::Arc::new(trtfx_exec::KernelEvaluator));
-    trtfx_backend_trt::build_engines::register(&mut r);
+    trtfx_backend_trt::build_engines::register_with(&mut r, converters);
     trtfx_rewrite::register(&mut r);
     r
 }

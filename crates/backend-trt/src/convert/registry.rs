@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use trtfx_ir::ops::OpSlots;
-use trtfx_ir::{aten, Arg, DType, Graph, NodeId, Op, OpDef, Program, Schema, Type};
+use trtfx_ir::{aten, Arg, DType, Graph, NodeId, Op, OpDef, OpRegistry, Program, Schema, Type};
 use trtfx_passes::partition::{Capability, InProgram};
 
 use super::decompose::{expand_node, fits, Expansion, MAX_DEPTH};
@@ -67,6 +67,10 @@ impl OpConverter {
 #[derive(Clone, Default)]
 pub struct ConverterRegistry {
     ops: OpSlots<OpConverter>,
+    /// A user's extended op table (custom operators from op libraries): operators the
+    /// standard table lacks are looked up here, and their decompositions (library bodies)
+    /// convert inline.
+    user_ops: Option<Arc<OpRegistry>>,
 }
 
 impl std::fmt::Debug for ConverterRegistry {
@@ -94,6 +98,19 @@ impl ConverterRegistry {
         super::misc::register(&mut r);
         super::hop::register(&mut r);
         r
+    }
+
+    /// Looks operators the standard op table lacks up in `ops` (the standard registry
+    /// extended with custom operators, e.g. `trtfx_ir::ops::OpLibraries::registry`): a custom
+    /// operator with a decomposition (a library body) converts through it, inline.
+    pub fn with_ops(mut self, ops: Arc<OpRegistry>) -> Self {
+        self.user_ops = Some(ops);
+        self
+    }
+
+    /// The op table decompositions are expanded with.
+    fn op_table(&self) -> &OpRegistry {
+        self.user_ops.as_deref().unwrap_or(aten::registry())
     }
 
     /// Registers (or replaces) the converter of `op`. This is how a custom operator leaves
@@ -141,11 +158,14 @@ impl ConverterRegistry {
     }
 
     /// The converter and op-table entry of `op`, resolving its name once.
-    fn resolve(&self, op: &str) -> (Option<&OpConverter>, Option<&'static OpDef>) {
+    fn resolve(&self, op: &str) -> (Option<&OpConverter>, Option<&OpDef>) {
         let reg = aten::registry();
         match reg.id(op) {
             Some(id) => (self.ops.get(id), reg.def(id)),
-            None => (self.ops.get_by_name(reg, op), None),
+            None => (
+                self.ops.get_by_name(reg, op),
+                self.user_ops.as_deref().and_then(|u| u.get(op)),
+            ),
         }
     }
 
@@ -153,7 +173,7 @@ impl ConverterRegistry {
     fn schema_of<'s>(
         op: &str,
         conv: Option<&'s OpConverter>,
-        def: Option<&'static OpDef>,
+        def: Option<&'s OpDef>,
     ) -> Result<&'s Schema, String> {
         conv.and_then(|c| c.schema.as_ref())
             .or_else(|| def.and_then(|d| d.schema.as_ref()))
@@ -299,7 +319,7 @@ impl ConverterRegistry {
                 "{op}: decompositions nested more than {MAX_DEPTH} deep"
             ));
         }
-        let exp = expand_node(graph, node, aten::registry())
+        let exp = expand_node(graph, node, self.op_table())
             .map_err(|e| {
                 // `expand` names the op already; say it once.
                 let why = e

@@ -20,7 +20,7 @@ use crate::{DType, ExecError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use trtfx_ir::ops::decomp::decompose_graph;
-use trtfx_ir::ops::{ArgSource, Binding, Schema};
+use trtfx_ir::ops::{ArgSource, Binding, OpRegistry, Schema};
 use trtfx_ir::{
     Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, ValueId,
 };
@@ -613,6 +613,9 @@ pub struct Executor<'p> {
     folded: Mutex<HashMap<(GraphId, usize), Vec<Value>>>,
     /// Subgraphs run by another runtime (TensorRT segments of a compiled program).
     overrides: HashMap<GraphId, GraphRunner>,
+    /// The op table decompositions come from: the standard one, or a user's extended copy
+    /// (custom operators from op libraries, whose bodies are their decompositions).
+    ops: Option<Arc<OpRegistry>>,
 }
 
 /// What running a graph needs besides the graph, computed once per graph.
@@ -761,7 +764,15 @@ impl<'p> Executor<'p> {
             plans: Mutex::new(HashMap::new()),
             folded: Mutex::new(HashMap::new()),
             overrides: HashMap::new(),
+            ops: None,
         }
+    }
+
+    /// Takes decompositions from `ops` (the standard registry extended with custom operators,
+    /// e.g. from `trtfx_ir::ops::OpLibraries::registry`) instead of the standard registry, so
+    /// a custom operator with a library body runs through it. Call before the first run.
+    pub fn set_ops(&mut self, ops: Arc<OpRegistry>) {
+        self.ops = Some(ops);
     }
 
     /// Makes every `call_graph(@gid)` run `runner` instead of interpreting the subgraph. The
@@ -786,7 +797,8 @@ impl<'p> Executor<'p> {
     fn prog(&self) -> RunResult<&Program> {
         let d = self.decomposed.get_or_init(|| {
             let needs = |t: &str| !self.custom.contains_key(t) && crate::ops::kernel(t).is_none();
-            decompose_program(self.program, &needs).map(|p| p.map(Box::new))
+            let reg = self.ops.as_deref().unwrap_or(trtfx_ir::aten::registry());
+            decompose_program(self.program, &needs, reg).map(|p| p.map(Box::new))
         });
         match d {
             Ok(Some(p)) => Ok(p),
@@ -1114,8 +1126,11 @@ impl Executor<'_> {
 
 /// A copy of `p` with every call that `needs` selects (operators without a kernel) and that
 /// has a decomposition in the op table expanded into other calls; `None` when there is none.
-fn decompose_program(p: &Program, needs: &dyn Fn(&str) -> bool) -> RunResult<Option<Program>> {
-    let reg = trtfx_ir::aten::registry();
+fn decompose_program(
+    p: &Program,
+    needs: &dyn Fn(&str) -> bool,
+    reg: &OpRegistry,
+) -> RunResult<Option<Program>> {
     let want = |t: &str| needs(t) && reg.get(t).is_some_and(|d| d.decomposition.is_some());
     let any = p.graphs.values().any(|g| {
         g.node_ids()
@@ -1143,7 +1158,9 @@ fn unsupported(node: &str, op: &str) -> RunError {
         hint: if known {
             String::new()
         } else {
-            "; register a kernel with Executor::register_kernel".into()
+            "; it is a custom operator: give it an op library (`--op-library FILE`, \
+             docs/custom-ops.md) or register a kernel with Executor::register_kernel"
+                .into()
         },
     }
 }

@@ -14,11 +14,13 @@
 pub mod bind;
 pub mod decomp;
 pub mod eval;
+pub mod library;
 mod slots;
 
 pub use bind::{ArgSource, BindError, Binding, Bound, BoundArgs};
 pub use decomp::{DecompCx, DecompFn};
 pub use eval::{ConstEval, ConstValue, EvalRefusal};
+pub use library::{LibraryError, LibraryOp, OpLibraries, OpLibrary};
 pub use slots::{OpId, OpSlots};
 
 use crate::graph::Arg;
