@@ -21,6 +21,8 @@
 //! ```
 //! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
 
+mod timing;
+
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -215,6 +217,13 @@ enum Cmd {
         /// Write the outputs as `out_0..` to this safetensors file.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Untimed runs before the timed ones (with `--iterations`).
+        #[arg(long, default_value_t = 0, requires = "iterations")]
+        warmup: usize,
+        /// Run the program N times and print a latency summary (min, mean, median, p90, p99,
+        /// max, throughput). Outputs and `--expect` use the last run.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        iterations: Option<u32>,
     },
     /// Build one TensorRT engine for the whole program, or list every node that prevents it.
     /// Nothing is written on failure.
@@ -495,8 +504,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             rtol,
             atol,
             output,
+            warmup,
+            iterations,
         } => {
             let io = trtfx::io::read_io(&inputs)?;
+            let timed = iterations.map_or(1, |n| n as usize);
+            let mut samples = Vec::with_capacity(timed);
             let tensors = if is_artifact(&input) {
                 let mut c = trtfx::CompiledProgram::load(&input)?;
                 c.add_libraries(&libs.libs).map_err(|e| anyhow!("{e}"))?;
@@ -505,9 +518,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 {
                     bail!("{e}");
                 }
-                let start = std::time::Instant::now();
-                let run = c.run(&io.inputs)?;
-                let elapsed = start.elapsed();
+                for _ in 0..warmup {
+                    c.run(&io.inputs)?;
+                }
+                let mut run = None;
+                for _ in 0..timed {
+                    let start = std::time::Instant::now();
+                    run = Some(c.run(&io.inputs)?);
+                    samples.push(start.elapsed());
+                }
+                let run = run.expect("at least one timed run");
+                let elapsed = samples[samples.len() - 1];
                 let count = |rt: trtfx::Runtime| run.runtimes.iter().filter(|r| r.1 == rt).count();
                 eprintln!(
                     "ran in {:.3} ms: {} TensorRT segment(s) on the layer emulator (plans are not \
@@ -523,9 +544,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let mut ex = Executor::new(&p);
                 ex.set_ops(libs.ops.clone());
                 let args: Vec<Value> = io.inputs.into_iter().map(Value::Tensor).collect();
-                let start = std::time::Instant::now();
-                let outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
-                let elapsed = start.elapsed();
+                for _ in 0..warmup {
+                    ex.run(&args).map_err(|e| anyhow!("{e}"))?;
+                }
+                let mut outs = Vec::new();
+                for _ in 0..timed {
+                    let start = std::time::Instant::now();
+                    outs = ex.run(&args).map_err(|e| anyhow!("{e}"))?;
+                    samples.push(start.elapsed());
+                }
+                let elapsed = samples[samples.len() - 1];
                 let tensors = outs
                     .iter()
                     .map(|v| match v {
@@ -542,6 +570,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 tensors
             };
+            if iterations.is_some() {
+                if let Some(summary) = timing::TimingSummary::new(warmup, &samples) {
+                    print!("{summary}");
+                }
+            }
             if let Some(path) = &output {
                 trtfx::io::write_tensors(path, "out_", &tensors)?;
             }

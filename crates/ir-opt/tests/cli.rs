@@ -644,3 +644,53 @@ fn opt_rewrite_pass() {
         describe(&o)
     );
 }
+
+#[test]
+fn run_iterations_print_a_latency_summary() {
+    let io = fixture("mlp.io.safetensors");
+    let o = ir_opt(&[
+        &"run",
+        &fixture("mlp.pt2"),
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--warmup",
+        &"2",
+        &"--iterations",
+        &"5",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let out = text(&o.stdout);
+    assert!(out.contains("out_0: ok"), "{out}");
+    assert!(
+        out.contains("timing: 2 warm-up run(s), 5 timed run(s)"),
+        "{out}"
+    );
+    let latency = out
+        .lines()
+        .find(|l| l.starts_with("latency: "))
+        .unwrap_or_else(|| panic!("no latency line: {out}"));
+    // min <= median <= p90 <= p99 <= max, each a number of milliseconds.
+    let values: Vec<f64> = ["min", "median", "p90", "p99", "max"]
+        .iter()
+        .map(|k| {
+            let at = latency.find(&format!("{k} = ")).expect(k) + k.len() + 3;
+            latency[at..].split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{latency}");
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("throughput: ") && l.ends_with(" qps")));
+
+    // No summary without --iterations; --warmup alone and zero iterations are usage errors.
+    let plain = ir_opt(&[&"run", &fixture("mlp.pt2"), &"--inputs", &io]);
+    assert!(plain.status.success(), "{}", describe(&plain));
+    assert!(!text(&plain.stdout).contains("latency:"));
+    let model = fixture("mlp.pt2");
+    for bad in [["--warmup", "3"], ["--iterations", "0"]] {
+        let o = ir_opt(&[&"run", &model, &"--inputs", &io, &bad[0], &bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", describe(&o));
+    }
+}
