@@ -57,7 +57,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    names = a.only.split(",") if a.only else NAMES
+    # Like TRTFX_BENCH_ONLY: names that are not fixtures select nothing (`--only none`).
+    names = [n for n in NAMES if n in a.only.split(",")] if a.only else NAMES
     models = [(FIXTURES, n) for n in names]
     models += [os.path.split(e.strip()) for e in a.extra.split(",") if e.strip()]
     for folder, name in models:

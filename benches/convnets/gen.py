@@ -11,6 +11,8 @@ Models:
 - vgg_small: VGG-11 layout (conv3x3-bn-relu blocks, 8 convolutions, 5 max-pools) at widths
   16..128 on a 1x3x64x64 image, global average pool, linear 10.
 - vgg_wide: the same layout at widths 32..256 (more channels, the same small spatial sizes).
+- squeezenet_full: torchvision.models.squeezenet1_1(weights=None, num_classes=10), default
+  widths, on 1x3x64x64 (as the zoo's large tier `squeezenet1_1.full`).
 """
 import argparse
 import os
@@ -50,9 +52,13 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)
-    for i, (name, cfg) in enumerate(CFGS.items()):
+    for i, name in enumerate([*CFGS, "squeezenet_full"]):
         torch.manual_seed(20 + i)
-        m = vgg(cfg).eval()
+        if name == "squeezenet_full":
+            import torchvision
+            m = torchvision.models.squeezenet1_1(weights=None, num_classes=10).eval()
+        else:
+            m = vgg(CFGS[name]).eval()
         args = (torch.randn(1, 3, 64, 64),)
         ep = torch.export.export(m, args)
         p_t = os.path.join(a.out, f"{name}.pt2")

@@ -118,7 +118,10 @@ fn cases() -> Vec<Case> {
     if let Ok(extra) = std::env::var("TRTFX_BENCH_EXTRA") {
         for e in extra.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let p = Path::new(e);
-            let name = p.file_name().expect("TRTFX_BENCH_EXTRA entry").to_string_lossy();
+            let name = p
+                .file_name()
+                .expect("TRTFX_BENCH_EXTRA entry")
+                .to_string_lossy();
             let dir = p.parent().unwrap_or(Path::new("."));
             models.push((dir.to_path_buf(), name.into_owned()));
         }
