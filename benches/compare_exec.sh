@@ -10,13 +10,16 @@
 #   ROUNDS=5 ITERS=50 ONLY=cnn,mlp benches/compare_exec.sh
 #
 # Environment: PYTHON (default /work/venv/bin/python, needs torch + safetensors),
-# CARGO_TARGET_DIR (default target-bench), ROUNDS, ITERS, ONLY (comma-separated fixtures).
+# CARGO_TARGET_DIR (default target-bench), ROUNDS, ITERS, ONLY (comma-separated fixtures),
+# EXTRA (comma-separated DIR/NAME of other models laid out like the fixtures, e.g.
+# tests/zoo/models/squeezenet1_1; paths relative to the repository root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/work/venv/bin/python}
 ROUNDS=${ROUNDS:-3}
 ITERS=${ITERS:-30}
 ONLY=${ONLY:-}
+EXTRA=${EXTRA:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target-bench}
 export RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
@@ -26,9 +29,10 @@ bin=$(cargo bench -p trtfx-exec --bench fixtures --no-run 2>&1 |
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-run_trtfx() { TRTFX_BENCH_RAW=$ITERS TRTFX_BENCH_ONLY=$ONLY "$bin" | sed "s/^/$1\t/" >>"$out"; }
+run_trtfx() { TRTFX_BENCH_RAW=$ITERS TRTFX_BENCH_ONLY=$ONLY TRTFX_BENCH_EXTRA=$EXTRA "$bin" | sed "s/^/$1\t/" >>"$out"; }
 run_torch() {
-    "$PYTHON" benches/torch_eager.py --iters "$ITERS" ${ONLY:+--only "$ONLY"} 2>/dev/null |
+    "$PYTHON" benches/torch_eager.py --iters "$ITERS" ${ONLY:+--only "$ONLY"} \
+        ${EXTRA:+--extra "$EXTRA"} 2>/dev/null |
         sed "s/^/$1\t/" >>"$out"
 }
 for r in $(seq 1 "$ROUNDS"); do

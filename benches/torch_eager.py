@@ -12,7 +12,10 @@ tab-separated line per archive:
 cpu is the on-CPU time of the calling thread (time.thread_time), which is all of the work with
 one intra-op thread, and is not inflated by other processes queueing for the cores.
 
-    /work/venv/bin/python benches/torch_eager.py [--iters N] [--only cnn,mlp]
+    /work/venv/bin/python benches/torch_eager.py [--iters N] [--only cnn,mlp] [--extra DIR/NAME,...]
+
+--extra adds models laid out like the fixtures outside tests/fixtures (DIR/NAME.pt2,
+DIR/NAME.core.pt2, DIR/NAME.io.safetensors), as TRTFX_BENCH_EXTRA does for the trtfx side.
 """
 import argparse
 import os
@@ -40,8 +43,8 @@ def _scale_shift_fake(x, scale, *, shift=0):
     return torch.empty_like(x)
 
 
-def inputs(name):
-    io = load_file(os.path.join(FIXTURES, f"{name}.io.safetensors"))
+def inputs(folder, name):
+    io = load_file(os.path.join(folder, f"{name}.io.safetensors"))
     ins = sorted((int(k[3:]), v) for k, v in io.items() if k.startswith("in_"))
     return [v for _, v in ins]
 
@@ -50,14 +53,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--only", default=None, help="comma-separated fixture names")
+    ap.add_argument("--extra", default="", help="comma-separated DIR/NAME of other models")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    names = a.only.split(",") if a.only else NAMES
-    for name in names:
-        args = inputs(name)
+    # Like TRTFX_BENCH_ONLY: names that are not fixtures select nothing (`--only none`).
+    names = [n for n in NAMES if n in a.only.split(",")] if a.only else NAMES
+    models = [(FIXTURES, n) for n in names]
+    models += [os.path.split(e.strip()) for e in a.extra.split(",") if e.strip()]
+    for folder, name in models:
+        args = inputs(folder, name)
         for dialect, file in (("core", f"{name}.core.pt2"), ("export", f"{name}.pt2")):
-            m = torch.export.load(os.path.join(FIXTURES, file)).module()
+            m = torch.export.load(os.path.join(folder, file)).module()
             with torch.no_grad():
                 t_end = time.perf_counter() + 0.2
                 m(*args)

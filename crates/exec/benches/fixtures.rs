@@ -13,6 +13,11 @@
 //! time of the executing thread (`CLOCK_THREAD_CPUTIME_ID`), not inflated by other processes
 //! queueing for the cores. `TRTFX_BENCH_ONLY=cnn,mlp` restricts the fixtures in both modes.
 //!
+//! `TRTFX_BENCH_EXTRA=DIR/NAME,...` adds models outside `tests/fixtures` laid out the same way
+//! (`DIR/NAME.pt2`, `DIR/NAME.core.pt2`, `DIR/NAME.io.safetensors`), e.g. zoo models
+//! (`tests/zoo/models/squeezenet1_1`) or the convnets of `benches/convnets/gen.py`; they are
+//! timed after the fixtures (`TRTFX_BENCH_ONLY` does not filter them).
+//!
 //! Before timing, a warmed-up run is checked against the golden outputs.
 
 use std::path::{Path, PathBuf};
@@ -93,7 +98,7 @@ fn scale_shift(c: &CallArgs<'_>) -> Result<Vec<Value>, String> {
 
 struct Case {
     dialect: &'static str,
-    name: &'static str,
+    name: String,
     program: Program,
     inputs: Vec<Value>,
     golden: Vec<Tensor>,
@@ -105,11 +110,24 @@ fn cases() -> Vec<Case> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let dir = fixtures_dir();
-    let mut out = Vec::new();
-    for &name in NAMES {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
-            continue;
+    let mut models: Vec<(PathBuf, String)> = NAMES
+        .iter()
+        .filter(|&&name| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name)))
+        .map(|&name| (dir.clone(), name.to_string()))
+        .collect();
+    if let Ok(extra) = std::env::var("TRTFX_BENCH_EXTRA") {
+        for e in extra.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let p = Path::new(e);
+            let name = p
+                .file_name()
+                .expect("TRTFX_BENCH_EXTRA entry")
+                .to_string_lossy();
+            let dir = p.parent().unwrap_or(Path::new("."));
+            models.push((dir.to_path_buf(), name.into_owned()));
         }
+    }
+    let mut out = Vec::new();
+    for (dir, name) in models {
         let (inputs, golden) = read_io(&dir.join(format!("{name}.io.safetensors")));
         let inputs: Vec<Value> = inputs.into_iter().map(Value::Tensor).collect();
         for (dialect, file) in [
@@ -121,7 +139,7 @@ fn cases() -> Vec<Case> {
                 .unwrap_or_else(|e| panic!("import {}: {e}", path.display()));
             out.push(Case {
                 dialect,
-                name,
+                name: name.clone(),
                 program,
                 inputs: inputs.clone(),
                 golden: golden.clone(),

@@ -226,7 +226,17 @@ pub fn convolution(
     let direct2d = !transposed && cin_g == 1 && nd == 2;
     let pointwise =
         !transposed && kk == 1 && s.iter().all(|&v| v == 1) && p.iter().all(|&v| v == 0);
-    let pairs: Vec<Vec<(u32, u32)>> = if direct2d || pointwise {
+    // Other 2-d forward convolutions build their column matrix row by row (`im2col_2d`).
+    let rows2d = !transposed && nd == 2;
+    let geo = (nd == 2).then(|| Geo2d {
+        img: [in_sp[0], in_sp[1]],
+        out: [out_sp[0], out_sp[1]],
+        k: [k_sp[0], k_sp[1]],
+        s: [s[0] as usize, s[1] as usize],
+        p: [p[0], p[1]],
+        d: [d[0] as usize, d[1] as usize],
+    });
+    let pairs: Vec<Vec<(u32, u32)>> = if direct2d || pointwise || rows2d {
         Vec::new()
     } else {
         koffs
@@ -274,21 +284,18 @@ pub fn convolution(
                     let xg = &xi[gi * l_in..(gi + 1) * l_in];
                     let wg = &ws[gi * cout_g * kk..(gi + 1) * cout_g * kk];
                     let og = &mut o[gi * cout_g * l_out..(gi + 1) * cout_g * l_out];
-                    let geo = Geo2d {
-                        img: [in_sp[0], in_sp[1]],
-                        out: [out_sp[0], out_sp[1]],
-                        k: [k_sp[0], k_sp[1]],
-                        s: [s[0] as usize, s[1] as usize],
-                        p: [p[0], p[1]],
-                        d: [d[0] as usize, d[1] as usize],
-                    };
+                    let geo = geo.as_ref().expect("2-d geometry");
                     for co in 0..cout_g {
-                        single_channel_2d(&geo, xg, &wg[co * kk..(co + 1) * kk], &mut og[co * l_out..(co + 1) * l_out]);
+                        single_channel_2d(geo, xg, &wg[co * kk..(co + 1) * kk], &mut og[co * l_out..(co + 1) * l_out]);
                     }
                 } else {
                     let xg = &xi[gi * cin_g * l_in..(gi + 1) * cin_g * l_in];
                     let cm: &[F] = if pointwise {
                         xg
+                    } else if let (true, Some(geo)) = (rows2d, geo.as_ref()) {
+                        col.resize(rows * lc, F::zero());
+                        im2col_2d(geo, xg, cin_g, &mut col);
+                        &col
                     } else {
                         col.resize(rows * lc, F::zero());
                         for ci in 0..cin_g {
@@ -354,6 +361,47 @@ fn valid_range(out: usize, size: usize, s: usize, p: i64, kd: usize) -> (usize, 
         (last as usize / s + 1).min(out)
     };
     (lo.min(hi), hi)
+}
+
+/// The column matrix `[cin * kh * kw, oh * ow]` of a 2-d convolution of `cin` channels `x`:
+/// row `(ci, ky, kx)` holds `x[ci, oy * s - p + ky * d, ox * s - p + kx * d]` at column
+/// `(oy, ox)`, copied one output row at a time (a contiguous run at stride 1). Positions that
+/// fall in the padding are not written: `col` must hold zeros there (it does when it was
+/// zero-initialised, since they are the same positions on every call).
+fn im2col_2d<F: Copy>(g: &Geo2d, x: &[F], cin: usize, col: &mut [F]) {
+    let [ih, iw] = g.img;
+    let [oh, ow] = g.out;
+    let [kh, kw] = g.k;
+    let lc = oh * ow;
+    let xr: Vec<(usize, usize)> = (0..kw)
+        .map(|kx| valid_range(ow, iw, g.s[1], g.p[1], kx * g.d[1]))
+        .collect();
+    for ci in 0..cin {
+        let xc = &x[ci * ih * iw..(ci + 1) * ih * iw];
+        for ky in 0..kh {
+            let (y0, y1) = valid_range(oh, ih, g.s[0], g.p[0], ky * g.d[0]);
+            for (kx, &(x0, x1)) in xr.iter().enumerate() {
+                let r = (ci * kh + ky) * kw + kx;
+                let row = &mut col[r * lc..(r + 1) * lc];
+                if x0 >= x1 {
+                    continue;
+                }
+                let ix0 = ((x0 * g.s[1]) as i64 - g.p[1] + (kx * g.d[1]) as i64) as usize;
+                for oy in y0..y1 {
+                    let iy = ((oy * g.s[0]) as i64 - g.p[0] + (ky * g.d[0]) as i64) as usize;
+                    let src = &xc[iy * iw..(iy + 1) * iw];
+                    let dst = &mut row[oy * ow + x0..oy * ow + x1];
+                    if g.s[1] == 1 {
+                        dst.copy_from_slice(&src[ix0..ix0 + (x1 - x0)]);
+                    } else {
+                        for (j, o) in dst.iter_mut().enumerate() {
+                            *o = src[ix0 + j * g.s[1]];
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One output channel of a 2-d convolution over one input channel (`out += w ⋆ x`), computed

@@ -157,7 +157,9 @@ fn run_windows<F: Real>(
     let plane = |(pi, (vo, io)): (usize, (&mut [F], &mut [i64]))| {
         let xp = &x[pi * l_in..(pi + 1) * l_in];
         let mut oidx = vec![0usize; nd];
+        // Two buffers swapped per dim, so a window's offsets allocate nothing after the first.
         let mut offs: Vec<usize> = Vec::new();
+        let mut prev: Vec<usize> = Vec::new();
         for (v, ix) in vo.iter_mut().zip(io.iter_mut()) {
             offs.clear();
             offs.push(0);
@@ -165,7 +167,8 @@ fn run_windows<F: Real>(
             for i in 0..nd {
                 let lst = &w.idx[i][oidx[i]];
                 div *= w.div[i][oidx[i]];
-                let prev = std::mem::take(&mut offs);
+                std::mem::swap(&mut offs, &mut prev);
+                offs.clear();
                 for &o in &prev {
                     for &e in lst {
                         offs.push(o + e * st[i]);
@@ -238,6 +241,66 @@ fn max_window<F: Real>(xp: &[F], offs: &[usize], _: usize) -> (F, usize) {
     (best, at)
 }
 
+/// [`run_windows`] with [`max_window`] for 2-d windows, reading the two index lists directly
+/// instead of building each window's offsets (the generic engine's cost dominated 2-d max
+/// pooling in convolution networks). Same visiting order, so the same values and indices
+/// (first maximum, first NaN).
+fn max_windows_2d<F: Real>(
+    x: &[F],
+    planes: usize,
+    in_sp: &[usize],
+    w: &Windows,
+) -> (Vec<F>, Vec<i64>) {
+    let (l_in, iw) = (in_sp[0] * in_sp[1], in_sp[1]);
+    let l_out = w.out_sp[0] * w.out_sp[1];
+    let mut vals = vec![F::zero(); planes * l_out];
+    let mut inds = vec![0i64; planes * l_out];
+    let plane = |(pi, (vo, io)): (usize, (&mut [F], &mut [i64]))| {
+        let xp = &x[pi * l_in..(pi + 1) * l_in];
+        let mut o = 0;
+        for ys in &w.idx[0] {
+            for xs in &w.idx[1] {
+                let mut best = F::neg_infinity();
+                let mut at = match (ys.first(), xs.first()) {
+                    (Some(&y), Some(&x)) => y * iw + x,
+                    _ => 0,
+                };
+                'win: for &y in ys {
+                    let row = &xp[y * iw..(y + 1) * iw];
+                    for &x in xs {
+                        let v = row[x];
+                        if v > best || v.is_nan() {
+                            best = v;
+                            at = y * iw + x;
+                            if v.is_nan() {
+                                break 'win;
+                            }
+                        }
+                    }
+                }
+                vo[o] = best;
+                io[o] = at as i64;
+                o += 1;
+            }
+        }
+    };
+    if l_out == 0 {
+        return (vals, inds);
+    }
+    if planes > 1 && planes * l_out >= 1 << 14 {
+        vals.par_chunks_mut(l_out)
+            .zip(inds.par_chunks_mut(l_out))
+            .enumerate()
+            .for_each(plane);
+    } else {
+        vals.chunks_mut(l_out)
+            .zip(inds.chunks_mut(l_out))
+            .enumerate()
+            .for_each(plane);
+    }
+    (vals, inds)
+}
+
 /// `aten.max_pool{1,2,3}d_with_indices(x, kernel, stride, padding, dilation, ceil_mode)` → (values,
 /// int64 indices into each plane's flattened spatial input). The rank comes from `kernel.len()`
 /// unless `nd` says otherwise (for 1-value kernels).
@@ -262,7 +325,11 @@ pub fn max_pool_with_indices(
     shape.extend_from_slice(&w.out_sp);
     with_real!(x.dtype(), F => {
         let xf = x.to_dtype(F::DTYPE);
-        let (v, i) = run_windows(xf.as_slice::<F>()?, planes, &sp, &w, max_window::<F>);
+        let (v, i) = if sp.len() == 2 {
+            max_windows_2d(xf.as_slice::<F>()?, planes, &sp, &w)
+        } else {
+            run_windows(xf.as_slice::<F>()?, planes, &sp, &w, max_window::<F>)
+        };
         Ok((Tensor::from_parts(v, shape.clone()).to_dtype(x.dtype()), Tensor::from_parts(i, shape)))
     })
 }
@@ -359,7 +426,11 @@ pub fn adaptive_max_pool(x: &Tensor, output_size: &[i64]) -> Result<(Tensor, Ten
     shape.extend_from_slice(&out);
     with_real!(x.dtype(), F => {
         let xf = x.to_dtype(F::DTYPE);
-        let (v, i) = run_windows(xf.as_slice::<F>()?, planes, &sp, &w, max_window::<F>);
+        let (v, i) = if sp.len() == 2 {
+            max_windows_2d(xf.as_slice::<F>()?, planes, &sp, &w)
+        } else {
+            run_windows(xf.as_slice::<F>()?, planes, &sp, &w, max_window::<F>)
+        };
         Ok((Tensor::from_parts(v, shape.clone()).to_dtype(x.dtype()), Tensor::from_parts(i, shape)))
     })
 }
