@@ -376,7 +376,10 @@ mod tests {
         // PyTorch writes uint16/32/64 samples as U16/U32/U64; values past the signed range of
         // the same width must survive (65535 is -1 as an i16).
         let a: Vec<u8> = [7u16, 65535].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let b: Vec<u8> = [4_000_000_000u32].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let b: Vec<u8> = [4_000_000_000u32]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let c: Vec<u8> = [u64::MAX].iter().flat_map(|v| v.to_le_bytes()).collect();
         let views = [
             ("in_0", TensorView::new(Dtype::U16, vec![2], &a).unwrap()),

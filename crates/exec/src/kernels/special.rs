@@ -273,9 +273,11 @@ pub fn i1e(x: f64) -> f64 {
 /// `e^x K_ν(x)` for `x > 0` and any real order `ν`, from `K_ν(x) = ∫₀^∞ e^(-x cosh t)
 /// cosh(νt) dt`. The trapezoidal rule on this integrand (analytic in a strip of half-width
 /// π/2, decaying double-exponentially) converges geometrically: step 0.1 leaves an error near
-/// e^(-π²/0.1), far below f64 rounding. The scaling keeps large `x` from underflowing.
+/// e^(-π²/0.1), far below f64 rounding. For large `x` the integrand is a Gaussian of width
+/// x^(-1/2), so the step shrinks with it (the error then goes as e^(-2π²/(x h²))). The scaling
+/// keeps large `x` from underflowing.
 fn bessel_k_scaled(nu: f64, x: f64) -> f64 {
-    let h = 0.1;
+    let h = 0.1f64.min(0.5 / x.sqrt());
     let g = |t: f64| (-x * (t.cosh() - 1.0)).exp() * (nu * t).cosh();
     let mut sum = 0.5 * g(0.0);
     let mut k = 1.0;
@@ -367,8 +369,7 @@ pub fn airy_ai(x: f64) -> f64 {
             tg *= x3 / ((3.0 * k + 1.0) * (3.0 * k));
             f += tf;
             g += tg;
-            if tf.abs() < 1e-18 * f.abs().max(1e-300) && tg.abs() < 1e-18 * g.abs().max(1e-300)
-            {
+            if tf.abs() < 1e-18 * f.abs().max(1e-300) && tg.abs() < 1e-18 * g.abs().max(1e-300) {
                 break;
             }
             k += 1.0;
@@ -389,7 +390,8 @@ pub fn airy_ai(x: f64) -> f64 {
     let mut prev = f64::INFINITY;
     for k in 1..60 {
         let kf = k as f64;
-        u *= (6.0 * kf - 5.0) * (6.0 * kf - 3.0) * (6.0 * kf - 1.0) / (216.0 * kf * (2.0 * kf - 1.0));
+        u *= (6.0 * kf - 5.0) * (6.0 * kf - 3.0) * (6.0 * kf - 1.0)
+            / (216.0 * kf * (2.0 * kf - 1.0));
         zk *= zeta;
         let term = u / zk;
         if term >= prev {
@@ -612,6 +614,11 @@ mod tests {
         (a - b).abs() <= tol * b.abs().max(1.0)
     }
 
+    /// Relative closeness, for values far below 1.
+    fn rel(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs()
+    }
+
     #[test]
     fn digamma_known_values() {
         // ψ(1) = -γ, ψ(1/2) = -γ - 2 ln 2, ψ(n + 1) = H_n - γ.
@@ -675,6 +682,74 @@ mod tests {
         let asym = (1.0 - z / 2.0 + 0.75 * z * z) / (30.0 * PI.sqrt());
         assert!(close(erfcx(30.0), asym, 1e-9));
         assert_eq!(erfcx(-30.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn modified_bessel_i1_and_scaled_forms() {
+        // Reference values from torch.special (float64).
+        assert!(close(i1(0.5), 0.257_894_305_390_896_36, 1e-14));
+        assert!(close(i1(-10.0), -2_670.988_303_701_255, 1e-13));
+        assert_eq!(i1(0.0), 0.0);
+        assert!(close(i0e(-1.0), 0.465_759_607_593_640_43, 1e-14));
+        assert!(close(i0e(10.0), 0.127_833_337_163_428_6, 1e-14));
+        assert!(close(i1e(-3.0), -0.196_826_713_297_300_84, 1e-14));
+        assert!(close(i1e(2.0), 0.215_269_289_248_937_7, 1e-14));
+        // Past the series' range the scaled forms use the asymptotic expansion directly:
+        // e^-x I0(x) ~ (2πx)^-1/2 (1 + 1/(8x) + 9/(128x²)).
+        let x = 400.0;
+        let asym = (1.0 + 1.0 / (8.0 * x) + 9.0 / (128.0 * x * x)) / (2.0 * PI * x).sqrt();
+        assert!(close(i0e(x), asym, 1e-8));
+        assert_eq!(i0e(f64::INFINITY), 0.0);
+        assert_eq!(i1(1000.0), f64::INFINITY);
+        assert_eq!(i1(-1000.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn modified_bessel_k() {
+        // Reference values from torch.special (float64).
+        assert!(close(k0(0.5), 0.924_419_071_227_666, 1e-13));
+        assert!(close(k0(2.0), 0.113_893_872_749_533_4, 1e-13));
+        assert!(rel(k0(10.0), 1.778_006_231_616_765e-5, 1e-12));
+        assert!(close(k1(0.5), 1.656_441_120_003_300_7, 1e-13));
+        assert!(rel(k1(10.0), 1.864_877_345_382_558_5e-5, 1e-12));
+        assert!(close(k0e(2.0), 0.841_568_215_070_771_2, 1e-13));
+        assert!(close(k1e(10.0), 0.410_766_570_595_788_7, 1e-13));
+        // Near 0: K0(x) ~ -ln(x/2) - γ, K1(x) ~ 1/x.
+        let x = 1e-8;
+        assert!(close(
+            k0(x),
+            -(x / 2.0f64).ln() - 0.577_215_664_901_532_9,
+            1e-12
+        ));
+        assert!(rel(k1(x), 1.0 / x, 1e-9));
+        // Far out the scaled form tends to sqrt(π/(2x)).
+        assert!(rel(k0e(1e6), (PI / 2e6).sqrt(), 1e-6));
+        assert_eq!(k0(0.0), f64::INFINITY);
+        assert!(k1(-1.0).is_nan() && k0e(-3.0).is_nan());
+        assert_eq!(k0(800.0), 0.0);
+    }
+
+    #[test]
+    fn airy_ai_on_each_branch() {
+        // Reference values from mpmath.airyai (torch.special.airy_ai's float64 values agree
+        // to about 1e-8): the series near 0, the K_{1/3} form for x > 1, the asymptotic
+        // expansion below -8.
+        assert!(close(airy_ai(0.0), 0.355_028_053_887_817_2, 1e-15));
+        assert!(close(airy_ai(-1.0), 0.535_560_883_292_352_1, 1e-13));
+        assert!(close(airy_ai(0.5), 0.231_693_606_480_833_45, 1e-13));
+        assert!(close(airy_ai(2.0), 0.034_924_130_423_274_33, 1e-12));
+        assert!(rel(airy_ai(10.0), 1.104_753_255_289_865_4e-10, 1e-10));
+        assert!(close(airy_ai(-3.0), -0.378_814_293_677_658, 1e-12));
+        assert!(close(airy_ai(-10.0), 0.040_241_238_486_443_2, 1e-10));
+        assert!(close(
+            airy_ai(-8.478_373_527_526_855),
+            -0.330_332_840_640_499,
+            1e-10
+        ));
+        // Both sides of the switches agree.
+        assert!(close(airy_ai(1.0), airy_ai(1.0 + 1e-12), 1e-9));
+        assert!(close(airy_ai(-8.0), airy_ai(-8.0 - 1e-12), 1e-8));
+        assert_eq!(airy_ai(1000.0), 0.0);
     }
 
     #[test]
