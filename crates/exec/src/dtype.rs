@@ -29,6 +29,13 @@ pub enum DType {
     U8,
     /// `torch.bool`
     Bool,
+    /// `torch.uint16` (one of PyTorch's limited-support unsigned types: stored, copied, cast
+    /// and compared; arithmetic with other dtypes is refused by promotion)
+    U16,
+    /// `torch.uint32` (limited support, like [`DType::U16`])
+    U32,
+    /// `torch.uint64` (limited support, like [`DType::U16`])
+    U64,
 }
 
 /// Type-promotion category (`bool < int < float`), as used by `torch.result_type`.
@@ -43,7 +50,11 @@ pub enum Category {
 }
 
 impl DType {
-    /// All dtypes, handy for tests.
+    /// PyTorch's limited-support unsigned dtypes, which promote with nothing but themselves and
+    /// floats; not in [`DType::ALL`].
+    pub const LIMITED_UNSIGNED: [DType; 3] = [DType::U16, DType::U32, DType::U64];
+
+    /// The fully supported dtypes (every op takes them), handy for tests.
     pub const ALL: [DType; 10] = [
         DType::F64,
         DType::F32,
@@ -60,9 +71,9 @@ impl DType {
     /// Size of one element in bytes (bool is stored as one byte, like PyTorch).
     pub fn size(self) -> usize {
         match self {
-            DType::F64 | DType::I64 => 8,
-            DType::F32 | DType::I32 => 4,
-            DType::F16 | DType::BF16 | DType::I16 => 2,
+            DType::F64 | DType::I64 | DType::U64 => 8,
+            DType::F32 | DType::I32 | DType::U32 => 4,
+            DType::F16 | DType::BF16 | DType::I16 | DType::U16 => 2,
             DType::I8 | DType::U8 | DType::Bool => 1,
         }
     }
@@ -76,8 +87,20 @@ impl DType {
     pub fn is_int(self) -> bool {
         matches!(
             self,
-            DType::I64 | DType::I32 | DType::I16 | DType::I8 | DType::U8
+            DType::I64
+                | DType::I32
+                | DType::I16
+                | DType::I8
+                | DType::U8
+                | DType::U16
+                | DType::U32
+                | DType::U64
         )
+    }
+
+    /// True for the unsigned integer dtypes.
+    pub fn is_unsigned(self) -> bool {
+        matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
     }
 
     /// Promotion category of this dtype.
@@ -104,6 +127,9 @@ impl DType {
             DType::I8 => "int8",
             DType::U8 => "uint8",
             DType::Bool => "bool",
+            DType::U16 => "uint16",
+            DType::U32 => "uint32",
+            DType::U64 => "uint64",
         }
     }
 
@@ -157,6 +183,12 @@ pub enum Storage {
     U8(Vec<u8>),
     /// bool data
     Bool(Vec<bool>),
+    /// u16 data
+    U16(Vec<u16>),
+    /// u32 data
+    U32(Vec<u32>),
+    /// u64 data
+    U64(Vec<u64>),
 }
 
 impl Storage {
@@ -173,6 +205,9 @@ impl Storage {
             Storage::I8(_) => DType::I8,
             Storage::U8(_) => DType::U8,
             Storage::Bool(_) => DType::Bool,
+            Storage::U16(_) => DType::U16,
+            Storage::U32(_) => DType::U32,
+            Storage::U64(_) => DType::U64,
         }
     }
 
@@ -189,6 +224,9 @@ impl Storage {
             Storage::I8(v) => v.len(),
             Storage::U8(v) => v.len(),
             Storage::Bool(v) => v.len(),
+            Storage::U16(v) => v.len(),
+            Storage::U32(v) => v.len(),
+            Storage::U64(v) => v.len(),
         }
     }
 
@@ -286,6 +324,9 @@ impl_int_element!(i32, I32);
 impl_int_element!(i16, I16);
 impl_int_element!(i8, I8);
 impl_int_element!(u8, U8);
+impl_int_element!(u16, U16);
+impl_int_element!(u32, U32);
+impl_int_element!(u64, U64);
 
 macro_rules! impl_float_element {
     ($t:ty, $dt:ident) => {
@@ -487,7 +528,7 @@ impl Real for f64 {
     }
 }
 
-/// Run `$body` with `$T` bound to the Rust element type of `$dt` (any of the 10 dtypes).
+/// Run `$body` with `$T` bound to the Rust element type of `$dt` (any of the 13 dtypes).
 #[macro_export]
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {{
@@ -533,6 +574,18 @@ macro_rules! with_dtype {
             }
             __D::Bool => {
                 type $T = bool;
+                $body
+            }
+            __D::U16 => {
+                type $T = u16;
+                $body
+            }
+            __D::U32 => {
+                type $T = u32;
+                $body
+            }
+            __D::U64 => {
+                type $T = u64;
                 $body
             }
         }

@@ -31,8 +31,8 @@ impl From<Scalar> for Operand<'_> {
 fn int_rank(d: DType) -> u8 {
     match d {
         DType::U8 | DType::I8 => 1,
-        DType::I16 => 2,
-        DType::I32 => 3,
+        DType::I16 | DType::U16 => 2,
+        DType::I32 | DType::U32 => 3,
         _ => 4,
     }
 }
@@ -54,6 +54,18 @@ pub fn promote_types(a: DType, b: DType) -> DType {
         },
         (Category::Float, Category::Int) => a,
         (Category::Int, Category::Float) => b,
+        (Category::Int, Category::Int)
+            if DType::LIMITED_UNSIGNED.contains(&a) || DType::LIMITED_UNSIGNED.contains(&b) =>
+        {
+            // PyTorch refuses these pairs (and type inference reports it before anything runs);
+            // the wider type, signed on a tie, keeps this total and symmetric.
+            match int_rank(a).cmp(&int_rank(b)) {
+                std::cmp::Ordering::Greater => a,
+                std::cmp::Ordering::Less => b,
+                std::cmp::Ordering::Equal if DType::LIMITED_UNSIGNED.contains(&a) => b,
+                std::cmp::Ordering::Equal => a,
+            }
+        }
         (Category::Int, Category::Int) => {
             // Mixed uint8/int8 needs int16; otherwise the wider type wins (uint8 loses to any
             // wider signed type).
@@ -138,8 +150,11 @@ mod tests {
         assert_eq!(promote_types(F16, BF16), F32);
         assert_eq!(promote_types(I64, F16), F16);
         assert_eq!(promote_types(F32, F64), F64);
-        for a in DType::ALL {
-            for b in DType::ALL {
+        assert_eq!(promote_types(U16, F32), F32);
+        assert_eq!(promote_types(Bool, U32), U32);
+        let every = DType::ALL.into_iter().chain(DType::LIMITED_UNSIGNED);
+        for a in every.clone() {
+            for b in every.clone() {
                 assert_eq!(promote_types(a, b), promote_types(b, a));
             }
         }

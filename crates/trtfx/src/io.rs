@@ -40,6 +40,9 @@ fn exec_dtype(d: Dtype) -> Option<DType> {
     Some(match d {
         Dtype::BOOL => DType::Bool,
         Dtype::U8 => DType::U8,
+        Dtype::U16 => DType::U16,
+        Dtype::U32 => DType::U32,
+        Dtype::U64 => DType::U64,
         Dtype::I8 => DType::I8,
         Dtype::I16 => DType::I16,
         Dtype::I32 => DType::I32,
@@ -56,6 +59,9 @@ fn st_dtype(d: DType) -> Dtype {
     match d {
         DType::Bool => Dtype::BOOL,
         DType::U8 => Dtype::U8,
+        DType::U16 => Dtype::U16,
+        DType::U32 => Dtype::U32,
+        DType::U64 => Dtype::U64,
         DType::I8 => Dtype::I8,
         DType::I16 => Dtype::I16,
         DType::I32 => Dtype::I32,
@@ -363,5 +369,30 @@ mod tests {
         let io = read_io(&path).unwrap();
         assert_eq!(io.outputs, vec![t]);
         assert!(read_io_bytes(b"garbage", "mem").is_err());
+    }
+
+    #[test]
+    fn reads_wide_unsigned_tensors() {
+        // PyTorch writes uint16/32/64 samples as U16/U32/U64; values past the signed range of
+        // the same width must survive (65535 is -1 as an i16).
+        let a: Vec<u8> = [7u16, 65535].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let b: Vec<u8> = [4_000_000_000u32]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let c: Vec<u8> = [u64::MAX].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let views = [
+            ("in_0", TensorView::new(Dtype::U16, vec![2], &a).unwrap()),
+            ("in_1", TensorView::new(Dtype::U32, vec![1], &b).unwrap()),
+            ("out_0", TensorView::new(Dtype::U64, vec![1], &c).unwrap()),
+        ];
+        let bytes = safetensors::tensor::serialize(views, None).unwrap();
+        let io = read_io_bytes(&bytes, "mem").unwrap();
+        assert_eq!(io.inputs[0].dtype(), DType::U16);
+        assert_eq!(io.inputs[0].to_f64_vec(), vec![7.0, 65535.0]);
+        assert_eq!(io.inputs[1].dtype(), DType::U32);
+        assert_eq!(io.inputs[1].to_f64_vec(), vec![4e9]);
+        assert_eq!(io.outputs[0].dtype(), DType::U64);
+        assert_eq!(io.outputs[0].to_le_bytes(), c);
     }
 }

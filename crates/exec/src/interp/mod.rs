@@ -578,6 +578,9 @@ pub fn exec_dtype(d: trtfx_ir::DType) -> Option<DType> {
         I::I8 => DType::I8,
         I::U8 => DType::U8,
         I::Bool => DType::Bool,
+        I::U16 => DType::U16,
+        I::U32 => DType::U32,
+        I::U64 => DType::U64,
         _ => return None,
     })
 }
@@ -596,6 +599,9 @@ pub fn ir_dtype(d: DType) -> trtfx_ir::DType {
         DType::I8 => I::I8,
         DType::U8 => I::U8,
         DType::Bool => I::Bool,
+        DType::U16 => I::U16,
+        DType::U32 => I::U32,
+        DType::U64 => I::U64,
     }
 }
 

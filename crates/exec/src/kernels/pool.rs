@@ -2,7 +2,7 @@
 //! (ceil_mode, count_include_pad, divisor_override), `adaptive_avg_pool{1,2,3}d` and
 //! `adaptive_max_pool{1,2,3}d`, all through one N-d window engine.
 
-use crate::dtype::Real;
+use crate::dtype::{DType, Real};
 use crate::error::{invalid, shape_err, Result};
 use crate::kernels::linalg::float_only;
 use crate::tensor::{numel, Tensor};
@@ -315,7 +315,9 @@ pub fn max_pool_with_indices(
     ceil_mode: bool,
 ) -> Result<(Tensor, Tensor)> {
     const OP: &str = "max_pool";
-    float_only(OP, x.dtype())?;
+    if !x.dtype().is_int() {
+        float_only(OP, x.dtype())?;
+    }
     let k = param(OP, "kernel_size", kernel, nd, None)?;
     let s = param(OP, "stride", stride, nd, Some(k.clone()))?;
     let p = param(OP, "padding", padding, nd, Some(vec![0; nd]))?;
@@ -323,6 +325,18 @@ pub fn max_pool_with_indices(
     let (planes, sp, mut shape) = planes_of(OP, x, nd)?;
     let w = sliding(OP, &sp, &k, &s, &p, &d, ceil_mode, true)?;
     shape.extend_from_slice(&w.out_sp);
+    if x.dtype().is_int() {
+        // Integers are compared in f64 to find each window's index; the values are then taken
+        // from the input itself, so they stay exact even past f64's 2^53.
+        let xf = x.to_dtype(DType::F64);
+        let (_, i) = run_windows(xf.as_slice::<f64>()?, planes, &sp, &w, max_window::<f64>);
+        let l_in = sp.iter().product::<usize>();
+        let l_out = w.out_sp.iter().product::<usize>();
+        let flat = x.with_shape(vec![planes, l_in])?;
+        let idx = Tensor::from_parts(i, vec![planes, l_out]);
+        let v = crate::kernels::index::gather(&flat, 1, &idx)?;
+        return Ok((v.with_shape(shape.clone())?, idx.with_shape(shape)?));
+    }
     with_real!(x.dtype(), F => {
         let xf = x.to_dtype(F::DTYPE);
         let (v, i) = if sp.len() == 2 {
@@ -361,7 +375,10 @@ pub fn avg_pool(
     divisor_override: Option<i64>,
 ) -> Result<Tensor> {
     const OP: &str = "avg_pool";
-    float_only(OP, x.dtype())?;
+    // PyTorch's CPU kernel takes int64 (not the narrower integers) and divides truncating.
+    if x.dtype() != DType::I64 {
+        float_only(OP, x.dtype())?;
+    }
     if divisor_override == Some(0) {
         return invalid(OP, "divisor must be not zero");
     }
@@ -380,6 +397,22 @@ pub fn avg_pool(
         count_include_pad,
     )?;
     shape.extend_from_slice(&w.out_sp);
+    if x.dtype() == DType::I64 {
+        // Sums are exact in f64 below 2^53, and so is the truncated quotient.
+        let xf = x.to_dtype(DType::F64);
+        let (v, _) = run_windows(
+            xf.as_slice::<f64>()?,
+            planes,
+            &sp,
+            &w,
+            |xp: &[f64], offs: &[usize], div: usize| {
+                let sum: f64 = offs.iter().map(|&o| xp[o]).sum();
+                let div = divisor_override.map_or(div as f64, |d| d as f64);
+                ((sum / div).trunc(), 0)
+            },
+        );
+        return Ok(Tensor::from_parts(v, shape).to_dtype(DType::I64));
+    }
     with_real!(x.dtype(), F => {
         let xf = x.to_dtype(F::DTYPE);
         let (v, _) = run_windows(xf.as_slice::<F>()?, planes, &sp, &w, |xp: &[F], offs: &[usize], div: usize| {
@@ -468,6 +501,55 @@ mod tests {
         )
         .unwrap();
         assert!(n.to_f64_vec()[0].is_nan());
+    }
+
+    #[test]
+    fn max_pool_of_integers_is_exact() {
+        // 2^53 + 1 is not an f64: the value must still come back exactly, with its index.
+        let big = (1i64 << 53) + 1;
+        let x = Tensor::from_vec(vec![3i64, big, 1 << 53, -4], vec![1, 4]).unwrap();
+        let (v, i) = max_pool_with_indices(&x, 1, &[2], &[2], &[0], &[1], false).unwrap();
+        assert_eq!(
+            (v.dtype(), v.to_i64_vec()),
+            (DType::I64, vec![big, 1 << 53])
+        );
+        assert_eq!(i.to_i64_vec(), vec![1, 2]);
+        // Padding never wins, even against negative values (uint8 too).
+        let x = Tensor::from_vec(vec![-5i8, -7, -1], vec![1, 3]).unwrap();
+        let v = max_pool(&x, 1, &[2], &[2], &[1], &[1], false).unwrap();
+        assert_eq!((v.dtype(), v.to_i64_vec()), (DType::I8, vec![-5, -1]));
+        let x = Tensor::from_vec(vec![200u8, 7], vec![1, 2]).unwrap();
+        assert_eq!(
+            max_pool(&x, 1, &[2], &[], &[], &[], false)
+                .unwrap()
+                .to_i64_vec(),
+            vec![200]
+        );
+        assert!(max_pool(
+            &Tensor::from_slice(&[true, false]),
+            1,
+            &[1],
+            &[],
+            &[],
+            &[],
+            false
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn avg_pool_of_int64_truncates() {
+        // torch.nn.functional.avg_pool1d on int64 [-7, 2, 3, -1, 5].
+        let x = Tensor::from_vec(vec![-7i64, 2, 3, -1, 5], vec![1, 5]).unwrap();
+        let a = avg_pool(&x, 1, &[2], &[2], &[0], false, true, None).unwrap();
+        assert_eq!((a.dtype(), a.to_i64_vec()), (DType::I64, vec![-2, 1]));
+        let a = avg_pool(&x, 1, &[3], &[1], &[1], false, true, None).unwrap();
+        assert_eq!(a.to_i64_vec(), vec![-1, 0, 1, 2, 1]);
+        let a = avg_pool(&x, 1, &[3], &[1], &[1], false, false, None).unwrap();
+        assert_eq!(a.to_i64_vec(), vec![-2, 0, 1, 2, 2]);
+        // PyTorch has no avg_pool for the narrower integers.
+        let x = Tensor::from_vec(vec![1i32, 2], vec![1, 2]).unwrap();
+        assert!(avg_pool(&x, 1, &[2], &[], &[], false, true, None).is_err());
     }
 
     #[test]

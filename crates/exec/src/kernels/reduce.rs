@@ -584,6 +584,10 @@ pub fn topk(t: &Tensor, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tens
             format!("k ({k}) is out of range for dimension of size {n}"),
         );
     }
+    if t.ndim() == 0 {
+        // A 0-dim tensor is its own top element, for k = 0 as well (PyTorch returns it then too).
+        return Ok((t.clone(), Tensor::scalar(0i64)));
+    }
     let (_, idx) = sort(t, d as i64, largest)?;
     let idx = crate::kernels::shape::narrow(&idx, d as i64, 0, k)?;
     let vals = crate::kernels::index::gather(t, d as i64, &idx)?;
@@ -596,6 +600,17 @@ mod tests {
 
     fn f(v: &[f32], s: &[usize]) -> Tensor {
         Tensor::from_vec(v.to_vec(), s.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn topk_of_a_scalar() {
+        let x = Tensor::scalar(-8.5f32);
+        for k in [0, 1] {
+            let (v, i) = topk(&x, k, 0, true).unwrap();
+            assert_eq!((v.shape(), v.to_f64_vec()), (&[] as &[usize], vec![-8.5]));
+            assert_eq!((i.shape(), i.to_i64_vec()), (&[] as &[usize], vec![0]));
+        }
+        assert!(topk(&x, 2, 0, true).is_err());
     }
 
     #[test]

@@ -120,26 +120,21 @@ pub fn scatter_reduce(
     from_f64s(out, t.shape().to_vec(), t.dtype())
 }
 
-/// `aten.index_reduce`: slice `i` of `source` along `dim` reduced into slice `index[i]` of
-/// `self`.
-pub fn index_reduce(
+/// The (destination, source) offset pairs of the `index_*` family: element `from` of a source
+/// of `src_shape` lands where its `dim` coordinate `i` is replaced by `index[i]`. Checks that
+/// `index` is a vector as long as the source along `dim` and that the other dims agree.
+fn index_pairs(
+    op: &'static str,
     t: &Tensor,
     dim: i64,
     index: &Tensor,
-    source: &Tensor,
-    how: Reduce,
-    include_self: bool,
-) -> Result<Tensor> {
-    let op = "index_reduce";
-    if how == Reduce::Sum {
-        return invalid(op, "reduce must be one of prod, mean, amax or amin");
-    }
+    src_shape: &[usize],
+) -> Result<Vec<(usize, usize)>> {
     let d = wrap_dim(op, dim, t.ndim())?;
     if index.ndim() > 1 {
         return shape_err(op, "index must be a vector");
     }
     let idx = index.to_i64_vec();
-    let src_shape = source.shape();
     let n = src_shape.get(d).copied().unwrap_or(1);
     if idx.len() != n {
         return shape_err(
@@ -150,7 +145,7 @@ pub fn index_reduce(
             ),
         );
     }
-    if source.ndim() != t.ndim() {
+    if src_shape.len() != t.ndim() {
         return shape_err(op, "source and self must have the same rank");
     }
     for k in (0..t.ndim()).filter(|&k| k != d) {
@@ -167,13 +162,13 @@ pub fn index_reduce(
     }
     let size = t.shape().get(d).copied().unwrap_or(1);
     let (ost, sst) = (contiguous_strides(t.shape()), contiguous_strides(src_shape));
-    let mut pairs = Vec::with_capacity(source.numel());
-    let total = source.numel();
+    let mut pairs = Vec::with_capacity(src_shape.iter().product::<usize>());
+    let total = src_shape.iter().product::<usize>();
     for from in 0..total {
         // Position of `from` in source, with the `dim` coordinate replaced by index[i].
         let mut rem = from;
         let mut to = 0;
-        for k in 0..source.ndim() {
+        for k in 0..src_shape.len() {
             let c = rem / sst[k];
             rem %= sst[k];
             let tc = if k == d {
@@ -190,6 +185,24 @@ pub fn index_reduce(
             .map(|f| wrap_index(op, idx[f], 1).map(|_| (0, f)))
             .collect::<Result<_>>()?;
     }
+    Ok(pairs)
+}
+
+/// `aten.index_reduce`: slice `i` of `source` along `dim` reduced into slice `index[i]` of
+/// `self`.
+pub fn index_reduce(
+    t: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    how: Reduce,
+    include_self: bool,
+) -> Result<Tensor> {
+    let op = "index_reduce";
+    if how == Reduce::Sum {
+        return invalid(op, "reduce must be one of prod, mean, amax or amin");
+    }
+    let pairs = index_pairs(op, t, dim, index, source.shape())?;
     let mut out = as_f64s(t);
     let s = as_f64s(&source.to_dtype(t.dtype()));
     reduce_into(
@@ -201,6 +214,69 @@ pub fn index_reduce(
         !t.dtype().is_float(),
     );
     from_f64s(out, t.shape().to_vec(), t.dtype())
+}
+
+/// `aten.index_add(self, dim, index, source, alpha)`: slice `i` of `source` times `alpha` added
+/// to slice `index[i]` of `self` (repeated indices accumulate).
+pub fn index_add(
+    t: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: f64,
+) -> Result<Tensor> {
+    let pairs = index_pairs("index_add", t, dim, index, source.shape())?;
+    let mut out = as_f64s(t);
+    let s = as_f64s(&source.to_dtype(t.dtype()));
+    for (to, from) in pairs {
+        out[to] += alpha * s[from];
+    }
+    from_f64s(out, t.shape().to_vec(), t.dtype())
+}
+
+/// `aten.index_copy(self, dim, index, source)`: slice `i` of `source` copied to slice
+/// `index[i]` of `self` (a repeated index keeps the last slice). Exact for every dtype.
+pub fn index_copy(t: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let pairs = index_pairs("index_copy", t, dim, index, source.shape())?;
+    let src = source.to_dtype(t.dtype());
+    with_dtype!(t.dtype(), T => {
+        let mut out = t.as_slice::<T>()?.to_vec();
+        let s = src.as_slice::<T>()?;
+        for (to, from) in pairs {
+            out[to] = s[from];
+        }
+        Ok(Tensor::from_parts(out, t.shape().to_vec()))
+    })
+}
+
+/// `aten.index_fill(self, dim, index, value)`: slices `index[i]` of `self` along `dim` set to
+/// `value` (cast to `self`'s dtype). Exact for every dtype.
+pub fn index_fill(t: &Tensor, dim: i64, index: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let op = "index_fill";
+    if value.numel() != 1 {
+        return shape_err(op, "value must be a 0-dim tensor or a number");
+    }
+    let d = wrap_dim(op, dim, t.ndim())?;
+    // A source as long as the index along `dim`, the shape of `self` elsewhere.
+    let mut src_shape = t.shape().to_vec();
+    if t.ndim() > 0 {
+        src_shape[d] = index.numel();
+    }
+    let index = if index.ndim() == 0 {
+        index.with_shape(vec![1])?
+    } else {
+        index.clone()
+    };
+    let pairs = index_pairs(op, t, dim, &index, &src_shape)?;
+    let v = value.to_dtype(t.dtype());
+    with_dtype!(t.dtype(), T => {
+        let mut out = t.as_slice::<T>()?.to_vec();
+        let fill = v.as_slice::<T>()?[0];
+        for (to, _) in pairs {
+            out[to] = fill;
+        }
+        Ok(Tensor::from_parts(out, t.shape().to_vec()))
+    })
 }
 
 /// `aten.cummax` (`max = true`) / `aten.cummin`: running extremum along `dim` and the index
@@ -254,6 +330,34 @@ pub fn copy(t: &Tensor, src: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_add_copy_fill() {
+        // x = zeros(3, 2); rows 2 and 0 receive source rows 0 and 1 (torch.index_add etc.).
+        let x = Tensor::from_vec(vec![1i64, 2, 3, 4, 5, 6], vec![3, 2]).unwrap();
+        let idx = Tensor::from_vec(vec![2i64, 0, 2], vec![3]).unwrap();
+        let src = Tensor::from_vec(vec![10i64, 20, 30, 40, 50, 60], vec![3, 2]).unwrap();
+        // Row 2 gets 2 * (10 + 50), 2 * (20 + 60); row 0 gets 2 * 30, 2 * 40.
+        let a = index_add(&x, 0, &idx, &src, 2.0).unwrap();
+        assert_eq!(a.to_i64_vec(), vec![61, 82, 3, 4, 125, 166]);
+        // A repeated index keeps the last slice.
+        let c = index_copy(&x, 0, &idx, &src).unwrap();
+        assert_eq!(c.to_i64_vec(), vec![30, 40, 3, 4, 50, 60]);
+        // Along dim 1 with a negative index: column -1 is column 1.
+        let f = index_fill(&x, 1, &Tensor::from_slice(&[-1i64]), &Tensor::scalar(0i64)).unwrap();
+        assert_eq!(f.to_i64_vec(), vec![1, 0, 3, 0, 5, 0]);
+        // The fill value is cast to self's dtype; a 0-dim index works too.
+        let fx = Tensor::from_vec(vec![1.5f32, 2.5], vec![2]).unwrap();
+        let f = index_fill(&fx, 0, &Tensor::scalar(1i64), &Tensor::scalar(7i64)).unwrap();
+        assert_eq!((f.dtype(), f.to_f64_vec()), (DType::F32, vec![1.5, 7.0]));
+        // u64 values past 2^53 are copied exactly.
+        let big = Tensor::from_vec(vec![u64::MAX, 1], vec![2]).unwrap();
+        let z = Tensor::from_vec(vec![0u64, 0], vec![2]).unwrap();
+        let c = index_copy(&z, 0, &Tensor::from_slice(&[1i64, 0]), &big).unwrap();
+        assert_eq!(c.as_slice::<u64>().unwrap(), &[1, u64::MAX]);
+        assert!(index_copy(&x, 0, &Tensor::from_slice(&[5i64, 0, 1]), &src).is_err());
+        assert!(index_add(&x, 0, &Tensor::from_slice(&[0i64]), &src, 1.0).is_err());
+    }
 
     /// Equal to f32 rounding (the results are f32 tensors).
     fn assert_close(got: &[f64], want: &[f64]) {

@@ -228,6 +228,191 @@ pub fn i0(x: f64) -> f64 {
     bessel_i(0, x)
 }
 
+/// `e^-|x| I₀(x)`, finite for every `x` (the asymptotic expansion is already scaled).
+pub fn i0e(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let ax = x.abs();
+    if ax <= 30.0 {
+        (-ax).exp() * bessel_i(0, ax)
+    } else if ax.is_infinite() {
+        0.0
+    } else {
+        bessel_i_asym_scaled(0, ax)
+    }
+}
+
+/// I₁(x), the modified Bessel function of order 1 (odd in `x`).
+pub fn i1(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x.abs() > 700.0 {
+        return f64::INFINITY.copysign(x);
+    }
+    bessel_i(1, x)
+}
+
+/// `e^-|x| I₁(x)`.
+pub fn i1e(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let ax = x.abs();
+    let v = if ax <= 30.0 {
+        (-ax).exp() * bessel_i(1, ax)
+    } else if ax.is_infinite() {
+        0.0
+    } else {
+        bessel_i_asym_scaled(1, ax)
+    };
+    v.copysign(x)
+}
+
+/// `e^x K_ν(x)` for `x > 0` and any real order `ν`, from `K_ν(x) = ∫₀^∞ e^(-x cosh t)
+/// cosh(νt) dt`. The trapezoidal rule on this integrand (analytic in a strip of half-width
+/// π/2, decaying double-exponentially) converges geometrically: step 0.1 leaves an error near
+/// e^(-π²/0.1), far below f64 rounding. For large `x` the integrand is a Gaussian of width
+/// x^(-1/2), so the step shrinks with it (the error then goes as e^(-2π²/(x h²))). The scaling
+/// keeps large `x` from underflowing.
+fn bessel_k_scaled(nu: f64, x: f64) -> f64 {
+    let h = 0.1f64.min(0.5 / x.sqrt());
+    let g = |t: f64| (-x * (t.cosh() - 1.0)).exp() * (nu * t).cosh();
+    let mut sum = 0.5 * g(0.0);
+    let mut k = 1.0;
+    loop {
+        let t = k * h;
+        let v = g(t);
+        sum += v;
+        // Past the peak (cosh(νt) growth cannot keep up) and negligible: stop.
+        if v < 1e-18 * sum && x * t.sinh() > nu {
+            break;
+        }
+        k += 1.0;
+    }
+    h * sum
+}
+
+/// The modified Bessel function of the second kind `K_n(x)` (`n` = 0, 1), optionally scaled by
+/// `e^x`: `inf` at 0, NaN below (as `torch.special` returns).
+fn bessel_k(nu: f64, x: f64, scaled: bool) -> f64 {
+    if x.is_nan() || x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        return f64::INFINITY;
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
+    let s = bessel_k_scaled(nu, x);
+    if scaled {
+        s
+    } else {
+        s * (-x).exp()
+    }
+}
+
+/// K₀(x).
+pub fn k0(x: f64) -> f64 {
+    bessel_k(0.0, x, false)
+}
+
+/// K₁(x).
+pub fn k1(x: f64) -> f64 {
+    bessel_k(1.0, x, false)
+}
+
+/// `e^x K₀(x)`.
+pub fn k0e(x: f64) -> f64 {
+    bessel_k(0.0, x, true)
+}
+
+/// `e^x K₁(x)`.
+pub fn k1e(x: f64) -> f64 {
+    bessel_k(1.0, x, true)
+}
+
+/// The Airy function Ai(x): its Maclaurin series near 0, `Ai(x) = (1/π) √(x/3) K_{1/3}(ζ)`
+/// with `ζ = (2/3) x^(3/2)` for `x > 1`, and the oscillating asymptotic expansion for
+/// `x < -8` (where the series, whose terms reach e^ζ, would lose too many digits).
+pub fn airy_ai(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x == f64::INFINITY {
+        return 0.0;
+    }
+    if x == f64::NEG_INFINITY {
+        return 0.0;
+    }
+    if x > 1.0 {
+        let zeta = 2.0 / 3.0 * x * x.sqrt();
+        if zeta > 745.0 {
+            return 0.0;
+        }
+        return (x / 3.0).sqrt() / PI * bessel_k_scaled(1.0 / 3.0, zeta) * (-zeta).exp();
+    }
+    if x >= -8.0 {
+        // Ai(x) = c1 f(x) - c2 g(x), f = Σ 3^k (1/3)_k x^(3k) / (3k)!,
+        // g = Σ 3^k (2/3)_k x^(3k+1) / (3k+1)!; c1 = Ai(0), c2 = -Ai'(0).
+        let c1 = 0.355_028_053_887_817_2;
+        let c2 = 0.258_819_403_792_806_8;
+        let x3 = x * x * x;
+        let (mut f, mut tf) = (1.0, 1.0);
+        let (mut g, mut tg) = (x, x);
+        let mut k = 1.0f64;
+        loop {
+            // t_k / t_(k-1) for f: x³ (3k-2) / ((3k)(3k-1)(3k-2)) * ... simplified below.
+            tf *= x3 / ((3.0 * k) * (3.0 * k - 1.0));
+            tg *= x3 / ((3.0 * k + 1.0) * (3.0 * k));
+            f += tf;
+            g += tg;
+            if tf.abs() < 1e-18 * f.abs().max(1e-300) && tg.abs() < 1e-18 * g.abs().max(1e-300) {
+                break;
+            }
+            k += 1.0;
+            if k > 200.0 {
+                break;
+            }
+        }
+        return c1 * f - c2 * g;
+    }
+    // Ai(-z) ~ π^(-1/2) z^(-1/4) [sin(ζ + π/4) P - cos(ζ + π/4) Q], with
+    // P = Σ (-1)^k u_2k / ζ^2k, Q = Σ (-1)^k u_(2k+1) / ζ^(2k+1), and
+    // u_k = u_(k-1) (6k-5)(6k-3)(6k-1) / (216 k (2k-1)).
+    let z = -x;
+    let zeta = 2.0 / 3.0 * z * z.sqrt();
+    let (mut p, mut q) = (1.0, 0.0);
+    let mut u = 1.0;
+    let mut zk = 1.0;
+    let mut prev = f64::INFINITY;
+    for k in 1..60 {
+        let kf = k as f64;
+        u *= (6.0 * kf - 5.0) * (6.0 * kf - 3.0) * (6.0 * kf - 1.0)
+            / (216.0 * kf * (2.0 * kf - 1.0));
+        zk *= zeta;
+        let term = u / zk;
+        if term >= prev {
+            break;
+        }
+        prev = term;
+        // k = 1, 3, 5, ... go to Q with signs +, -, +; k = 2, 4, ... to P with -, +, ...
+        let sign = if (k / 2) % 2 == 0 { 1.0 } else { -1.0 };
+        if k % 2 == 1 {
+            q += sign * term;
+        } else {
+            p += sign * term;
+        }
+        if term < 1e-17 {
+            break;
+        }
+    }
+    let th = zeta + PI / 4.0;
+    (th.sin() * p - th.cos() * q) / (PI.sqrt() * z.sqrt().sqrt())
+}
+
 /// `erfcx(x) = e^(x²) erfc(x)`, with the asymptotic continued expansion for large `x` where
 /// the product under- and overflows.
 pub fn erfcx(x: f64) -> f64 {
@@ -407,7 +592,7 @@ pub fn fmax_fmin(a: &Tensor, b: &Tensor, max: bool) -> Result<Tensor> {
 
 /// `signbit`: true where the sign bit is set (`-0.0` included); false for unsigned and bools.
 pub fn signbit(t: &Tensor) -> Result<Tensor> {
-    if t.dtype() == DType::Bool || t.dtype() == DType::U8 {
+    if t.dtype() == DType::Bool || t.dtype().is_unsigned() {
         return Tensor::from_vec(vec![false; t.numel()], t.shape().to_vec());
     }
     if !t.dtype().is_float() && !t.dtype().is_int() {
@@ -427,6 +612,11 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    /// Relative closeness, for values far below 1.
+    fn rel(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs()
     }
 
     #[test]
@@ -492,6 +682,74 @@ mod tests {
         let asym = (1.0 - z / 2.0 + 0.75 * z * z) / (30.0 * PI.sqrt());
         assert!(close(erfcx(30.0), asym, 1e-9));
         assert_eq!(erfcx(-30.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn modified_bessel_i1_and_scaled_forms() {
+        // Reference values from torch.special (float64).
+        assert!(close(i1(0.5), 0.257_894_305_390_896_36, 1e-14));
+        assert!(close(i1(-10.0), -2_670.988_303_701_255, 1e-13));
+        assert_eq!(i1(0.0), 0.0);
+        assert!(close(i0e(-1.0), 0.465_759_607_593_640_43, 1e-14));
+        assert!(close(i0e(10.0), 0.127_833_337_163_428_6, 1e-14));
+        assert!(close(i1e(-3.0), -0.196_826_713_297_300_84, 1e-14));
+        assert!(close(i1e(2.0), 0.215_269_289_248_937_7, 1e-14));
+        // Past the series' range the scaled forms use the asymptotic expansion directly:
+        // e^-x I0(x) ~ (2πx)^-1/2 (1 + 1/(8x) + 9/(128x²)).
+        let x = 400.0;
+        let asym = (1.0 + 1.0 / (8.0 * x) + 9.0 / (128.0 * x * x)) / (2.0 * PI * x).sqrt();
+        assert!(close(i0e(x), asym, 1e-8));
+        assert_eq!(i0e(f64::INFINITY), 0.0);
+        assert_eq!(i1(1000.0), f64::INFINITY);
+        assert_eq!(i1(-1000.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn modified_bessel_k() {
+        // Reference values from torch.special (float64).
+        assert!(close(k0(0.5), 0.924_419_071_227_666, 1e-13));
+        assert!(close(k0(2.0), 0.113_893_872_749_533_4, 1e-13));
+        assert!(rel(k0(10.0), 1.778_006_231_616_765e-5, 1e-12));
+        assert!(close(k1(0.5), 1.656_441_120_003_300_7, 1e-13));
+        assert!(rel(k1(10.0), 1.864_877_345_382_558_5e-5, 1e-12));
+        assert!(close(k0e(2.0), 0.841_568_215_070_771_2, 1e-13));
+        assert!(close(k1e(10.0), 0.410_766_570_595_788_7, 1e-13));
+        // Near 0: K0(x) ~ -ln(x/2) - γ, K1(x) ~ 1/x.
+        let x = 1e-8;
+        assert!(close(
+            k0(x),
+            -(x / 2.0f64).ln() - 0.577_215_664_901_532_9,
+            1e-12
+        ));
+        assert!(rel(k1(x), 1.0 / x, 1e-9));
+        // Far out the scaled form tends to sqrt(π/(2x)).
+        assert!(rel(k0e(1e6), (PI / 2e6).sqrt(), 1e-6));
+        assert_eq!(k0(0.0), f64::INFINITY);
+        assert!(k1(-1.0).is_nan() && k0e(-3.0).is_nan());
+        assert_eq!(k0(800.0), 0.0);
+    }
+
+    #[test]
+    fn airy_ai_on_each_branch() {
+        // Reference values from mpmath.airyai (torch.special.airy_ai's float64 values agree
+        // to about 1e-8): the series near 0, the K_{1/3} form for x > 1, the asymptotic
+        // expansion below -8.
+        assert!(close(airy_ai(0.0), 0.355_028_053_887_817_2, 1e-15));
+        assert!(close(airy_ai(-1.0), 0.535_560_883_292_352_1, 1e-13));
+        assert!(close(airy_ai(0.5), 0.231_693_606_480_833_45, 1e-13));
+        assert!(close(airy_ai(2.0), 0.034_924_130_423_274_33, 1e-12));
+        assert!(rel(airy_ai(10.0), 1.104_753_255_289_865_4e-10, 1e-10));
+        assert!(close(airy_ai(-3.0), -0.378_814_293_677_658, 1e-12));
+        assert!(close(airy_ai(-10.0), 0.040_241_238_486_443_2, 1e-10));
+        assert!(close(
+            airy_ai(-8.478_373_527_526_855),
+            -0.330_332_840_640_499,
+            1e-10
+        ));
+        // Both sides of the switches agree.
+        assert!(close(airy_ai(1.0), airy_ai(1.0 + 1e-12), 1e-9));
+        assert!(close(airy_ai(-8.0), airy_ai(-8.0 - 1e-12), 1e-8));
+        assert_eq!(airy_ai(1000.0), 0.0);
     }
 
     #[test]

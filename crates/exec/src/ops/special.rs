@@ -1,6 +1,6 @@
 //! Special functions and reducing scatters: `digamma`, `polygamma`, `i0`, `erfcx`, `erfinv`,
 //! Bessel functions, the orthogonal polynomials, `zeta`, `copysign`, `fmax`/`fmin`,
-//! `signbit`, `scatter_reduce`, `index_reduce`, `cummax`/`cummin`, `copy`, `empty_permuted`,
+//! `signbit`, `scatter_reduce`, `index_reduce`, `index_add`, `index_copy`, `index_fill`, `cummax`/`cummin`, `copy`, `empty_permuted`,
 //! and the `_copy` forms of the views (the same values: views here are copies anyway).
 
 use super::{many, one, two, KResult, KernelTable};
@@ -94,6 +94,15 @@ pub(crate) fn register(t: &mut KernelTable) {
         ("aten.i0.default", sp::i0),
         ("aten.special_i0.default", sp::i0),
         ("aten.special_modified_bessel_i0.default", sp::i0),
+        ("aten.special_i0e.default", sp::i0e),
+        ("aten.special_i1.default", sp::i1),
+        ("aten.special_modified_bessel_i1.default", sp::i1),
+        ("aten.special_i1e.default", sp::i1e),
+        ("aten.special_modified_bessel_k0.default", sp::k0),
+        ("aten.special_modified_bessel_k1.default", sp::k1),
+        ("aten.special_scaled_modified_bessel_k0.default", sp::k0e),
+        ("aten.special_scaled_modified_bessel_k1.default", sp::k1e),
+        ("aten.special_airy_ai.default", sp::airy_ai),
         ("aten.special_erfcx.default", sp::erfcx),
         ("aten.erfinv.default", sp::erfinv),
         ("aten.special_erfinv.default", sp::erfinv),
@@ -193,6 +202,27 @@ pub(crate) fn register(t: &mut KernelTable) {
         let how = Reduce::parse("index_reduce", c.str("reduce")?).map_err(|e| c.kernel_err(e))?;
         one(
             sc::index_reduce(x, c.int("dim")?, idx, src, how, c.bool("include_self")?),
+            c,
+        )
+    });
+    t.add_with_inplace(&["aten.index_add.default"], |c| {
+        let (x, idx, src) = (c.tensor("self")?, c.tensor("index")?, c.tensor("source")?);
+        let alpha = c.opt_scalar("alpha")?.map_or(1.0, |a| a.to_f64());
+        one(sc::index_add(x, c.int("dim")?, idx, src, alpha), c)
+    });
+    t.add_with_inplace(&["aten.index_copy.default"], |c| {
+        let (x, idx, src) = (c.tensor("self")?, c.tensor("index")?, c.tensor("source")?);
+        one(sc::index_copy(x, c.int("dim")?, idx, src), c)
+    });
+    t.add_with_inplace(&["aten.index_fill.int_Scalar"], |c| {
+        let x = c.tensor("self")?;
+        let v = Tensor::from_scalar(c.scalar("value")?, x.dtype());
+        one(sc::index_fill(x, c.int("dim")?, c.tensor("index")?, &v), c)
+    });
+    t.add_with_inplace(&["aten.index_fill.int_Tensor"], |c| {
+        let x = c.tensor("self")?;
+        one(
+            sc::index_fill(x, c.int("dim")?, c.tensor("index")?, c.tensor("value")?),
             c,
         )
     });
