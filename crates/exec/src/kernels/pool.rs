@@ -187,8 +187,21 @@ fn run_windows<F: Real>(
             }
         }
     };
+    run_planes(&mut vals, &mut inds, planes, l_out, plane);
+    (vals, inds)
+}
+
+/// Runs `plane` on each plane's output values and indices (`l_out` of each), in parallel when
+/// there are several planes and enough work to pay for the threads.
+fn run_planes<T: Send>(
+    vals: &mut [T],
+    inds: &mut [i64],
+    planes: usize,
+    l_out: usize,
+    plane: impl Fn((usize, (&mut [T], &mut [i64]))) + Send + Sync,
+) {
     if l_out == 0 {
-        return (vals, inds);
+        return;
     }
     if planes > 1 && planes * l_out >= 1 << 14 {
         vals.par_chunks_mut(l_out)
@@ -201,7 +214,6 @@ fn run_windows<F: Real>(
             .enumerate()
             .for_each(plane);
     }
-    (vals, inds)
 }
 
 /// Split `[N, C, *sp]` / `[C, *sp]` into (planes, spatial, leading dims).
@@ -284,20 +296,7 @@ fn max_windows_2d<F: Real>(
             }
         }
     };
-    if l_out == 0 {
-        return (vals, inds);
-    }
-    if planes > 1 && planes * l_out >= 1 << 14 {
-        vals.par_chunks_mut(l_out)
-            .zip(inds.par_chunks_mut(l_out))
-            .enumerate()
-            .for_each(plane);
-    } else {
-        vals.chunks_mut(l_out)
-            .zip(inds.chunks_mut(l_out))
-            .enumerate()
-            .for_each(plane);
-    }
+    run_planes(&mut vals, &mut inds, planes, l_out, plane);
     (vals, inds)
 }
 

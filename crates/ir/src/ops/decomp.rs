@@ -323,14 +323,14 @@ pub fn decompose_graph(
     Ok(total)
 }
 
-/// Result types of a call of `op` computed through its decomposition, in a scratch graph
-/// holding one placeholder per value the call reads.
-pub fn infer_by_decomposition(
-    reg: &OpRegistry,
-    op: &str,
+/// A scratch graph for inferring one call through a body: one placeholder (typed from
+/// `a.type_of`) per distinct value the call reads, and the call's arguments rewritten to read
+/// those placeholders. Shared by decompositions and op-library bodies.
+pub(crate) fn scratch_call_graph(
+    name: &str,
     a: &InferArgs<'_>,
-) -> Result<Vec<Type>, String> {
-    let mut g = Graph::new("decomposition");
+) -> (Graph, Vec<Arg>, Vec<(String, Arg)>) {
+    let mut g = Graph::new(name);
     let mut map: rustc_hash::FxHashMap<ValueId, ValueId> = Default::default();
     let mut remap = |arg: &Arg, g: &mut Graph| -> Arg {
         let mut arg = arg.clone();
@@ -351,6 +351,17 @@ pub fn infer_by_decomposition(
         .iter()
         .map(|(k, x)| (k.clone(), remap(x, &mut g)))
         .collect();
+    (g, args, kwargs)
+}
+
+/// Result types of a call of `op` computed through its decomposition, in a scratch graph
+/// holding one placeholder per value the call reads.
+pub fn infer_by_decomposition(
+    reg: &OpRegistry,
+    op: &str,
+    a: &InferArgs<'_>,
+) -> Result<Vec<Type>, String> {
+    let (mut g, args, kwargs) = scratch_call_graph("decomposition", a);
     let n_results = reg
         .get(op)
         .and_then(|d| d.schema.as_ref())

@@ -438,27 +438,7 @@ fn infer_body(
             op.name
         ));
     }
-    let mut g = Graph::new("infer");
-    let mut vals: FxHashMap<ValueId, ValueId> = FxHashMap::default();
-    let mut remap = |arg: &Arg, g: &mut Graph| -> Arg {
-        let mut arg = arg.clone();
-        arg.map_values(&mut |v| {
-            *vals.entry(v).or_insert_with(|| {
-                let n = g.append(
-                    NodeBuilder::new(Op::Placeholder)
-                        .result(format!("in{}", v.as_u32()), (a.type_of)(v)),
-                );
-                g.node(n).results[0]
-            })
-        });
-        arg
-    };
-    let args: Vec<Arg> = a.args.iter().map(|x| remap(x, &mut g)).collect();
-    let kwargs: Vec<(String, Arg)> = a
-        .kwargs
-        .iter()
-        .map(|(k, x)| (k.clone(), remap(x, &mut g)))
-        .collect();
+    let (mut g, args, kwargs) = super::decomp::scratch_call_graph("infer", a);
     let inputs = bound_inputs(&op.schema, &args, &kwargs)?;
     let std = crate::aten::registry();
     let mut fresh = 0usize;
