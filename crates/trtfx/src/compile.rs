@@ -22,8 +22,8 @@ use trtfx_ir::{aten, Graph, Op, OpRegistry, Program, Type};
 use trtfx_passes::compile::CompileOptions;
 use trtfx_passes::options::OptionSet;
 use trtfx_passes::partition::{outlined_segments, PartitionOptions, FALLBACK};
-use trtfx_passes::passes::partition::PartitionReport;
 pub use trtfx_passes::passes::autocast::Precision;
+use trtfx_passes::passes::partition::PartitionReport;
 pub use trtfx_passes::passes::truncate::Int64Policy;
 use trtfx_passes::{PassManager, Products, RunError};
 
@@ -433,9 +433,14 @@ impl CompiledProgram {
                 );
                 // Only reduced-precision networks say so (f32 ones read as before).
                 let counts = t.network.float_tensor_counts();
-                if counts.iter().any(|(d, _)| d.is_float() && *d != TrtDataType::Float) {
-                    let parts: Vec<String> =
-                        counts.iter().map(|(d, k)| format!("{k} {}", d.short_name())).collect();
+                if counts
+                    .iter()
+                    .any(|(d, _)| d.is_float() && *d != TrtDataType::Float)
+                {
+                    let parts: Vec<String> = counts
+                        .iter()
+                        .map(|(d, k)| format!("{k} {}", d.short_name()))
+                        .collect();
                     let _ = writeln!(out, "  precision: {} tensors", parts.join(", "));
                 }
                 let _ = writeln!(out, "  plan: {}", plan_status(t));
