@@ -221,8 +221,8 @@ impl Autocast {
         Autocast { options, backends }
     }
 
-    /// Why node `target` is kept in f32 by the table or `keep-f32`, given the number of
-    /// elements it reduces (`None`: unknown); `None` when it may be reduced.
+    /// Whether node `target` is kept in f32 by the table or `keep-f32`, given the number of
+    /// elements it reduces (`None`: unknown or not a reduction).
     fn kept_by_policy(&self, target: &str, extent: Option<u64>) -> bool {
         let base = base_name(target);
         if self
@@ -387,6 +387,13 @@ fn rewire(g: &mut Graph, n: NodeId, from: ValueId, to: ValueId) {
         a.map_values(&mut f);
     }
     g.set_args(n, args, kwargs);
+}
+
+/// A node as it will be when reduced: arguments with rewritten literals, inferred results.
+struct ReducedForm {
+    args: Vec<Arg>,
+    kwargs: Vec<(String, Arg)>,
+    results: Vec<Type>,
 }
 
 /// The working state of one run.
@@ -559,7 +566,7 @@ impl Pass for Autocast {
 
             // The reduced form: operand types, literals, inferred result types. The backend
             // judges it (types set on the graph for the check, then restored).
-            let mut reduced: Option<(Vec<Arg>, Vec<(String, Arg)>, Vec<Type>)> = None;
+            let mut reduced: Option<ReducedForm> = None;
             if keep.is_none() {
                 let g = &mut p.graphs[main];
                 let over: HashMap<ValueId, Type> = operands
@@ -616,13 +623,23 @@ impl Pass for Autocast {
                 let g = &mut p.graphs[main];
                 g.set_args(n, node.args.clone(), node.kwargs.clone());
                 match results {
-                    Some(rs) if accepted => reduced = Some((args, kwargs, rs)),
+                    Some(results) if accepted => {
+                        reduced = Some(ReducedForm {
+                            args,
+                            kwargs,
+                            results,
+                        })
+                    }
                     _ => keep = Some("kept-f32-backend"),
                 }
             }
 
             match reduced {
-                Some((args, kwargs, results)) => {
+                Some(ReducedForm {
+                    args,
+                    kwargs,
+                    results,
+                }) => {
                     let (mut wires, mut need_get_attr) = (Vec::new(), Vec::new());
                     for &v in &operands {
                         let g = &p.graphs[main];
