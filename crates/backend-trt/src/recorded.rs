@@ -322,6 +322,16 @@ impl RecordedNetwork {
             .count()
     }
 
+    /// How many tensors of each floating-point type (f32, f16, bf16; those with none left out)
+    /// the network has: a strongly typed network's precision is the types of its tensors.
+    pub fn float_tensor_counts(&self) -> Vec<(TrtDataType, usize)> {
+        [TrtDataType::Float, TrtDataType::Half, TrtDataType::Bf16]
+            .into_iter()
+            .map(|d| (d, self.tensors.iter().filter(|t| t.dtype == d).count()))
+            .filter(|&(_, k)| k > 0)
+            .collect()
+    }
+
     /// Known values of an integer shape tensor (see the field docs), if tracked.
     pub fn shape_value(&self, t: TensorId) -> Option<&[Option<i64>]> {
         self.shape_values.get(t.index())?.as_deref()

@@ -126,6 +126,27 @@ impl From<Int64Arg> for trtfx::Int64Policy {
     }
 }
 
+/// `--precision`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum PrecisionArg {
+    /// f32 stays f32.
+    F32,
+    /// f32 inside TensorRT segments becomes f16 (sensitive operators stay f32).
+    Fp16,
+    /// f32 inside TensorRT segments becomes bf16 (sensitive operators stay f32).
+    Bf16,
+}
+
+impl From<PrecisionArg> for trtfx::Precision {
+    fn from(a: PrecisionArg) -> Self {
+        match a {
+            PrecisionArg::F32 => trtfx::Precision::F32,
+            PrecisionArg::Fp16 => trtfx::Precision::Fp16,
+            PrecisionArg::Bf16 => trtfx::Precision::Bf16,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Import a `.pt2` archive and print (or write) the program.
@@ -268,6 +289,15 @@ enum Cmd {
         /// (truncated; compile-time values outside int32 are an error) or fallback.
         #[arg(long, value_enum, default_value = "native")]
         int64: Int64Arg,
+        /// Precision of f32 computation inside TensorRT segments (the `autocast` pass; see
+        /// docs/precision.md): numerically sensitive operators stay f32, program inputs and
+        /// outputs keep their types.
+        #[arg(long, value_enum, default_value = "f32")]
+        precision: PrecisionArg,
+        /// Operators kept in f32 under `--precision fp16|bf16` besides the policy table
+        /// (`aten.gelu.default,aten.tanh`).
+        #[arg(long, value_delimiter = ',')]
+        keep_f32: Vec<String>,
         /// Print the pipeline `compile` runs (what `ir-opt opt --passes` takes) and exit.
         #[arg(long)]
         dump_pipeline: bool,
@@ -631,6 +661,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             require_full_compilation,
             truncate_double,
             int64,
+            precision,
+            keep_f32,
             dump_pipeline,
             report,
             cache,
@@ -653,6 +685,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 require_full_compilation,
                 truncate_double,
                 int64: int64.into(),
+                precision: precision.into(),
+                keep_f32,
                 plan_cache,
                 ..Default::default()
             };

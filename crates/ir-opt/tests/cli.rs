@@ -694,3 +694,66 @@ fn run_iterations_print_a_latency_summary() {
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", describe(&o));
     }
 }
+
+/// `ir-opt compile --precision fp16`: the pipeline gains `autocast{precision=fp16}`, the report
+/// shows the f16 tensors of the network, and the artifact still matches PyTorch's f32 goldens
+/// within the fp16 tolerance of docs/precision.md (and not within the f32 one: the emulator
+/// really computes in f16).
+#[test]
+fn compile_precision_fp16() {
+    let dir = scratch("compile-precision");
+    let a = dir.join("mlp.trtfx");
+    let model = fixture("mlp.pt2");
+    let o = ir_opt(&[
+        &"compile",
+        &model,
+        &"--precision",
+        &"fp16",
+        &"--keep-f32",
+        &"aten.gelu",
+        &"--dump-pipeline",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert_eq!(
+        text(&o.stdout).trim(),
+        "compile{precision=fp16,keep-f32=[aten.gelu]}"
+    );
+    let o = ir_opt(&[
+        &"compile",
+        &model,
+        &"--precision",
+        &"fp16",
+        &"--report",
+        &"-o",
+        &a,
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let report = text(&o.stdout) + &text(&o.stderr);
+    assert!(report.contains(" f16 tensors"), "{report}");
+    let io = fixture("mlp.io.safetensors");
+    let run = |rtol: &str, atol: &str| {
+        ir_opt(&[
+            &"run",
+            &a,
+            &"--inputs",
+            &io,
+            &"--expect",
+            &io,
+            &"--rtol",
+            &rtol,
+            &"--atol",
+            &atol,
+        ])
+    };
+    let o = run("1e-2", "1e-2");
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = run("1e-6", "1e-7");
+    assert!(
+        !o.status.success(),
+        "f16 results match f32 to 1e-6?\n{}",
+        describe(&o)
+    );
+    let o = ir_opt(&[&"compile", &model, &"--precision", &"fp8", &"-o", &a]);
+    assert!(!o.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,17 +3,19 @@
 //! times, verifies and reproduces) exactly what `trtfx::compile` does.
 //!
 //! ```text
-//! compile{min-block-size=5,truncate-double=false,int64=native}
+//! compile{min-block-size=5,truncate-double=false,int64=native,precision=f32}
 //!   = default,
 //!     partition{min-block-size=5,truncate-double=false,int64=native},
 //!     truncate-long-double{double=native,int64=native},
 //!     repair-types,
+//!     autocast{precision=fp16,keep-f32=[...]}   (only when precision is not f32)
 //!     outline-segments,
 //!     build-engines            (when a backend registered it and engines=true)
 //! ```
 
 use crate::declare_options;
-use crate::options::OptionType;
+use crate::options::{OptionSet, OptionType};
+use crate::passes::autocast::{AutocastOptions, Precision};
 use crate::passes::truncate::{DoublePolicy, Int64Policy, TruncateOptions};
 use crate::registry::PassRegistry;
 
@@ -35,6 +37,10 @@ declare_options! {
         truncate_double: bool = "truncate-double", false;
         /// i64 in backend segments: `native`, `int32` or `fallback`.
         int64: Int64Policy = "int64", Int64Policy::Native;
+        /// Precision of f32 computation in backend segments (`autocast`): f32, fp16 or bf16.
+        precision: Precision = "precision", Precision::F32;
+        /// Operators `autocast` keeps in f32 besides its policy table.
+        keep_f32: Vec<String> = "keep-f32", Vec::new();
         /// End with the backend's `build-engines` (off: stop after outlining).
         engines: bool = "engines", true;
         /// Let `build-engines` build plans (off: networks only).
@@ -61,7 +67,7 @@ pub fn expand(o: &CompileOptions, registry: &PassRegistry) -> String {
     let mut text = format!(
         "default,partition{{{backend}min-block-size={},fallback-ops={list},\
          require-full-compilation={},truncate-double={},int64={}}},\
-         truncate-long-double{{double={},int64={}}},repair-types,outline-segments",
+         truncate-long-double{{double={},int64={}}},repair-types",
         o.min_block_size,
         o.require_full_compilation,
         o.truncate_double,
@@ -69,6 +75,15 @@ pub fn expand(o: &CompileOptions, registry: &PassRegistry) -> String {
         truncate.double.word(),
         truncate.int64.word(),
     );
+    if o.precision != Precision::F32 {
+        let a = AutocastOptions {
+            precision: o.precision,
+            keep_f32: o.keep_f32.clone(),
+            ..Default::default()
+        };
+        text.push_str(&format!(",autocast{}", a.to_pass_options().to_text(&[])));
+    }
+    text.push_str(",outline-segments");
     if o.engines && registry.has_pass("build-engines") {
         text.push_str(&format!(
             ",build-engines{{require-full-compilation={},build-plans={}}}",
@@ -82,7 +97,7 @@ pub fn expand(o: &CompileOptions, registry: &PassRegistry) -> String {
 pub fn register(r: &mut PassRegistry) {
     r.register_pipeline_with::<CompileOptions>(
         NAME,
-        "partition, truncate, repair boundary types, outline and build engines",
+        "partition, truncate, repair boundary types, autocast, outline and build engines",
         expand,
     );
 }

@@ -61,6 +61,17 @@ fn weight_values(p: &Program) -> String {
                 .iter()
                 .map(|x| format!("{x:?}"))
                 .collect(),
+            // Reduced-precision copies (autocast): the exact value each element rounded to.
+            DType::F16 => decode::<half::f16>(b)
+                .unwrap()
+                .iter()
+                .map(|x| format!("{:?}", x.to_f32()))
+                .collect(),
+            DType::BF16 => decode::<half::bf16>(b)
+                .unwrap()
+                .iter()
+                .map(|x| format!("{:?}", x.to_f32()))
+                .collect(),
             dt => match to_i64s(dt, b) {
                 Some(v) => v.unwrap().iter().map(|x| x.to_string()).collect(),
                 None => b.iter().map(|x| format!("{x:#04x}")).collect(),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub use trtfx_backend_trt::build_engines::TrtSegment;
 use trtfx_backend_trt::build_engines::{BuildEnginesOptions, BuiltEngines};
+use trtfx_backend_trt::network::TrtDataType;
 use trtfx_backend_trt::BuildSettings;
 use trtfx_exec::interp::CustomKernel;
 use trtfx_ir::ops::{LibraryError, OpLibraries};
@@ -21,6 +22,7 @@ use trtfx_ir::{aten, Graph, Op, OpRegistry, Program, Type};
 use trtfx_passes::compile::CompileOptions;
 use trtfx_passes::options::OptionSet;
 use trtfx_passes::partition::{outlined_segments, PartitionOptions, FALLBACK};
+pub use trtfx_passes::passes::autocast::Precision;
 use trtfx_passes::passes::partition::PartitionReport;
 pub use trtfx_passes::passes::truncate::Int64Policy;
 use trtfx_passes::{PassManager, Products, RunError};
@@ -51,6 +53,13 @@ pub struct CompileSettings {
     /// (truncated like f64; compile-time values outside i32 are an error) or `Fallback`
     /// (nodes with i64 values stay on the executor).
     pub int64: Int64Policy,
+    /// Precision of f32 computation inside TensorRT segments (the `autocast` pass): `F32`
+    /// (default), `Fp16` or `Bf16`. Numerically sensitive operators stay f32 by the pass's
+    /// policy table; program inputs and outputs and the executor's segments keep their types.
+    pub precision: Precision,
+    /// Operators kept in f32 under reduced precision besides the policy table
+    /// (`aten.gelu.default`, or `aten.gelu` for every overload).
+    pub keep_f32: Vec<String>,
     /// Plan cache directory ([`trtfx_backend_trt::plan_cache`]): a plan built before for the
     /// same network, settings and TensorRT library is reused instead of built. Off by default.
     pub plan_cache: Option<std::path::PathBuf>,
@@ -67,6 +76,8 @@ impl Default for CompileSettings {
             build_plans: true,
             truncate_double: false,
             int64: Int64Policy::Native,
+            precision: Precision::F32,
+            keep_f32: Vec::new(),
             plan_cache: None,
         }
     }
@@ -85,6 +96,8 @@ impl CompileSettings {
             require_full_compilation: self.require_full_compilation,
             truncate_double: self.truncate_double,
             int64: self.int64,
+            precision: self.precision,
+            keep_f32: self.keep_f32.clone(),
             engines: !custom_build,
             build_plans: self.build_plans,
         };
@@ -418,6 +431,18 @@ impl CompiledProgram {
                     t.input_bindings.iter().flatten().count(),
                     t.outputs.len()
                 );
+                // Only reduced-precision networks say so (f32 ones read as before).
+                let counts = t.network.float_tensor_counts();
+                if counts
+                    .iter()
+                    .any(|(d, _)| d.is_float() && *d != TrtDataType::Float)
+                {
+                    let parts: Vec<String> = counts
+                        .iter()
+                        .map(|(d, k)| format!("{k} {}", d.short_name()))
+                        .collect();
+                    let _ = writeln!(out, "  precision: {} tensors", parts.join(", "));
+                }
                 let _ = writeln!(out, "  plan: {}", plan_status(t));
             }
         }

@@ -29,7 +29,7 @@ pub mod store;
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
     compile, compile_with_libraries, CompileError, CompileSettings, CompiledProgram,
-    CompiledSegment, Int64Policy, SegmentBackend, TrtSegment, UnsupportedNode,
+    CompiledSegment, Int64Policy, Precision, SegmentBackend, TrtSegment, UnsupportedNode,
 };
 pub use store::{load_program, save_program};
 

@@ -1,5 +1,6 @@
 //! The built-in passes.
 
+pub mod autocast;
 pub mod canonicalize;
 pub mod cse;
 pub mod dce;
@@ -16,6 +17,7 @@ use crate::options::NoOptions;
 use crate::registry::PassRegistry;
 use trtfx_ir::{Arg, Graph, NodeBuilder, NodeId, Op, Type, ValueId};
 
+pub use autocast::Autocast;
 pub use canonicalize::Canonicalize;
 pub use cse::Cse;
 pub use dce::Dce;
@@ -72,6 +74,11 @@ pub fn register_builtins(r: &mut PassRegistry) {
         repair_types::NAME,
         "insert casts where segment boundaries disagree with type inference",
         |_, _| Ok(Box::new(RepairTypes)),
+    );
+    r.register_declared::<autocast::AutocastOptions>(
+        autocast::NAME,
+        "f32 inside backend segments becomes f16/bf16, sensitive ops stay f32 (policy table)",
+        |options, r| Ok(Box::new(Autocast::new(options, r))),
     );
     r.register_declared::<NoOptions>(
         outline::NAME,
