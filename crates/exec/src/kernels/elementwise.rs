@@ -1013,6 +1013,113 @@ bitwise!(/// `aten.bitwise_or` (ints/bools).
 bitwise!(/// `aten.bitwise_xor` (ints/bools).
     bitwise_xor, ^);
 
+fn int_only(op: &'static str, a: &Tensor, b: &Tensor) -> Result<DType> {
+    let dt = result_type_tt(a, b);
+    if dt.is_float() || dt == DType::Bool {
+        return dtype_err(op, dt);
+    }
+    Ok(dt)
+}
+
+fn gcd_i64(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a as i64
+}
+
+/// `aten.gcd` (integers): the non-negative greatest common divisor, `gcd(0, 0) = 0`.
+pub fn gcd(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = int_only("gcd", a, b)?;
+    binary_impl(
+        "gcd",
+        a,
+        b,
+        dt,
+        |x, _| x,
+        |x, _| x,
+        |x, y| Some(gcd_i64(x, y)),
+        None,
+    )
+}
+
+/// `aten.lcm` (integers): `|a b| / gcd(a, b)`, 0 when either is 0, wrapping like the dtype.
+pub fn lcm(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = int_only("lcm", a, b)?;
+    binary_impl(
+        "lcm",
+        a,
+        b,
+        dt,
+        |x, _| x,
+        |x, _| x,
+        |x, y| {
+            let g = gcd_i64(x, y);
+            Some(if g == 0 {
+                0
+            } else {
+                (x / g).wrapping_mul(y).wrapping_abs()
+            })
+        },
+        None,
+    )
+}
+
+/// `aten.bitwise_left_shift` (integers): a shift by a negative count or by the dtype's width or
+/// more gives 0, as PyTorch defines it; otherwise the bits shifted out are lost.
+pub fn bitwise_left_shift(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = int_only("bitwise_left_shift", a, b)?;
+    let bits = (dt.size() * 8) as i64;
+    binary_impl(
+        "bitwise_left_shift",
+        a,
+        b,
+        dt,
+        |x, _| x,
+        |x, _| x,
+        move |x, s| {
+            Some(if (0..bits).contains(&s) {
+                x.wrapping_shl(s as u32)
+            } else {
+                0
+            })
+        },
+        None,
+    )
+}
+
+/// `aten.bitwise_right_shift` (integers): arithmetic for signed dtypes, logical for unsigned; a
+/// negative count or one of the dtype's width or more gives 0 (or -1 for negative signed values).
+pub fn bitwise_right_shift(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dt = int_only("bitwise_right_shift", a, b)?;
+    let bits = (dt.size() * 8) as i64;
+    let unsigned = dt.is_unsigned();
+    binary_impl(
+        "bitwise_right_shift",
+        a,
+        b,
+        dt,
+        |x, _| x,
+        |x, _| x,
+        move |x, s| {
+            Some(if !(0..bits).contains(&s) {
+                if !unsigned && x < 0 {
+                    -1
+                } else {
+                    0
+                }
+            } else if unsigned {
+                // Unsigned values arrive reinterpreted as i64; shift them logically.
+                ((x as u64) >> s) as i64
+            } else {
+                x >> s
+            })
+        },
+        None,
+    )
+}
+
 macro_rules! logical {
     ($(#[$m:meta])* $name:ident, |$x:ident, $y:ident| $e:expr) => {
         $(#[$m])*
@@ -1314,5 +1421,48 @@ mod tests {
             vec![5]
         );
         assert!(bitwise_and(&f(&[1.0]), &f(&[1.0])).is_err());
+        // gcd / lcm / shifts, against torch's results for the same inputs.
+        let a = Tensor::from_vec(vec![12i64, -12, 0, 7, -100], vec![5]).unwrap();
+        let b = Tensor::from_vec(vec![18i64, 18, 5, 0, 3], vec![5]).unwrap();
+        assert_eq!(gcd(&a, &b).unwrap().to_i64_vec(), vec![6, 6, 5, 7, 1]);
+        assert_eq!(lcm(&a, &b).unwrap().to_i64_vec(), vec![36, 36, 0, 0, 300]);
+        let l = lcm(&Tensor::from_slice(&[100i8]), &Tensor::from_slice(&[3i8])).unwrap();
+        assert_eq!((l.dtype(), l.to_i64_vec()), (DType::I8, vec![44]));
+        let x = Tensor::from_vec(vec![1i8, -8, 5, 100], vec![4]).unwrap();
+        let s = Tensor::from_vec(vec![1i8, 1, 8, -1], vec![4]).unwrap();
+        assert_eq!(
+            bitwise_left_shift(&x, &s).unwrap().to_i64_vec(),
+            vec![2, -16, 0, 0]
+        );
+        assert_eq!(
+            bitwise_right_shift(&x, &s).unwrap().to_i64_vec(),
+            vec![0, -4, 0, 0]
+        );
+        let big = Tensor::from_slice(&[3i64, 3]);
+        let n = Tensor::from_slice(&[64i64, 63]);
+        assert_eq!(
+            bitwise_left_shift(&big, &n).unwrap().to_i64_vec(),
+            vec![0, i64::MIN]
+        );
+        let neg = Tensor::from_slice(&[-3i64, -3]);
+        let n = Tensor::from_slice(&[64i64, 70]);
+        assert_eq!(
+            bitwise_right_shift(&neg, &n).unwrap().to_i64_vec(),
+            vec![-1, -1]
+        );
+        let u = Tensor::from_slice(&[200u8]);
+        let one = Tensor::from_slice(&[1u8]);
+        assert_eq!(
+            bitwise_right_shift(&u, &one).unwrap().to_i64_vec(),
+            vec![100]
+        );
+        assert_eq!(
+            bitwise_left_shift(&u, &one).unwrap().to_i64_vec(),
+            vec![144]
+        );
+        let top = Tensor::from_slice(&[u64::MAX]);
+        let r = bitwise_right_shift(&top, &Tensor::from_slice(&[60u64])).unwrap();
+        assert_eq!(r.as_slice::<u64>().unwrap(), &[15]);
+        assert!(gcd(&f(&[1.0]), &f(&[2.0])).is_err());
     }
 }

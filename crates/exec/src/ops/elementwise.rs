@@ -186,10 +186,29 @@ pub(crate) fn register(t: &mut KernelTable) {
     for &(base, st, f) in families {
         t.add_with_inplace(&strs(&tensor_scalar(base, st)), binary(f));
     }
+    for (base, dunder, f) in [
+        (
+            "bitwise_left_shift",
+            "__lshift__",
+            ew::bitwise_left_shift as Binary,
+        ),
+        ("bitwise_right_shift", "__rshift__", ew::bitwise_right_shift),
+    ] {
+        let names = [
+            format!("aten.{base}.Tensor"),
+            format!("aten.{base}.Tensor_Scalar"),
+            format!("aten.{base}.Scalar_Tensor"),
+            format!("aten.{dunder}.Tensor"),
+            format!("aten.{dunder}.Scalar"),
+        ];
+        t.add_with_inplace(&strs(&names), binary(f));
+    }
     let plain: &[(&str, Binary)] = &[
         ("aten.maximum.default", ew::maximum),
         ("aten.minimum.default", ew::minimum),
         ("aten.atan2.default", ew::atan2),
+        ("aten.gcd.default", ew::gcd),
+        ("aten.lcm.default", ew::lcm),
         ("aten.logical_and.default", ew::logical_and),
         ("aten.logical_or.default", ew::logical_or),
         ("aten.logical_xor.default", ew::logical_xor),

@@ -100,9 +100,6 @@ pub(crate) fn register(t: &mut KernelTable) {
         ("aten.special_i1e.default", sp::i1e),
         ("aten.special_modified_bessel_k0.default", sp::k0),
         ("aten.special_modified_bessel_k1.default", sp::k1),
-        ("aten.special_scaled_modified_bessel_k0.default", sp::k0e),
-        ("aten.special_scaled_modified_bessel_k1.default", sp::k1e),
-        ("aten.special_airy_ai.default", sp::airy_ai),
         ("aten.special_erfcx.default", sp::erfcx),
         ("aten.erfinv.default", sp::erfinv),
         ("aten.special_erfinv.default", sp::erfinv),
@@ -120,6 +117,16 @@ pub(crate) fn register(t: &mut KernelTable) {
     t.add(
         "aten.special_spherical_bessel_j0.default",
         unary("x", spherical_j0),
+    );
+    // These schemas name their argument `x`.
+    t.add("aten.special_airy_ai.default", unary("x", sp::airy_ai));
+    t.add(
+        "aten.special_scaled_modified_bessel_k0.default",
+        unary("x", sp::k0e),
+    );
+    t.add(
+        "aten.special_scaled_modified_bessel_k1.default",
+        unary("x", sp::k1e),
     );
     let polys: &[(&str, F2)] = &[
         ("chebyshev_polynomial_t", poly::chebyshev_t),
