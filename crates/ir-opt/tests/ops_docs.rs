@@ -63,8 +63,30 @@ fn filter_and_json() {
     let (ok, out, _) = ir_opt_ops(&["--filter", "aten.convolution.default"]);
     assert!(ok);
     assert!(
-        out.contains("| `aten.convolution.default` | core | rule | kernel | converter |"),
+        out.contains("| `aten.convolution.default` | core | rule | kernel | converter (no i64: TensorRT has 64-bit data movement, not math) |"),
         "{out}"
+    );
+
+    // A refusal says why: the in-place form is functionalized away by export, and the
+    // reasons are counted above the rows.
+    let (ok, out, _) = ir_opt_ops(&["--filter", "aten.abs_.default"]);
+    assert!(ok);
+    assert!(
+        out.contains("| `aten.abs_.default` |  | rule | kernel | none (in-place: `torch.export` functionalizes it to the out-of-place op) | inplace |"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "| in-place: `torch.export` functionalizes it to the out-of-place op | 1 | 0 |"
+        ),
+        "{out}"
+    );
+    let (ok, out, _) = ir_opt_ops(&["--format", "json", "--filter", "aten.abs_.default"]);
+    assert!(ok);
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(
+        rows[0]["tensorrt_reason"],
+        "in-place: `torch.export` functionalizes it to the out-of-place op"
     );
 
     let (ok, _, err) = ir_opt_ops(&["--filter", "no.such.op"]);

@@ -46,8 +46,58 @@ pub struct OpRow {
     pub exec: Handling,
     /// TensorRT conversion.
     pub tensorrt: Handling,
+    /// Why the TensorRT column says what it says, where there is more to say: what the
+    /// converter refuses (`no i64`), how a decomposed op converts, or why an op has no
+    /// converter ([`tensorrt_reason`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensorrt_reason: Option<&'static str>,
     /// Tags and effects worth knowing (`pointwise`, `view`, `inplace`, `random`, ...).
     pub notes: Vec<&'static str>,
+}
+
+/// Why TensorRT handles `def` as the table says, derived from the op table's entry and the
+/// converter registry (never from a list kept apart):
+/// - a converter that refuses `i64` says so;
+/// - a decomposition converts when every op it expands to converts, which depends on the
+///   call (dtypes, literals), so it is checked per node;
+/// - an op with no converter is refused for the first reason that applies: it mutates (export
+///   functionalizes it), it is a backward op, it is random, it belongs to a vendor or sparse
+///   backend, it has no inference (nothing can be planned for it), or no converter is written.
+pub fn tensorrt_reason(
+    def: &OpDef,
+    handling: Handling,
+    converters: &ConverterRegistry,
+) -> Option<&'static str> {
+    let name = def.name.as_str();
+    match handling {
+        Handling::Direct => converters
+            .get(name)
+            .filter(|c| !c.allow_i64)
+            .map(|_| "no i64: TensorRT has 64-bit data movement, not math"),
+        Handling::Decomposition => Some("when every op of its expansion converts"),
+        Handling::None => Some(if def.schema.is_none() {
+            "no schema"
+        } else if def.tags.inplace {
+            "in-place: `torch.export` functionalizes it to the out-of-place op"
+        } else if !def.effects.mutates.is_empty() {
+            "out= variant: functionalized to the plain op"
+        } else if name.contains("_backward") {
+            "backward op: not in inference graphs"
+        } else if def.tags.random {
+            "random: values cannot match PyTorch's generator"
+        } else if [
+            "quantize", "mkldnn", "cudnn", "miopen", "sparse", "fbgemm", "nested", "_mps",
+        ]
+        .iter()
+        .any(|k| name.contains(k))
+        {
+            "vendor, quantized, sparse or nested backend op"
+        } else if def.infer.is_none() && !def.infer_via_decomposition {
+            "no shape/dtype inference"
+        } else {
+            "no converter"
+        }),
+    }
 }
 
 fn notes(def: &OpDef) -> Vec<&'static str> {
@@ -91,7 +141,9 @@ pub fn op_rows(reg: &OpRegistry, filter: Option<&str>) -> Vec<OpRow> {
                 (false, true) => Handling::Decomposition,
                 (false, false) => Handling::None,
             };
+            let tensorrt = pick(converters.has_converter(&d.name));
             OpRow {
+                tensorrt_reason: tensorrt_reason(d, tensorrt, &converters),
                 op: d.name.clone(),
                 core: d.tags.core,
                 inference: if d.infer_via_decomposition {
@@ -100,13 +152,23 @@ pub fn op_rows(reg: &OpRegistry, filter: Option<&str>) -> Vec<OpRow> {
                     pick(d.infer.is_some())
                 },
                 exec: pick(trtfx_exec::has_kernel(&d.name)),
-                tensorrt: pick(converters.has_converter(&d.name)),
+                tensorrt,
                 notes: notes(d),
             }
         })
         .collect();
     rows.sort_by(|a, b| a.op.cmp(&b.op));
     rows
+}
+
+/// The TensorRT cell: the handling, then its reason in parentheses.
+fn tensorrt_cell(r: &OpRow) -> String {
+    let word = r.tensorrt.word("converter");
+    match (r.tensorrt, r.tensorrt_reason) {
+        // "decomposition" always carries the same condition: said once, above the table.
+        (Handling::Decomposition, _) | (_, None) => word.to_string(),
+        (_, Some(why)) => format!("{word} ({why})"),
+    }
 }
 
 /// Counts of one column over `rows`.
@@ -154,8 +216,39 @@ pub fn ops_markdown(rows: &[OpRow]) -> String {
     let _ = writeln!(
         s,
         "\n\"rule\", \"kernel\" and \"converter\" are direct implementations; \"decomposition\" \
-         means the op runs as the ops its decomposition emits.\n"
+         means the op runs as the ops its decomposition emits (for TensorRT: it converts when \
+         every op of its expansion converts, checked per node). A TensorRT \"none\" gives the \
+         reason in parentheses.\n"
     );
+    let refused = |rows: &[OpRow], why: &str| {
+        rows.iter()
+            .filter(|r| r.tensorrt == Handling::None && r.tensorrt_reason == Some(why))
+            .count()
+    };
+    let mut reasons: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.tensorrt == Handling::None)
+        .filter_map(|r| r.tensorrt_reason)
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    reasons.sort_by_key(|w| std::cmp::Reverse(refused(rows, w)));
+    if !reasons.is_empty() {
+        let _ = writeln!(s, "Operators TensorRT does not handle, by reason:\n");
+        let _ = writeln!(s, "| reason | all | core |");
+        let _ = writeln!(s, "|---|---|---|");
+    }
+    for why in &reasons {
+        let _ = writeln!(
+            s,
+            "| {why} | {} | {} |",
+            refused(rows, why),
+            refused(&core, why)
+        );
+    }
+    if !reasons.is_empty() {
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
         "| overload | core | inference | exec | TensorRT | notes |"
@@ -169,7 +262,7 @@ pub fn ops_markdown(rows: &[OpRow]) -> String {
             if r.core { "core" } else { "" },
             r.inference.word("rule"),
             r.exec.word("kernel"),
-            r.tensorrt.word("converter"),
+            tensorrt_cell(r),
             r.notes.join(", ")
         );
     }
