@@ -56,6 +56,23 @@ pub(super) fn register(add: &mut Add<'_>) {
         let s = c.call("aten.add.Tensor", vec![val(a2), val(b2)])?;
         one(c.call("aten.sqrt.default", vec![val(s)])?)
     });
+    add("aten.special_ndtr.default", |c| {
+        // Φ(x) = erfc(-x / √2) / 2, in the default float dtype for integer and bool inputs.
+        let x = c.tensor("self")?;
+        let x = floating(c, x)?;
+        let s = c.call(
+            "aten.mul.Scalar",
+            vec![val(x), float(-std::f64::consts::FRAC_1_SQRT_2)],
+        )?;
+        let e = c.call("aten.erfc.default", vec![val(s)])?;
+        one(c.call("aten.mul.Scalar", vec![val(e), float(0.5)])?)
+    });
+    add("aten.special_polygamma.default", |c| {
+        let (n, x) = (c.int("n")?, c.tensor("self")?);
+        one(c.call("aten.polygamma.default", vec![int(n), val(x)])?)
+    });
+    add("aten.glu.default", glu);
+    add("aten.linalg_vander.default", vander);
     add("aten.lerp.Scalar", lerp_scalar);
     add("aten.lerp.Tensor", lerp_tensor);
     add("aten.float_power.Tensor_Tensor", |c| {
@@ -960,4 +977,61 @@ fn take_along_dim(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
     let x = c.call("aten.expand.default", vec![val(x), ints(&bx)])?;
     let i = c.call("aten.expand.default", vec![val(i), ints(&bi)])?;
     one(c.call("aten.gather.default", vec![val(x), int(d as i64), val(i)])?)
+}
+
+/// `glu(x, dim)`: the first half of `x` along `dim` times the sigmoid of the second half.
+fn glu(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let shape = const_shape(c, x)?;
+    let dim = c.int("dim")?;
+    let r = shape.len() as i64;
+    let d = if dim < 0 { dim + r } else { dim };
+    if !(0..r).contains(&d) {
+        return Err(format!("dim {dim} is out of range for rank {r}"));
+    }
+    let n = shape[d as usize];
+    if n % 2 != 0 {
+        return Err(format!("glu halves dim {dim}, of odd size {n}"));
+    }
+    let h = n / 2;
+    let a = c.call(
+        "aten.slice.Tensor",
+        vec![val(x), int(d), int(0), int(h), int(1)],
+    )?;
+    let b = c.call(
+        "aten.slice.Tensor",
+        vec![val(x), int(d), int(h), int(n), int(1)],
+    )?;
+    let g = c.call("aten.sigmoid.default", vec![val(b)])?;
+    one(c.call("aten.mul.Tensor", vec![val(a), val(g)])?)
+}
+
+/// `linalg_vander(x, N)` as ATen computes it: the cumulative product of `x` repeated `N - 1`
+/// times along a new last dim, after a column of ones (so integer inputs give `i64`, as
+/// `cumprod` widens them).
+fn vander(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let mut x = c.tensor("x")?;
+    if c.rank(x)? == 0 {
+        x = c.call("aten.unsqueeze.default", vec![val(x), int(-1)])?;
+    }
+    let shape = const_shape(c, x)?;
+    let n = match c.opt_int("N")? {
+        Some(n) => n,
+        None => *shape.last().expect("rank >= 1"),
+    };
+    if n <= 1 {
+        return Err(format!("N must be greater than 1, got {n}"));
+    }
+    let mut big = shape.clone();
+    big.push(n - 1);
+    let col = c.call("aten.unsqueeze.default", vec![val(x), int(-1)])?;
+    let rep = c.call("aten.expand.default", vec![val(col), ints(&big)])?;
+    let pows = c.call("aten.cumprod.default", vec![val(rep), int(-1)])?;
+    let first = c.call(
+        "aten.slice.Tensor",
+        vec![val(pows), int(-1), int(0), int(1), int(1)],
+    )?;
+    let ones = full_like(c, first, int(1), None)?;
+    let list = Arg::List(vec![val(ones), val(pows)]);
+    one(c.call("aten.cat.default", vec![list, int(-1)])?)
 }

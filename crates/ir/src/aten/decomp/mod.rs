@@ -7,6 +7,7 @@
 //! are the semantic reference.
 
 mod alias;
+mod contract;
 mod conv;
 mod engine;
 mod layout;
@@ -30,6 +31,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         }
     };
     alias::register(&mut add);
+    contract::register(&mut add);
     conv::register(&mut add);
     engine::register(&mut add);
     layout::register(&mut add);

@@ -1,4 +1,5 @@
-//! Shape composites: `diff`, `mT`, `reshape_as`, `atleast_{1,2,3}d`.
+//! Shape composites: `diff`, `mT` / `mH` / `adjoint` / `matrix_H` (real tensors), `movedim`,
+//! `pixel_shuffle` / `pixel_unshuffle`, `sum_to_size`, `reshape_as`, `atleast_{1,2,3}d`.
 
 use super::{one, Add};
 use crate::graph::Arg;
@@ -16,6 +17,35 @@ pub(super) fn register(add: &mut Add<'_>) {
         }
         one(c.call("aten.transpose.int", vec![val(x), int(-2), int(-1)])?)
     });
+    // On real tensors the conjugate transposes are transposes.
+    add("aten.mH.default", |c| last_two_transposed(c, false));
+    add("aten.adjoint.default", |c| last_two_transposed(c, false));
+    add("aten.matrix_H.default", |c| last_two_transposed(c, true));
+    add("aten.movedim.int", |c| {
+        let (s, d) = (c.int("source")?, c.int("destination")?);
+        movedim(c, &[s], &[d])
+    });
+    add("aten.movedim.intlist", |c| {
+        let (s, d) = (c.ints("source")?, c.ints("destination")?);
+        movedim(c, &s, &d)
+    });
+    add("aten.moveaxis.int", |c| {
+        let (s, d) = (c.int("source")?, c.int("destination")?);
+        movedim(c, &[s], &[d])
+    });
+    add("aten.moveaxis.intlist", |c| {
+        let (s, d) = (c.ints("source")?, c.ints("destination")?);
+        movedim(c, &s, &d)
+    });
+    add("aten.pixel_shuffle.default", |c| {
+        let r = c.int("upscale_factor")?;
+        pixel_shuffle(c, r, true)
+    });
+    add("aten.pixel_unshuffle.default", |c| {
+        let r = c.int("downscale_factor")?;
+        pixel_shuffle(c, r, false)
+    });
+    add("aten.sum_to_size.default", sum_to_size);
     add("aten.reshape_as.default", |c| {
         let (x, other) = (c.tensor("self")?, c.tensor("other")?);
         let shape = sizes(c, other)?;
@@ -107,4 +137,163 @@ fn atleast(c: &mut DecompCx<'_>, n: usize) -> Result<Vec<Arg>, String> {
         _ => return Err(format!("atleast_{n}d of rank {r}")),
     };
     one(y)
+}
+
+/// `x.transpose(-2, -1)`; `matrix_H` (`exact2`) insists on a matrix.
+fn last_two_transposed(c: &mut DecompCx<'_>, exact2: bool) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let r = c.rank(x)?;
+    if r < 2 || (exact2 && r != 2) {
+        return Err(format!(
+            "needs a {} tensor, got rank {r}",
+            if exact2 { "rank-2" } else { "rank 2 or more" }
+        ));
+    }
+    one(c.call("aten.transpose.int", vec![val(x), int(-2), int(-1)])?)
+}
+
+/// `movedim(x, source, destination)` as a permutation, built as ATen builds it: the moved
+/// dims go to their destinations, the others keep their order in the remaining places.
+fn movedim(c: &mut DecompCx<'_>, src: &[i64], dst: &[i64]) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let rank = c.rank(x)?;
+    if src.len() != dst.len() {
+        return Err(format!(
+            "movedim: {} source dims and {} destination dims",
+            src.len(),
+            dst.len()
+        ));
+    }
+    let r = rank.max(1) as i64;
+    let norm = |d: i64| -> Result<usize, String> {
+        let w = if d < 0 { d + r } else { d };
+        if (0..r).contains(&w) {
+            Ok(w as usize)
+        } else {
+            Err(format!("movedim: dim {d} is out of range for rank {rank}"))
+        }
+    };
+    let src: Vec<usize> = src.iter().map(|&d| norm(d)).collect::<Result<_, _>>()?;
+    let dst: Vec<usize> = dst.iter().map(|&d| norm(d)).collect::<Result<_, _>>()?;
+    for (what, ds) in [("source", &src), ("destination", &dst)] {
+        let mut seen = ds.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() != ds.len() {
+            return Err(format!("movedim: repeated dim in {what}"));
+        }
+    }
+    if rank == 0 {
+        return one(c.call("aten.alias.default", vec![val(x)])?);
+    }
+    let mut perm: Vec<Option<usize>> = vec![None; rank];
+    for (&s, &d) in src.iter().zip(&dst) {
+        perm[d] = Some(s);
+    }
+    let mut rest = (0..rank).filter(|i| !src.contains(i));
+    let perm: Vec<i64> = perm
+        .into_iter()
+        .map(|p| p.or_else(|| rest.next()).expect("one dim per place") as i64)
+        .collect();
+    one(c.call("aten.permute.default", vec![val(x), ints(&perm)])?)
+}
+
+/// `pixel_shuffle` (`up`) `(*, C r², H, W) -> (*, C, H r, W r)` and `pixel_unshuffle`
+/// `(*, C, H r, W r) -> (*, C r², H, W)`: a reshape, a permutation and a reshape.
+fn pixel_shuffle(c: &mut DecompCx<'_>, r: i64, up: bool) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let shape = c.tensor_type(x)?.shape.clone();
+    if shape.len() < 3 {
+        return Err(format!(
+            "needs a tensor of rank 3 or more, got rank {}",
+            shape.len()
+        ));
+    }
+    if r <= 0 {
+        return Err(format!("the factor must be positive, got {r}"));
+    }
+    let b = shape.len() - 3;
+    let lead: Vec<Arg> = match sizes(c, x)? {
+        Arg::List(l) => l[..b].to_vec(),
+        _ => unreachable!("sizes gives a list"),
+    };
+    let last3: Vec<i64> = shape[b..]
+        .iter()
+        .map(|d| {
+            d.as_const()
+                .ok_or_else(|| format!("needs static channel and spatial sizes, got {d}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let (ch, h, w) = (last3[0], last3[1], last3[2]);
+    let with_lead = |tail: &[i64]| {
+        let mut l = lead.clone();
+        l.extend(tail.iter().map(|&d| int(d)));
+        Arg::List(l)
+    };
+    let bi = b as i64;
+    let lead_perm: Vec<i64> = (0..bi).collect();
+    let (split, perm, merged) = if up {
+        if ch % (r * r) != 0 {
+            return Err(format!("{ch} channels are not divisible by {r}²"));
+        }
+        let c2 = ch / (r * r);
+        (
+            vec![c2, r, r, h, w],
+            [0, 3, 1, 4, 2],
+            vec![c2, h * r, w * r],
+        )
+    } else {
+        if h % r != 0 || w % r != 0 {
+            return Err(format!("spatial sizes {h}x{w} are not divisible by {r}"));
+        }
+        (
+            vec![ch, h / r, r, w / r, r],
+            [0, 2, 4, 1, 3],
+            vec![ch * r * r, h / r, w / r],
+        )
+    };
+    let s = c.call("aten.reshape.default", vec![val(x), with_lead(&split)])?;
+    let mut p = lead_perm;
+    p.extend(perm.iter().map(|&i| bi + i));
+    let t = c.call("aten.permute.default", vec![val(s), ints(&p)])?;
+    one(c.call("aten.reshape.default", vec![val(t), with_lead(&merged)])?)
+}
+
+/// `sum_to_size(x, size)` as ATen's `sum_to`: one `sum` (keepdim) over the leading dims and
+/// the dims `size` has as 1, then a reshape to `size`; nothing to reduce returns `x` as is
+/// (an empty `size` always sums). Like `sum`, integer and bool sums give `i64`.
+fn sum_to_size(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let size = c.ints("size")?;
+    let shape = c.tensor_type(x)?.shape.clone();
+    if size.len() > shape.len() {
+        return Err(format!(
+            "size {size:?} has more dims than the tensor's {}",
+            shape.len()
+        ));
+    }
+    let lead = shape.len() - size.len();
+    let mut dims: Vec<i64> = (0..lead as i64).collect();
+    for (i, &s) in size.iter().enumerate() {
+        let d = &shape[lead + i];
+        if s == 1 && d.as_const() != Some(1) {
+            dims.push((lead + i) as i64);
+        } else if d.as_const().is_some_and(|n| n != s) {
+            return Err(format!(
+                "size {size:?} is not expandable to the tensor's shape"
+            ));
+        }
+    }
+    if size.is_empty() {
+        // `sum_to(x, [])` is `x.sum()`, also of a 0-dim tensor.
+        return one(c.call("aten.sum.default", vec![val(x)])?);
+    }
+    if dims.is_empty() {
+        return one(c.call("aten.alias.default", vec![val(x)])?);
+    }
+    let s = c.call(
+        "aten.sum.dim_IntList",
+        vec![val(x), ints(&dims), Arg::Bool(true)],
+    )?;
+    one(c.call("aten.reshape.default", vec![val(s), ints(&size)])?)
 }
