@@ -15,6 +15,7 @@
 //! - Weights stay in the archive: each is a lazy [`WeightSource`] that rebuilds the tensor on
 //!   first read.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -246,10 +247,15 @@ struct Cx<'r> {
 struct GCx<'g, 'j> {
     g: &'g schema::Graph<'j>,
     gname: String,
-    values: HashMap<&'g str, ValueId>,
+    /// Every reference of the graph is resolved here, so it uses foldhash (seeded per map).
+    values: FastMap<&'g str, ValueId>,
     tokens: HashSet<&'g str>,
-    node_names: HashSet<String>,
+    /// Node names taken so far; borrowed from the JSON where the name is the export's own.
+    node_names: FastSet<Cow<'g, str>>,
 }
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 impl Cx<'_> {
     fn invalid(&self, item: impl Into<String>, reason: impl Into<String>) -> ImportError {
@@ -411,16 +417,21 @@ impl Cx<'_> {
         }
     }
 
+    /// `item` names the value in messages; it is only formatted for an error.
     fn tensor_type(
         &mut self,
         tm: &schema::TensorMeta<'_>,
-        item: &str,
+        item: &dyn Fn() -> String,
     ) -> Result<Type, ImportError> {
         let dtype = dtype_of(tm.dtype)
-            .ok_or_else(|| self.invalid(item, "tensor with dtype code 0 (UNKNOWN)"))?;
+            .ok_or_else(|| self.invalid(item(), "tensor with dtype code 0 (UNKNOWN)"))?;
         let mut shape = trtfx_ir::Shape::new();
         for (i, s) in tm.sizes.iter().enumerate() {
-            shape.push(self.symint_dim(s, &|| format!("{item} size {i}"))?);
+            shape.push(match s {
+                // The common case, a static size, needs no message.
+                SymInt::Int(v) => Dim::constant(*v),
+                _ => self.symint_dim(s, &|| format!("{} size {i}", item()))?,
+            });
         }
         Ok(Type::tensor(dtype, shape))
     }
@@ -432,7 +443,7 @@ impl Cx<'_> {
             return Ok(Type::Token);
         }
         if let Some(tm) = gc.g.tensor_values.get(name) {
-            return self.tensor_type(tm, &item());
+            return self.tensor_type(tm, &item);
         }
         if let Some(s) = gc.g.sym_int_values.get(name) {
             return Ok(Type::SymInt(Some(self.symint_dim(s, &item)?)));
@@ -649,14 +660,17 @@ impl Cx<'_> {
         })
     }
 
-    fn unique_node_name(gc: &mut GCx<'_, '_>, base: &str) -> String {
-        if gc.node_names.insert(base.to_string()) {
-            return base.to_string();
+    fn unique_node_name<'g>(gc: &mut GCx<'g, '_>, base: Cow<'g, str>) -> String {
+        if !gc.node_names.contains(base.as_ref()) {
+            let name = base.to_string();
+            gc.node_names.insert(base);
+            return name;
         }
         let mut k = 1;
         loop {
             let cand = format!("{base}_{k}");
-            if gc.node_names.insert(cand.clone()) {
+            if !gc.node_names.contains(cand.as_str()) {
+                gc.node_names.insert(Cow::Owned(cand.clone()));
                 return cand;
             }
             k += 1;
@@ -671,13 +685,21 @@ impl Cx<'_> {
         tokens: HashSet<&'g str>,
         input_names: &[Option<String>],
     ) -> Result<Graph, ImportError> {
-        let mut graph = Graph::new(gname);
+        // Sized up front: appending 10^5 nodes would otherwise regrow the arenas many times.
+        let mut graph = Graph::with_capacity(
+            gname,
+            g.inputs.len() + g.nodes.len() + 1,
+            g.inputs.len() + g.tensor_values.len() + g.sym_int_values.len(),
+        );
         let mut gc = GCx {
             g,
             gname: gname.to_string(),
-            values: HashMap::with_capacity(g.tensor_values.len() + g.sym_int_values.len()),
+            values: FastMap::with_capacity_and_hasher(
+                g.tensor_values.len() + g.sym_int_values.len(),
+                Default::default(),
+            ),
             tokens,
-            node_names: HashSet::new(),
+            node_names: FastSet::with_capacity_and_hasher(g.nodes.len(), Default::default()),
         };
         // Placeholders.
         for (i, inp) in g.inputs.iter().enumerate() {
@@ -697,7 +719,7 @@ impl Cx<'_> {
                     format!("graph input of kind `{}`", inp.variant_name()),
                 ));
             };
-            let node_name = Self::unique_node_name(&mut gc, &name);
+            let node_name = Self::unique_node_name(&mut gc, Cow::Owned(name.clone()));
             let n = graph.append(
                 NodeBuilder::new(Op::Placeholder)
                     .result(name.clone(), ty)
@@ -720,7 +742,7 @@ impl Cx<'_> {
             let user = || format!("output {i} of graph `{gname}`");
             outs.push(self.convert_arg(&gc, o, &user)?);
         }
-        let name = Self::unique_node_name(&mut gc, "output");
+        let name = Self::unique_node_name(&mut gc, Cow::Borrowed("output"));
         graph.append(NodeBuilder::new(Op::Output).args(outs).name(name));
         Ok(graph)
     }
@@ -732,24 +754,24 @@ impl Cx<'_> {
         node: &'g schema::Node<'_>,
         ni: usize,
     ) -> Result<(), ImportError> {
-        let target = op_name(&node.target).to_string();
-        let base_name = node
-            .name
-            .as_ref()
-            .map(|n| n.to_string())
-            .or_else(|| {
-                node.outputs
-                    .iter()
-                    .find_map(|o| Self::ref_name(o).map(str::to_string))
-            })
-            .unwrap_or_else(|| target.replace('.', "_"));
-        let gname = gc.gname.clone();
-        let node_item = format!("node `{base_name}` ({target}) of graph `{gname}`");
-        let user = || node_item.clone();
-        let schema = self
-            .registry
-            .and_then(|r| r.get(&target))
-            .and_then(|d| d.schema.clone());
+        let target: &'g str = op_name(&node.target);
+        // Borrowed from the JSON: only the names that end up in the graph are allocated.
+        let base_name: Cow<'g, str> = match &node.name {
+            Some(n) => Cow::Borrowed(n.as_str()),
+            None => match node.outputs.iter().find_map(Self::ref_name) {
+                Some(n) => Cow::Borrowed(n),
+                None => Cow::Owned(target.replace('.', "_")),
+            },
+        };
+        // Formatted only for an error message.
+        let user = || {
+            format!(
+                "node `{base_name}` ({target}) of graph `{}`",
+                gc.gname.as_str()
+            )
+        };
+        let def = self.registry.and_then(|r| r.get(target));
+        let schema = def.and_then(|d| d.schema.as_ref());
 
         let mut args = Vec::new();
         let mut kwargs = Vec::new();
@@ -761,7 +783,7 @@ impl Cx<'_> {
                 // positionally; appending would shift such an argument into an earlier slot.
                 // With a schema, an argument stays positional only when it lands in its own
                 // slot; otherwise it (and every later one) is passed by keyword.
-                Some(ArgumentKind::Positional) => match &schema {
+                Some(ArgumentKind::Positional) => match schema {
                     Some(s) if !na.name.is_empty() && !is_python_scalar_fn(&node.target) => {
                         match s.arg_index(&na.name) {
                             Some(idx) => idx == args.len(),
@@ -772,7 +794,7 @@ impl Cx<'_> {
                 },
                 Some(ArgumentKind::Keyword) => false,
                 _ if na.name.is_empty() || is_python_scalar_fn(&node.target) => true,
-                _ => match &schema {
+                _ => match schema {
                     // torch 2.6 (no `kind`): required non-kwarg-only arguments were passed
                     // positionally; once an argument was omitted the rest must be keywords.
                     Some(s) => match s.arg_index(&na.name) {
@@ -858,14 +880,14 @@ impl Cx<'_> {
                 }
             }
         }
-        let node_name = Self::unique_node_name(gc, &base_name);
-        let mut b = NodeBuilder::call(target.clone()).args(args).name(node_name);
+        let node_name = Self::unique_node_name(gc, base_name.clone());
+        let mut b = NodeBuilder::call(target).args(args).name(node_name);
         b.kwargs = kwargs;
         b.results = results;
         let n = graph.append(b);
         let recorded = match self.registry {
-            Some(r) => r.get(&target).is_none_or(|d| d.infer.is_none()),
-            None => !is_builtin_namespace(&target),
+            Some(_) => def.is_none_or(|d| d.infer.is_none()),
+            None => !is_builtin_namespace(target),
         };
         if recorded {
             graph.node_meta_mut(n).recorded_types = true;
@@ -875,7 +897,7 @@ impl Cx<'_> {
             if let Some(r) = r {
                 if gc.values.insert(r, v).is_some() {
                     return Err(self.invalid(
-                        format!("node {ni} (`{base_name}`) of graph `{gname}`"),
+                        format!("node {ni} (`{base_name}`) of graph `{}`", gc.gname),
                         format!("value `{r}` defined twice"),
                     ));
                 }

@@ -94,7 +94,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 }
 
 /// Ordered map keyed by borrowed names (deterministic iteration, as the JSON lists them).
-pub type Map<'a, V> = IndexMap<Str<'a>, V>;
+///
+/// Hashed with foldhash: the value tables hold one entry per value and are probed once per
+/// reference, and SipHash was a tenth of the import. foldhash's `RandomState` is seeded per
+/// map, so keys chosen by an untrusted archive cannot be aimed at collisions ahead of time.
+pub type Map<'a, V> = IndexMap<Str<'a>, V, foldhash::fast::RandomState>;
 
 /// A float field: JSON numbers (integers too) or the strings `"Infinity"`, `"-Infinity"`,
 /// `"NaN"` that torch ≥ 2.7 writes for non-finite values (spec §2).

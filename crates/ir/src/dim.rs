@@ -40,7 +40,69 @@ pub type Monomial = Vec<(Atom, u32)>;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dim {
     constant: i64,
-    terms: Arc<[(Monomial, i64)]>,
+    terms: Terms,
+}
+
+/// The terms of a [`Dim`]: shared, and not allocated at all when empty. Nearly every dim is a
+/// constant, and an empty `Arc<[T]>` still allocates its counts, so building a static shape
+/// cost one allocation per dim (and an atomic update per clone). Compares, hashes and
+/// serializes exactly as the slice does (the same JSON as an `Arc<[T]>`).
+#[derive(Clone, Default)]
+struct Terms(Option<Arc<[(Monomial, i64)]>>);
+
+impl std::ops::Deref for Terms {
+    type Target = [(Monomial, i64)];
+    fn deref(&self) -> &Self::Target {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl From<Vec<(Monomial, i64)>> for Terms {
+    fn from(v: Vec<(Monomial, i64)>) -> Self {
+        if v.is_empty() {
+            Terms(None)
+        } else {
+            Terms(Some(Arc::from(v)))
+        }
+    }
+}
+
+impl PartialEq for Terms {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Terms {}
+
+impl PartialOrd for Terms {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Terms {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::hash::Hash for Terms {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl Serialize for Terms {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Terms {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(Terms::from)
+    }
 }
 
 impl Default for Dim {
@@ -55,8 +117,8 @@ impl From<i64> for Dim {
     }
 }
 
-fn empty_terms() -> Arc<[(Monomial, i64)]> {
-    Arc::from(Vec::new())
+fn empty_terms() -> Terms {
+    Terms(None)
 }
 
 impl Dim {
@@ -76,7 +138,7 @@ impl Dim {
     fn atom(a: Atom) -> Dim {
         Dim {
             constant: 0,
-            terms: Arc::from(vec![(vec![(a, 1)], 1)]),
+            terms: Terms::from(vec![(vec![(a, 1)], 1)]),
         }
     }
 
@@ -84,7 +146,7 @@ impl Dim {
         let terms: Vec<_> = map.into_iter().filter(|(_, c)| *c != 0).collect();
         Dim {
             constant,
-            terms: Arc::from(terms),
+            terms: Terms::from(terms),
         }
     }
 

@@ -716,14 +716,30 @@ fn check_graph(
 
     // Use lists of values defined by live nodes must equal the recomputed ones (as multisets:
     // the order of a use list is an implementation detail of the mutation methods).
-    expected_uses.sort_unstable();
+    // Bucketed by value (a counting sort: linear, where sorting the pairs was n log n), each
+    // bucket then sorted on its own (use lists are short).
+    let nvalues = g.value_capacity();
+    let mut start = vec![0u32; nvalues + 1];
+    for &(v, _) in &expected_uses {
+        start[v.index() + 1] += 1;
+    }
+    for i in 0..nvalues {
+        start[i + 1] += start[i];
+    }
+    let mut fill: Vec<u32> = start[..nvalues].to_vec();
+    let mut users = vec![NodeId::from_u32(0); expected_uses.len()];
+    for &(v, u) in &expected_uses {
+        users[fill[v.index()] as usize] = u;
+        fill[v.index()] += 1;
+    }
+    drop(fill);
     let mut have: Vec<NodeId> = Vec::new();
     for &n in &order {
         for &r in &g.node(n).results {
             let Some(vd) = g.get_value(r) else { continue };
-            let lo = expected_uses.partition_point(|&(v, _)| v < r);
-            let hi = lo + expected_uses[lo..].partition_point(|&(v, _)| v == r);
-            let want = expected_uses[lo..hi].iter().map(|&(_, u)| u);
+            let want = &mut users[start[r.index()] as usize..start[r.index() + 1] as usize];
+            want.sort_unstable();
+            let want = want.iter().copied();
             have.clear();
             have.extend_from_slice(vd.uses());
             have.sort_unstable();

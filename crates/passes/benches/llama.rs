@@ -6,8 +6,9 @@
 //! cargo bench -p trtfx-passes --bench llama -- [--reps N] [--min-block-size K] [PATH...]
 //! ```
 //!
-//! For each archive (default: the `llama_L{4,16,48}.core.pt2` that exist) it times
-//! `import_pt2`, `plan` and `outline` `N` times (default 5) and prints the medians, wall clock
+//! For each archive (default: the `llama_L{4,16,48}.core.pt2` that exist) it times the raw
+//! typed parse of `models/model.json` (`parse_exported_program` on the bytes, read once
+//! beforehand), `import_pt2`, `plan` and `outline` `N` times (default 5) and prints the medians, wall clock
 //! and thread CPU time (`CLOCK_THREAD_CPUTIME_ID`). The capability refuses exactly `aten.rsqrt.default` and
 //! `aten.embedding.default` and accepts every other `call_function` (`Op::Call`); min-block-size
 //! defaults to 1 (torch.fx's partitioner has no minimum). Outside the timed regions it checks the
@@ -138,6 +139,9 @@ fn check_plan(g: &Graph, plan: &SegmentPlan) -> Result<(), String> {
 }
 
 struct Sample {
+    /// The raw typed parse of `models/model.json` alone (serde_json into the borrowed
+    /// schema structs), the floor the import is compared with.
+    parse: (f64, f64),
     import: (f64, f64),
     plan: (f64, f64),
     outline: (f64, f64),
@@ -146,8 +150,18 @@ struct Sample {
 fn run_file(path: &Path, reps: usize, opts: &PartitionOptions) -> Result<String, String> {
     let mut samples = Vec::new();
     let mut summary = String::new();
+    let archive = trtfx_frontend_fx::Pt2Archive::open(path).map_err(|e| e.to_string())?;
+    let json = archive
+        .read_model_json(&archive.model_names()[0])
+        .map_err(|e| e.to_string())?;
     // One untimed warm-up round (page cache, allocator), then `reps` timed ones.
     for rep in 0..=reps {
+        let (parsed, sw, sc) = timed(|| {
+            let mut warnings = Vec::new();
+            trtfx_frontend_fx::parse_exported_program(&json, "bench", "model.json", &mut warnings)
+                .map(|ep| ep.graph_module.graph.nodes.len())
+        });
+        parsed.map_err(|e| format!("parse {}: {e}", path.display()))?;
         let (program, iw, ic) = timed(|| trtfx_frontend_fx::import_pt2(path));
         let mut program = program.map_err(|e| format!("import {}: {e}", path.display()))?;
         let main = program.main;
@@ -193,6 +207,7 @@ fn run_file(path: &Path, reps: usize, opts: &PartitionOptions) -> Result<String,
             continue;
         }
         samples.push(Sample {
+            parse: (sw, sc),
             import: (iw, ic),
             plan: (pw, pc),
             outline: (ow, oc),
@@ -200,8 +215,10 @@ fn run_file(path: &Path, reps: usize, opts: &PartitionOptions) -> Result<String,
     }
     let med = |f: &dyn Fn(&Sample) -> f64| median(&mut samples.iter().map(f).collect::<Vec<_>>());
     Ok(format!(
-        "file={} {summary} reps={reps} import_s={:.4} import_cpu={:.4} plan_s={:.5} plan_cpu={:.5} outline_s={:.5} outline_cpu={:.5} partition_s={:.5} partition_cpu={:.5}",
+        "file={} {summary} reps={reps} parse_s={:.4} parse_cpu={:.4} import_s={:.4} import_cpu={:.4} plan_s={:.5} plan_cpu={:.5} outline_s={:.5} outline_cpu={:.5} partition_s={:.5} partition_cpu={:.5}",
         path.file_name().unwrap_or_default().to_string_lossy(),
+        med(&|s| s.parse.0),
+        med(&|s| s.parse.1),
         med(&|s| s.import.0),
         med(&|s| s.import.1),
         med(&|s| s.plan.0),
