@@ -120,6 +120,9 @@ pub fn emulate<S: AsRef<str>>(
 ) -> Result<Vec<(String, Tensor)>, EmulatorError> {
     let bound = bind_inputs(net, inputs)?;
     let mut vals: Vec<Option<Val>> = vec![None; net.tensors.len()];
+    // `TRTFX_EMULATOR_PROFILE=1`: per layer kind, the count and time, printed to stderr.
+    let mut profile: Option<std::collections::BTreeMap<&str, (usize, std::time::Duration)>> =
+        std::env::var_os("TRTFX_EMULATOR_PROFILE").map(|_| Default::default());
     for (index, layer) in net.layers.iter().enumerate() {
         let kind = layer.op.kind();
         let lerr = |message: String| EmulatorError::Layer {
@@ -133,6 +136,16 @@ pub fn emulate<S: AsRef<str>>(
                     .get(name.as_str())
                     .ok_or(EmulatorError::MissingInput { name: name.clone() })?;
                 vec![val_from_tensor(t, *dtype).map_err(lerr)?]
+            }
+            op if profile.is_some() => {
+                let t0 = std::time::Instant::now();
+                let outs = run_layer(&vals, op).map_err(lerr)?;
+                if let Some(p) = profile.as_mut() {
+                    let e = p.entry(kind).or_insert((0, std::time::Duration::ZERO));
+                    e.0 += 1;
+                    e.1 += t0.elapsed();
+                }
+                outs
             }
             op => run_layer(&vals, op).map_err(lerr)?,
         };
@@ -151,6 +164,13 @@ pub fn emulate<S: AsRef<str>>(
             check_against_desc(&v, desc).map_err(lerr)?;
             vals[id.index()] = Some(v);
         }
+    }
+    if let Some(p) = profile {
+        let parts: Vec<String> = p
+            .iter()
+            .map(|(k, (n, t))| format!("{k} x{n} {:.3} ms", t.as_secs_f64() * 1e3))
+            .collect();
+        eprintln!("emulator profile: {}", parts.join(", "));
     }
     net.outputs
         .iter()
@@ -516,6 +536,76 @@ fn bcast_index(out: &[usize], inp: &[usize]) -> Vec<usize> {
     v
 }
 
+/// `f(x[i], y[j])` for every output element under broadcasting (`sa`/`sb` of the output's
+/// rank, extents equal to the output's or 1), in row-major order. Runs along the innermost dim
+/// with fixed strides, so no per-element index arithmetic or allocation happens.
+fn broadcast_map<X: Copy, Y: Copy, R>(
+    out: &[usize],
+    sa: &[usize],
+    x: &[X],
+    sb: &[usize],
+    y: &[Y],
+    mut f: impl FnMut(X, Y) -> R,
+) -> Vec<R> {
+    let n = numel(out);
+    let mut v = Vec::with_capacity(n);
+    if n == 0 {
+        return v;
+    }
+    if sa == out && sb == out {
+        v.extend(x.iter().zip(y).map(|(&p, &q)| f(p, q)));
+        return v;
+    }
+    let r = out.len();
+    if r == 0 {
+        v.push(f(x[0], y[0]));
+        return v;
+    }
+    let eff = |s: &[usize]| -> Vec<usize> {
+        strides(s)
+            .iter()
+            .zip(s)
+            .map(|(&t, &e)| if e == 1 { 0 } else { t })
+            .collect()
+    };
+    let (ta, tb) = (eff(sa), eff(sb));
+    let inner = out[r - 1];
+    let (ia, ib) = (ta[r - 1], tb[r - 1]);
+    let mut coord = vec![0usize; r - 1];
+    let (mut oa, mut ob) = (0usize, 0usize);
+    for _ in 0..n / inner {
+        match (ia, ib) {
+            (1, 1) => v.extend(
+                x[oa..oa + inner]
+                    .iter()
+                    .zip(&y[ob..ob + inner])
+                    .map(|(&p, &q)| f(p, q)),
+            ),
+            (1, 0) => {
+                let q = y[ob];
+                v.extend(x[oa..oa + inner].iter().map(|&p| f(p, q)));
+            }
+            (0, 1) => {
+                let p = x[oa];
+                v.extend(y[ob..ob + inner].iter().map(|&q| f(p, q)));
+            }
+            _ => v.extend((0..inner).map(|i| f(x[oa + i * ia], y[ob + i * ib]))),
+        }
+        for d in (0..r - 1).rev() {
+            coord[d] += 1;
+            oa += ta[d];
+            ob += tb[d];
+            if coord[d] < out[d] {
+                break;
+            }
+            oa -= ta[d] * out[d];
+            ob -= tb[d] * out[d];
+            coord[d] = 0;
+        }
+    }
+    v
+}
+
 /// TensorRT broadcasting: equal ranks; per dim, extents other than 1 must agree.
 fn broadcast(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
     let rank = shapes[0].len();
@@ -758,12 +848,49 @@ fn weights_tensor(w: &Weights, shape: Vec<usize>) -> Result<Tensor, String> {
 
 fn constant(dims: &[i64], w: &Weights) -> Result<Val, String> {
     let shape = to_extents(dims, "constant dims")?;
-    let t = weights_tensor(w, shape)?;
-    val_from_tensor(&t, w.dtype)
+    if numel(&shape) as i64 != w.count {
+        return Err(format!("dims {dims:?} do not hold {} weights", w.count));
+    }
+    let data = match w.dtype {
+        TrtDataType::Float => Data::F(decode_f32(w)?),
+        TrtDataType::Int64 => Data::I(
+            w.bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        ),
+        TrtDataType::Int32 => Data::I(
+            w.bytes
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
+                .collect(),
+        ),
+        _ => return val_from_tensor(&weights_tensor(w, shape)?, w.dtype),
+    };
+    Val::new(w.dtype, shape, data)
+}
+
+/// The elements of f32 weights, decoded in one pass.
+fn decode_f32(w: &Weights) -> Result<Vec<f32>, String> {
+    if w.bytes.len() as i64 != w.count * 4 {
+        return Err(format!(
+            "{} f32 weights need {} bytes, got {}",
+            w.count,
+            w.count * 4,
+            w.bytes.len()
+        ));
+    }
+    Ok(w.bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect())
 }
 
 /// Weights as f32 elements (the emulator computes every float type in f32).
 fn weights_f32(w: &Weights, what: &str) -> Result<Vec<f32>, String> {
+    if w.dtype == TrtDataType::Float {
+        return decode_f32(w);
+    }
     let n = usize::try_from(w.count).map_err(|_| format!("{what} has a negative count"))?;
     let v = weights_tensor(w, vec![n])?;
     if !w.dtype.is_float() {
@@ -1017,79 +1144,70 @@ fn elementwise(op: ElementWiseOp, a: &Val, b: &Val) -> Result<Val, String> {
         ));
     }
     let shape = broadcast(&[a.shape.as_slice(), b.shape.as_slice()])?;
-    let (ia, ib) = (bcast_index(&shape, &a.shape), bcast_index(&shape, &b.shape));
-    let pairs = ia.iter().zip(&ib);
     let out_dtype = if op.is_comparison() {
         TrtDataType::Bool
     } else {
         a.dtype
     };
     let bad = || format!("{} is not defined for {} inputs", op.name(), a.dtype);
+    let (sa, sb) = (a.shape.as_slice(), b.shape.as_slice());
+    // One monomorphic loop per operation (no per-element dispatch).
+    macro_rules! bm {
+        ($x:expr, $y:expr, $f:expr) => {
+            broadcast_map(&shape, sa, $x, sb, $y, $f)
+        };
+    }
     let data = match (&a.data, &b.data) {
-        (Data::F(x), Data::F(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            match op {
-                E::Equal => Data::B(pairs.map(|(p, q)| p == q).collect()),
-                E::Greater => Data::B(pairs.map(|(p, q)| p > q).collect()),
-                E::Less => Data::B(pairs.map(|(p, q)| p < q).collect()),
-                E::And | E::Or | E::Xor => return Err(bad()),
-                _ => Data::F(
-                    pairs
-                        .map(|(p, q)| match op {
-                            E::Sum => p + q,
-                            E::Prod => p * q,
-                            E::Max => nan_max(p, q),
-                            E::Min => nan_min(p, q),
-                            E::Sub => p - q,
-                            E::Div => p / q,
-                            E::Pow => p.powf(q),
-                            _ => (p / q).floor(),
-                        })
-                        .collect(),
-                ),
+        (Data::F(x), Data::F(y)) => match op {
+            E::Equal => Data::B(bm!(x, y, |p, q| p == q)),
+            E::Greater => Data::B(bm!(x, y, |p, q| p > q)),
+            E::Less => Data::B(bm!(x, y, |p, q| p < q)),
+            E::And | E::Or | E::Xor => return Err(bad()),
+            E::Sum => Data::F(bm!(x, y, |p, q| p + q)),
+            E::Prod => Data::F(bm!(x, y, |p, q| p * q)),
+            E::Max => Data::F(bm!(x, y, nan_max)),
+            E::Min => Data::F(bm!(x, y, nan_min)),
+            E::Sub => Data::F(bm!(x, y, |p, q| p - q)),
+            E::Div => Data::F(bm!(x, y, |p, q| p / q)),
+            E::Pow => Data::F(bm!(x, y, f32::powf)),
+            E::FloorDiv => Data::F(bm!(x, y, |p: f32, q: f32| (p / q).floor())),
+        },
+        (Data::I(x), Data::I(y)) => match op {
+            E::Equal => Data::B(bm!(x, y, |p, q| p == q)),
+            E::Greater => Data::B(bm!(x, y, |p, q| p > q)),
+            E::Less => Data::B(bm!(x, y, |p, q| p < q)),
+            E::And | E::Or | E::Xor => return Err(bad()),
+            E::Sum => Data::I(bm!(x, y, i64::wrapping_add)),
+            E::Prod => Data::I(bm!(x, y, i64::wrapping_mul)),
+            E::Max => Data::I(bm!(x, y, i64::max)),
+            E::Min => Data::I(bm!(x, y, i64::min)),
+            E::Sub => Data::I(bm!(x, y, i64::wrapping_sub)),
+            E::Pow => Data::I(bm!(x, y, pow_i)),
+            E::Div | E::FloorDiv => {
+                let mut zero = None;
+                let v = bm!(x, y, |p: i64, q: i64| {
+                    if q == 0 {
+                        zero.get_or_insert(p);
+                        0
+                    } else if op == E::Div {
+                        p.wrapping_div(q)
+                    } else {
+                        floor_div_i(p, q)
+                    }
+                });
+                if let Some(p) = zero {
+                    return Err(format!("integer division by zero ({p} {} 0)", op.name()));
+                }
+                Data::I(v)
             }
-        }
-        (Data::I(x), Data::I(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            match op {
-                E::Equal => Data::B(pairs.map(|(p, q)| p == q).collect()),
-                E::Greater => Data::B(pairs.map(|(p, q)| p > q).collect()),
-                E::Less => Data::B(pairs.map(|(p, q)| p < q).collect()),
-                E::And | E::Or | E::Xor => return Err(bad()),
-                _ => Data::I(
-                    pairs
-                        .map(|(p, q)| {
-                            Ok(match op {
-                                E::Sum => p.wrapping_add(q),
-                                E::Prod => p.wrapping_mul(q),
-                                E::Max => p.max(q),
-                                E::Min => p.min(q),
-                                E::Sub => p.wrapping_sub(q),
-                                E::Pow => pow_i(p, q),
-                                E::Div | E::FloorDiv if q == 0 => {
-                                    return Err(format!(
-                                        "integer division by zero ({p} {} 0)",
-                                        op.name()
-                                    ))
-                                }
-                                E::Div => p.wrapping_div(q),
-                                _ => floor_div_i(p, q),
-                            })
-                        })
-                        .collect::<Result<_, String>>()?,
-                ),
-            }
-        }
-        (Data::B(x), Data::B(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            Data::B(match op {
-                E::And => pairs.map(|(p, q)| p && q).collect(),
-                E::Or => pairs.map(|(p, q)| p || q).collect(),
-                E::Xor => pairs.map(|(p, q)| p != q).collect(),
-                E::Equal => pairs.map(|(p, q)| p == q).collect(),
-                _ => return Err(bad()),
-            })
-        }
+        },
+        (Data::B(x), Data::B(y)) => Data::B(match op {
+            E::And => bm!(x, y, |p, q| p && q),
+            E::Or => bm!(x, y, |p, q| p || q),
+            E::Xor => bm!(x, y, |p, q| p != q),
+            E::Equal => bm!(x, y, |p, q| p == q),
+            _ => return Err(bad()),
+        }),
         _ => return Err("internal: operand storage differs".into()),
     };
     Val::new(out_dtype, shape, data)
