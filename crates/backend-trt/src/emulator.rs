@@ -41,8 +41,9 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use trtfx_exec::dtype::Real;
 use trtfx_exec::{DType, Tensor};
+
+mod dense;
 
 use crate::network::*;
 use crate::recorded::{LayerOp, RecordedNetwork};
@@ -119,6 +120,9 @@ pub fn emulate<S: AsRef<str>>(
 ) -> Result<Vec<(String, Tensor)>, EmulatorError> {
     let bound = bind_inputs(net, inputs)?;
     let mut vals: Vec<Option<Val>> = vec![None; net.tensors.len()];
+    // `TRTFX_EMULATOR_PROFILE=1`: per layer kind, the count and time, printed to stderr.
+    let mut profile: Option<std::collections::BTreeMap<&str, (usize, std::time::Duration)>> =
+        std::env::var_os("TRTFX_EMULATOR_PROFILE").map(|_| Default::default());
     for (index, layer) in net.layers.iter().enumerate() {
         let kind = layer.op.kind();
         let lerr = |message: String| EmulatorError::Layer {
@@ -132,6 +136,16 @@ pub fn emulate<S: AsRef<str>>(
                     .get(name.as_str())
                     .ok_or(EmulatorError::MissingInput { name: name.clone() })?;
                 vec![val_from_tensor(t, *dtype).map_err(lerr)?]
+            }
+            op if profile.is_some() => {
+                let t0 = std::time::Instant::now();
+                let outs = run_layer(&vals, op).map_err(lerr)?;
+                if let Some(p) = profile.as_mut() {
+                    let e = p.entry(kind).or_insert((0, std::time::Duration::ZERO));
+                    e.0 += 1;
+                    e.1 += t0.elapsed();
+                }
+                outs
             }
             op => run_layer(&vals, op).map_err(lerr)?,
         };
@@ -150,6 +164,13 @@ pub fn emulate<S: AsRef<str>>(
             check_against_desc(&v, desc).map_err(lerr)?;
             vals[id.index()] = Some(v);
         }
+    }
+    if let Some(p) = profile {
+        let parts: Vec<String> = p
+            .iter()
+            .map(|(k, (n, t))| format!("{k} x{n} {:.3} ms", t.as_secs_f64() * 1e3))
+            .collect();
+        eprintln!("emulator profile: {}", parts.join(", "));
     }
     net.outputs
         .iter()
@@ -366,14 +387,13 @@ fn exec_dtype(dt: TrtDataType) -> Option<DType> {
 fn normalize(dtype: TrtDataType, data: &mut Data) {
     match (dtype, data) {
         (TrtDataType::Half | TrtDataType::Bf16, Data::F(v)) => {
-            let dt = if dtype == TrtDataType::Half {
-                DType::F16
+            // Round to nearest even, as TensorRT stores f16/bf16 results.
+            if dtype == TrtDataType::Half {
+                v.iter_mut()
+                    .for_each(|x| *x = half::f16::from_f32(*x).to_f32());
             } else {
-                DType::BF16
-            };
-            let n = v.len();
-            if let Ok(t) = Tensor::from_vec(std::mem::take(v), vec![n]) {
-                *v = t.to_dtype(dt).to_vec::<f32>();
+                v.iter_mut()
+                    .for_each(|x| *x = half::bf16::from_f32(*x).to_f32());
             }
         }
         (TrtDataType::Int32, Data::I(v)) => v.iter_mut().for_each(|x| *x = *x as i32 as i64),
@@ -439,10 +459,6 @@ impl Val {
 
     fn float(dtype: TrtDataType, shape: Vec<usize>, v: Vec<f32>) -> Result<Val, String> {
         Val::new(dtype, shape, Data::F(v))
-    }
-
-    fn to_exec_f32(&self) -> Result<Tensor, String> {
-        Tensor::from_vec(self.f()?.to_vec(), self.shape.clone()).map_err(|e| e.to_string())
     }
 }
 
@@ -517,6 +533,76 @@ fn bcast_index(out: &[usize], inp: &[usize]) -> Vec<usize> {
     for_each_coord(out, |c| {
         v.push(c.iter().zip(&eff).map(|(a, b)| a * b).sum());
     });
+    v
+}
+
+/// `f(x[i], y[j])` for every output element under broadcasting (`sa`/`sb` of the output's
+/// rank, extents equal to the output's or 1), in row-major order. Runs along the innermost dim
+/// with fixed strides, so no per-element index arithmetic or allocation happens.
+fn broadcast_map<X: Copy, Y: Copy, R>(
+    out: &[usize],
+    sa: &[usize],
+    x: &[X],
+    sb: &[usize],
+    y: &[Y],
+    mut f: impl FnMut(X, Y) -> R,
+) -> Vec<R> {
+    let n = numel(out);
+    let mut v = Vec::with_capacity(n);
+    if n == 0 {
+        return v;
+    }
+    if sa == out && sb == out {
+        v.extend(x.iter().zip(y).map(|(&p, &q)| f(p, q)));
+        return v;
+    }
+    let r = out.len();
+    if r == 0 {
+        v.push(f(x[0], y[0]));
+        return v;
+    }
+    let eff = |s: &[usize]| -> Vec<usize> {
+        strides(s)
+            .iter()
+            .zip(s)
+            .map(|(&t, &e)| if e == 1 { 0 } else { t })
+            .collect()
+    };
+    let (ta, tb) = (eff(sa), eff(sb));
+    let inner = out[r - 1];
+    let (ia, ib) = (ta[r - 1], tb[r - 1]);
+    let mut coord = vec![0usize; r - 1];
+    let (mut oa, mut ob) = (0usize, 0usize);
+    for _ in 0..n / inner {
+        match (ia, ib) {
+            (1, 1) => v.extend(
+                x[oa..oa + inner]
+                    .iter()
+                    .zip(&y[ob..ob + inner])
+                    .map(|(&p, &q)| f(p, q)),
+            ),
+            (1, 0) => {
+                let q = y[ob];
+                v.extend(x[oa..oa + inner].iter().map(|&p| f(p, q)));
+            }
+            (0, 1) => {
+                let p = x[oa];
+                v.extend(y[ob..ob + inner].iter().map(|&q| f(p, q)));
+            }
+            _ => v.extend((0..inner).map(|i| f(x[oa + i * ia], y[ob + i * ib]))),
+        }
+        for d in (0..r - 1).rev() {
+            coord[d] += 1;
+            oa += ta[d];
+            ob += tb[d];
+            if coord[d] < out[d] {
+                break;
+            }
+            oa -= ta[d] * out[d];
+            ob -= tb[d] * out[d];
+            coord[d] = 0;
+        }
+    }
     v
 }
 
@@ -762,45 +848,62 @@ fn weights_tensor(w: &Weights, shape: Vec<usize>) -> Result<Tensor, String> {
 
 fn constant(dims: &[i64], w: &Weights) -> Result<Val, String> {
     let shape = to_extents(dims, "constant dims")?;
-    let t = weights_tensor(w, shape)?;
-    val_from_tensor(&t, w.dtype)
+    if numel(&shape) as i64 != w.count {
+        return Err(format!("dims {dims:?} do not hold {} weights", w.count));
+    }
+    let data = match w.dtype {
+        TrtDataType::Float => Data::F(decode_f32(w)?),
+        TrtDataType::Int64 => Data::I(
+            w.bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        ),
+        TrtDataType::Int32 => Data::I(
+            w.bytes
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
+                .collect(),
+        ),
+        _ => return val_from_tensor(&weights_tensor(w, shape)?, w.dtype),
+    };
+    Val::new(w.dtype, shape, data)
 }
 
-/// Zero-pads (or crops, for negative amounts) the last `pre.len()` dims of a float tensor.
-fn pad_spatial(v: &Val, pre: &[i64], post: &[i64]) -> Result<Val, String> {
-    let r = v.shape.len();
-    let n = pre.len();
-    let mut shape = v.shape.clone();
-    for i in 0..n {
-        let e = v.shape[r - n + i] as i64 + pre[i] + post[i];
-        shape[r - n + i] =
-            usize::try_from(e).map_err(|_| format!("padding {pre:?}/{post:?} leaves no data"))?;
+/// The elements of f32 weights, decoded in one pass.
+fn decode_f32(w: &Weights) -> Result<Vec<f32>, String> {
+    if w.bytes.len() as i64 != w.count * 4 {
+        return Err(format!(
+            "{} f32 weights need {} bytes, got {}",
+            w.count,
+            w.count * 4,
+            w.bytes.len()
+        ));
     }
-    if pre.iter().chain(post).all(|&p| p == 0) {
-        return Ok(v.clone());
-    }
-    let st = strides(&v.shape);
-    let mut idx = Vec::with_capacity(numel(&shape));
-    for_each_coord(&shape, |c| {
-        let mut off = 0usize;
-        let mut inside = true;
-        for d in 0..r {
-            let p = if d >= r - n { pre[d - (r - n)] } else { 0 };
-            let x = c[d] as i64 - p;
-            if x < 0 || x >= v.shape[d] as i64 {
-                inside = false;
-                break;
-            }
-            off += x as usize * st[d];
-        }
-        idx.push(inside.then_some(off));
-    });
-    v.with(shape, v.data.take_or(&idx, &Data::F(vec![0.0]))?)
+    Ok(w.bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect())
 }
 
-/// Convolution and deconvolution through the exec crate's ATen convolution: TensorRT's
-/// asymmetric pre/post padding becomes an explicit pad (convolution) or crop (deconvolution),
-/// and leading dims beyond one batch dim are folded into the batch.
+/// Weights as f32 elements (the emulator computes every float type in f32).
+fn weights_f32(w: &Weights, what: &str) -> Result<Vec<f32>, String> {
+    if w.dtype == TrtDataType::Float {
+        return decode_f32(w);
+    }
+    let n = usize::try_from(w.count).map_err(|_| format!("{what} has a negative count"))?;
+    let v = weights_tensor(w, vec![n])?;
+    if !w.dtype.is_float() {
+        return Err(format!("{what} weights must be float, got {}", w.dtype));
+    }
+    Ok(v.to_vec::<f32>())
+}
+
+/// `IConvolutionLayer` / `IDeconvolutionLayer` on the emulator's own kernels
+/// ([`dense::convolution`], [`dense::deconvolution`]): leading dims beyond one batch dim are
+/// folded into the batch, 2-D layers run as 3-D ones with depth 1, and TensorRT's asymmetric
+/// pre/post padding is applied while packing (convolution) or by dropping what lands outside
+/// the output (deconvolution).
 fn convolution(
     x: &Val,
     p: &ConvolutionParams,
@@ -833,121 +936,163 @@ fn convolution(
             "channels {c} and output maps {k} must be divisible by groups {groups}"
         ));
     }
-    let ksz = to_extents(&p.kernel_size, "kernel size")?;
-    let mut wshape = if deconv {
-        vec![c, (k / groups) as usize]
-    } else {
-        vec![k as usize, c / groups as usize]
+    let (k, groups) = (k as usize, groups as usize);
+    let pad3 = |v: &[i64], fill: i64| -> [i64; 3] {
+        let mut a = [fill; 3];
+        a[3 - n..].copy_from_slice(v);
+        a
     };
-    wshape.extend(&ksz);
-    let w = weights_tensor(kernel, wshape)?.to_dtype(DType::F32);
-    let b = bias
-        .map(|b| weights_tensor(b, vec![k as usize]).map(|t| t.to_dtype(DType::F32)))
-        .transpose()?;
+    let pos3 = |v: &[i64], what: &str| -> Result<[usize; 3], String> {
+        let a = pad3(v, 1);
+        let mut out = [1usize; 3];
+        for (o, &e) in out.iter_mut().zip(&a) {
+            *o = usize::try_from(e)
+                .ok()
+                .filter(|&e| e >= 1)
+                .ok_or_else(|| format!("{what} {v:?} must be >= 1"))?;
+        }
+        Ok(out)
+    };
+    let kernel3 = pos3(&p.kernel_size, "kernel size")?;
+    let stride = pos3(&p.stride, "stride")?;
+    let dilation = pos3(&p.dilation, "dilation")?;
+    let (pre, post) = (pad3(&p.pre_padding, 0), pad3(&p.post_padding, 0));
+    let mut input = [1usize; 3];
+    input[3 - n..].copy_from_slice(&x.shape[r - n..]);
+    let mut output = [1usize; 3];
+    for i in 0..3 {
+        let (e, kk) = (input[i] as i64, kernel3[i] as i64);
+        let (s, d) = (stride[i] as i64, dilation[i] as i64);
+        let o = if deconv {
+            (e - 1) * s + d * (kk - 1) + 1 - pre[i] - post[i]
+        } else {
+            (e + pre[i] + post[i] - d * (kk - 1) - 1).div_euclid(s) + 1
+        };
+        output[i] = usize::try_from(o)
+            .ok()
+            .filter(|&o| o >= 1 || e == 0)
+            .ok_or_else(|| format!("output extent {o} <= 0 for input {:?}", x.shape))?;
+    }
     let lead = &x.shape[..r - n - 1];
-    let mut folded = vec![numel(lead), c];
-    folded.extend(&x.shape[r - n..]);
-    let xin = Val::float(TrtDataType::Float, folded, x.f()?.to_vec())?;
-    let zeros = vec![0i64; n];
-    let out = if deconv {
-        let full = trtfx_exec::kernels::conv::conv_transpose(
-            &xin.to_exec_f32()?,
-            &w,
-            b.as_ref(),
-            &p.stride,
-            &zeros,
-            &zeros,
-            groups,
-            &p.dilation,
-        )
-        .map_err(|e| e.to_string())?;
-        let full = val_from_tensor(&full, TrtDataType::Float)?;
-        let neg = |v: &[i64]| v.iter().map(|x| -x).collect::<Vec<_>>();
-        pad_spatial(&full, &neg(&p.pre_padding[..]), &neg(&p.post_padding[..]))?
+    let geom = dense::ConvGeom {
+        batch: numel(lead),
+        c,
+        k,
+        groups,
+        input,
+        output,
+        kernel: kernel3,
+        stride,
+        dilation,
+        pre,
+    };
+    let kvol: usize = kernel3.iter().product();
+    let want = if deconv {
+        c * (k / groups)
     } else {
-        let padded = pad_spatial(&xin, &p.pre_padding, &p.post_padding)?;
-        let t = trtfx_exec::kernels::conv::conv(
-            &padded.to_exec_f32()?,
-            &w,
-            b.as_ref(),
-            &p.stride,
-            &zeros,
-            &p.dilation,
-            groups,
-        )
-        .map_err(|e| e.to_string())?;
-        val_from_tensor(&t, TrtDataType::Float)?
+        k * (c / groups)
+    } * kvol;
+    let w = weights_f32(kernel, "kernel")?;
+    if w.len() != want {
+        return Err(format!("kernel has {} elements, expected {want}", w.len()));
+    }
+    let b = bias.map(|b| weights_f32(b, "bias")).transpose()?;
+    if let Some(b) = &b {
+        if b.len() != k {
+            return Err(format!("bias has {} elements, expected {k}", b.len()));
+        }
+    }
+    let data = if deconv {
+        dense::deconvolution(&geom, x.f()?, &w, b.as_deref())
+    } else {
+        dense::convolution(&geom, x.f()?, &w, b.as_deref())
     };
     let mut shape = lead.to_vec();
-    shape.extend(&out.shape[1..]);
-    let Data::F(data) = out.data else {
-        return Err("internal: convolution produced non-float data".into());
-    };
+    shape.push(k);
+    shape.extend(&output[3 - n..]);
     Val::float(x.dtype, shape, data)
 }
 
-/// Batched `op_a(a) x op_b(b)` through the exec crate's GEMM, with TensorRT's equal-rank batch
-/// broadcasting and vector operands.
+/// `IMatrixMultiplyLayer`: batched `op_a(a) x op_b(b)` on the emulator's GEMM
+/// ([`dense::batched_matmul`]), with TensorRT's equal-rank batch broadcasting; transposes are
+/// strides and a vector operand is a one-row (a) or one-column (b) matrix whose dim is dropped.
 fn matrix_multiply(a: &Val, op_a: MatrixOp, b: &Val, op_b: MatrixOp) -> Result<Val, String> {
     if a.dtype != b.dtype {
         return Err(format!("input types differ: {} x {}", a.dtype, b.dtype));
     }
-    a.f()?;
-    // Bring each operand to batch + [rows, cols].
-    let prep = |v: &Val, op: MatrixOp, is_a: bool| -> Result<Val, String> {
+    let operand = |v: &'_ Val,
+                   op: MatrixOp,
+                   is_a: bool|
+     -> Result<(Vec<usize>, usize, usize, usize, usize), String> {
         let r = v.shape.len();
         match op {
             MatrixOp::Vector => {
                 if r < 1 {
                     return Err("a vector operand needs rank >= 1".into());
                 }
-                let mut s = v.shape[..r - 1].to_vec();
-                if is_a {
-                    s.extend([1, v.shape[r - 1]]);
+                let len = v.shape[r - 1];
+                let batch = v.shape[..r - 1].to_vec();
+                // (batch, rows, cols, row stride, col stride)
+                Ok(if is_a {
+                    (batch, 1, len, len, 1)
                 } else {
-                    s.extend([v.shape[r - 1], 1]);
-                }
-                v.with(s, v.data.clone())
+                    (batch, len, 1, 1, 1)
+                })
             }
             _ => {
                 if r < 2 {
                     return Err("a matrix operand needs rank >= 2".into());
                 }
-                if op == MatrixOp::Transpose {
-                    let mut perm: Vec<usize> = (0..r).collect();
-                    perm.swap(r - 2, r - 1);
-                    permute(v, &perm)
+                let (rows, cols) = (v.shape[r - 2], v.shape[r - 1]);
+                let batch = v.shape[..r - 2].to_vec();
+                Ok(if op == MatrixOp::Transpose {
+                    (batch, cols, rows, 1, cols)
                 } else {
-                    Ok(v.clone())
-                }
+                    (batch, rows, cols, cols, 1)
+                })
             }
         }
     };
-    let (pa, pb) = (prep(a, op_a, true)?, prep(b, op_b, false)?);
-    let (ra, rb) = (pa.shape.len(), pb.shape.len());
-    if ra != rb {
+    let (ba, ma, ka, rsa, csa) = operand(a, op_a, true)?;
+    let (bb, kb, nb, rsb, csb) = operand(b, op_b, false)?;
+    if ba.len() != bb.len() {
         return Err(format!(
             "batch ranks differ: {:?} x {:?} (TensorRT does not broadcast ranks)",
             a.shape, b.shape
         ));
     }
-    if pa.shape[ra - 1] != pb.shape[rb - 2] {
+    if ka != kb {
         return Err(format!(
             "inner dims differ: {:?} ({op_a:?}) x {:?} ({op_b:?})",
             a.shape, b.shape
         ));
     }
-    let batch = broadcast(&[&pa.shape[..ra - 2], &pb.shape[..rb - 2]])?;
-    let t = trtfx_exec::kernels::linalg::matmul(&pa.to_exec_f32()?, &pb.to_exec_f32()?)
-        .map_err(|e| e.to_string())?;
+    let batch = broadcast(&[&ba, &bb])?;
+    let oa = dense::MatOperand {
+        data: a.f()?,
+        batch: ba,
+        rows: ma,
+        cols: ka,
+        rs: rsa,
+        cs: csa,
+    };
+    let ob = dense::MatOperand {
+        data: b.f()?,
+        batch: bb,
+        rows: kb,
+        cols: nb,
+        rs: rsb,
+        cs: csb,
+    };
+    let data = dense::batched_matmul(&oa, &ob, &batch);
     let mut shape = batch;
     if op_a != MatrixOp::Vector {
-        shape.push(pa.shape[ra - 2]);
+        shape.push(ma);
     }
     if op_b != MatrixOp::Vector {
-        shape.push(pb.shape[rb - 1]);
+        shape.push(nb);
     }
-    Val::float(a.dtype, shape, t.to_vec::<f32>())
+    Val::float(a.dtype, shape, data)
 }
 
 fn nan_max(p: f32, q: f32) -> f32 {
@@ -999,79 +1144,70 @@ fn elementwise(op: ElementWiseOp, a: &Val, b: &Val) -> Result<Val, String> {
         ));
     }
     let shape = broadcast(&[a.shape.as_slice(), b.shape.as_slice()])?;
-    let (ia, ib) = (bcast_index(&shape, &a.shape), bcast_index(&shape, &b.shape));
-    let pairs = ia.iter().zip(&ib);
     let out_dtype = if op.is_comparison() {
         TrtDataType::Bool
     } else {
         a.dtype
     };
     let bad = || format!("{} is not defined for {} inputs", op.name(), a.dtype);
+    let (sa, sb) = (a.shape.as_slice(), b.shape.as_slice());
+    // One monomorphic loop per operation (no per-element dispatch).
+    macro_rules! bm {
+        ($x:expr, $y:expr, $f:expr) => {
+            broadcast_map(&shape, sa, $x, sb, $y, $f)
+        };
+    }
     let data = match (&a.data, &b.data) {
-        (Data::F(x), Data::F(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            match op {
-                E::Equal => Data::B(pairs.map(|(p, q)| p == q).collect()),
-                E::Greater => Data::B(pairs.map(|(p, q)| p > q).collect()),
-                E::Less => Data::B(pairs.map(|(p, q)| p < q).collect()),
-                E::And | E::Or | E::Xor => return Err(bad()),
-                _ => Data::F(
-                    pairs
-                        .map(|(p, q)| match op {
-                            E::Sum => p + q,
-                            E::Prod => p * q,
-                            E::Max => nan_max(p, q),
-                            E::Min => nan_min(p, q),
-                            E::Sub => p - q,
-                            E::Div => p / q,
-                            E::Pow => p.powf(q),
-                            _ => (p / q).floor(),
-                        })
-                        .collect(),
-                ),
+        (Data::F(x), Data::F(y)) => match op {
+            E::Equal => Data::B(bm!(x, y, |p, q| p == q)),
+            E::Greater => Data::B(bm!(x, y, |p, q| p > q)),
+            E::Less => Data::B(bm!(x, y, |p, q| p < q)),
+            E::And | E::Or | E::Xor => return Err(bad()),
+            E::Sum => Data::F(bm!(x, y, |p, q| p + q)),
+            E::Prod => Data::F(bm!(x, y, |p, q| p * q)),
+            E::Max => Data::F(bm!(x, y, nan_max)),
+            E::Min => Data::F(bm!(x, y, nan_min)),
+            E::Sub => Data::F(bm!(x, y, |p, q| p - q)),
+            E::Div => Data::F(bm!(x, y, |p, q| p / q)),
+            E::Pow => Data::F(bm!(x, y, f32::powf)),
+            E::FloorDiv => Data::F(bm!(x, y, |p: f32, q: f32| (p / q).floor())),
+        },
+        (Data::I(x), Data::I(y)) => match op {
+            E::Equal => Data::B(bm!(x, y, |p, q| p == q)),
+            E::Greater => Data::B(bm!(x, y, |p, q| p > q)),
+            E::Less => Data::B(bm!(x, y, |p, q| p < q)),
+            E::And | E::Or | E::Xor => return Err(bad()),
+            E::Sum => Data::I(bm!(x, y, i64::wrapping_add)),
+            E::Prod => Data::I(bm!(x, y, i64::wrapping_mul)),
+            E::Max => Data::I(bm!(x, y, i64::max)),
+            E::Min => Data::I(bm!(x, y, i64::min)),
+            E::Sub => Data::I(bm!(x, y, i64::wrapping_sub)),
+            E::Pow => Data::I(bm!(x, y, pow_i)),
+            E::Div | E::FloorDiv => {
+                let mut zero = None;
+                let v = bm!(x, y, |p: i64, q: i64| {
+                    if q == 0 {
+                        zero.get_or_insert(p);
+                        0
+                    } else if op == E::Div {
+                        p.wrapping_div(q)
+                    } else {
+                        floor_div_i(p, q)
+                    }
+                });
+                if let Some(p) = zero {
+                    return Err(format!("integer division by zero ({p} {} 0)", op.name()));
+                }
+                Data::I(v)
             }
-        }
-        (Data::I(x), Data::I(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            match op {
-                E::Equal => Data::B(pairs.map(|(p, q)| p == q).collect()),
-                E::Greater => Data::B(pairs.map(|(p, q)| p > q).collect()),
-                E::Less => Data::B(pairs.map(|(p, q)| p < q).collect()),
-                E::And | E::Or | E::Xor => return Err(bad()),
-                _ => Data::I(
-                    pairs
-                        .map(|(p, q)| {
-                            Ok(match op {
-                                E::Sum => p.wrapping_add(q),
-                                E::Prod => p.wrapping_mul(q),
-                                E::Max => p.max(q),
-                                E::Min => p.min(q),
-                                E::Sub => p.wrapping_sub(q),
-                                E::Pow => pow_i(p, q),
-                                E::Div | E::FloorDiv if q == 0 => {
-                                    return Err(format!(
-                                        "integer division by zero ({p} {} 0)",
-                                        op.name()
-                                    ))
-                                }
-                                E::Div => p.wrapping_div(q),
-                                _ => floor_div_i(p, q),
-                            })
-                        })
-                        .collect::<Result<_, String>>()?,
-                ),
-            }
-        }
-        (Data::B(x), Data::B(y)) => {
-            let pairs = pairs.map(|(&i, &j)| (x[i], y[j]));
-            Data::B(match op {
-                E::And => pairs.map(|(p, q)| p && q).collect(),
-                E::Or => pairs.map(|(p, q)| p || q).collect(),
-                E::Xor => pairs.map(|(p, q)| p != q).collect(),
-                E::Equal => pairs.map(|(p, q)| p == q).collect(),
-                _ => return Err(bad()),
-            })
-        }
+        },
+        (Data::B(x), Data::B(y)) => Data::B(match op {
+            E::And => bm!(x, y, |p, q| p && q),
+            E::Or => bm!(x, y, |p, q| p || q),
+            E::Xor => bm!(x, y, |p, q| p != q),
+            E::Equal => bm!(x, y, |p, q| p == q),
+            _ => return Err(bad()),
+        }),
         _ => return Err("internal: operand storage differs".into()),
     };
     Val::new(out_dtype, shape, data)
@@ -1079,7 +1215,7 @@ fn elementwise(op: ElementWiseOp, a: &Val, b: &Val) -> Result<Val, String> {
 
 /// erf in f64 (the exec crate's libm-backed implementation).
 fn erf64(x: f64) -> f64 {
-    <f64 as Real>::erf(x)
+    libm::erf(x)
 }
 
 fn unary(op: UnaryOp, v: &Val) -> Result<Val, String> {

@@ -31,3 +31,4 @@ pub use recorded::RecordedNetwork;
 pub use settings::{BuildSettings, ComputeCapability, OptimizationProfile, SerializedEngine};
 pub mod convert;
 pub mod engine;
+pub mod layers;

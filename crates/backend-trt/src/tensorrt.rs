@@ -38,6 +38,7 @@ use std::time::Instant;
 use trtx::builder::MemoryPoolType;
 use trtx::{Axes, Builder, Logger, NetworkDefinition, OwnedConvWeights, OwnedWeights, Severity};
 
+use crate::layers::{LayerCx, LayerOp};
 use crate::network::*;
 use crate::recorded::RecordedNetwork;
 use crate::settings::{BuildSettings, ComputeCapability, OptimizationProfile, SerializedEngine};
@@ -899,19 +900,99 @@ impl NetworkBuilder for TrtNetworkBuilder {
         Ok(TensorDesc::new(dt_back(t.data_type(&self.network)), dims))
     }
 
-    fn add_input(
-        &mut self,
-        name: &str,
-        dtype: TrtDataType,
-        dims: &[i64],
-    ) -> Result<TensorId, NetworkError> {
-        let t = self
-            .network
-            .add_input(name, dt(dtype), dims)
-            .map_err(|e| trt_err("addInput", e))?;
-        let id = self.push(t);
-        self.inputs.push((name.to_string(), id));
-        Ok(id)
+    fn add_layer(&mut self, op: LayerOp) -> Result<Vec<TensorId>, NetworkError> {
+        op.check_types(self)?;
+        Ok(match op {
+            LayerOp::Input { name, dtype, dims } => vec![self.add_input(&name, dtype, &dims)?],
+            LayerOp::Constant { dims, weights } => vec![self.add_constant(&dims, weights)?],
+            LayerOp::Convolution {
+                input,
+                params,
+                kernel,
+                bias,
+            } => vec![self.add_convolution_nd(input, &params, kernel, bias)?],
+            LayerOp::Deconvolution {
+                input,
+                params,
+                kernel,
+                bias,
+            } => vec![self.add_deconvolution_nd(input, &params, kernel, bias)?],
+            LayerOp::MatrixMultiply { a, op_a, b, op_b } => {
+                vec![self.add_matrix_multiply(a, op_a, b, op_b)?]
+            }
+            LayerOp::ElementWise { a, b, op } => vec![self.add_elementwise(a, b, op)?],
+            LayerOp::Unary { input, op } => vec![self.add_unary(input, op)?],
+            LayerOp::Activation { input, activation } => {
+                vec![self.add_activation(input, activation)?]
+            }
+            LayerOp::Reduce {
+                input,
+                op,
+                axes,
+                keep_dims,
+            } => vec![self.add_reduce(input, op, axes, keep_dims)?],
+            LayerOp::SoftMax { input, axis } => vec![self.add_softmax(input, axis)?],
+            LayerOp::Shuffle { input, params } => vec![self.add_shuffle(input, &params)?],
+            LayerOp::Slice { input, params } => vec![self.add_slice(input, &params)?],
+            LayerOp::Concatenation { inputs, axis } => {
+                vec![self.add_concatenation(&inputs, axis)?]
+            }
+            LayerOp::Gather {
+                data,
+                indices,
+                axis,
+                mode,
+            } => vec![self.add_gather(data, indices, axis, mode)?],
+            LayerOp::Select {
+                condition,
+                then_value,
+                else_value,
+            } => vec![self.add_select(condition, then_value, else_value)?],
+            LayerOp::Cast { input, dtype } => vec![self.add_cast(input, dtype)?],
+            LayerOp::Shape { input } => vec![self.add_shape(input)?],
+            LayerOp::Identity { input } => vec![self.add_identity(input)?],
+            LayerOp::Pooling { input, params } => vec![self.add_pooling_nd(input, &params)?],
+            LayerOp::Normalization {
+                input,
+                scale,
+                bias,
+                axes,
+                epsilon,
+                num_groups,
+            } => vec![self.add_normalization(input, scale, bias, axes, epsilon, num_groups)?],
+            LayerOp::TopK {
+                input,
+                op,
+                k,
+                axes,
+                indices_dtype,
+            } => {
+                let (v, i) = self.add_topk(input, op, k, axes, indices_dtype)?;
+                vec![v, i]
+            }
+            LayerOp::Resize { input, params } => vec![self.add_resize(input, &params)?],
+            LayerOp::Fill { params } => vec![self.add_fill(&params)?],
+            LayerOp::Scatter {
+                data,
+                indices,
+                updates,
+                mode,
+                axis,
+            } => vec![self.add_scatter(data, indices, updates, mode, axis)?],
+            LayerOp::OneHot {
+                indices,
+                values,
+                depth,
+                axis,
+            } => vec![self.add_one_hot(indices, values, depth, axis)?],
+            LayerOp::Cumulative {
+                input,
+                axis,
+                op,
+                exclusive,
+                reverse,
+            } => vec![self.add_cumulative(input, axis, op, exclusive, reverse)?],
+        })
     }
 
     fn mark_output(&mut self, tensor: TensorId, name: &str) -> Result<(), NetworkError> {
@@ -934,7 +1015,59 @@ impl NetworkBuilder for TrtNetworkBuilder {
         Ok(())
     }
 
-    fn add_constant(&mut self, dims: &[i64], weights: Weights) -> Result<TensorId, NetworkError> {
+    fn add_optimization_profile(
+        &mut self,
+        profile: &OptimizationProfile,
+    ) -> Result<usize, NetworkError> {
+        let descs: Vec<(String, TensorDesc)> = self
+            .inputs
+            .iter()
+            .map(|(n, t)| Ok((n.clone(), self.tensor_desc(*t)?)))
+            .collect::<Result<_, NetworkError>>()?;
+        profile.validate(descs.iter().map(|(n, d)| (n.as_str(), d)))?;
+        self.profiles.push(profile.clone());
+        Ok(self.profiles.len() - 1)
+    }
+}
+
+impl LayerCx for TrtNetworkBuilder {
+    fn desc(&self, t: TensorId) -> Result<TensorDesc, NetworkError> {
+        self.tensor_desc(t)
+    }
+
+    /// TensorRT computes shape values itself; the declared type rule does not need them.
+    fn value(&self, _t: TensorId) -> Option<Vec<Option<i64>>> {
+        None
+    }
+
+    fn has_input(&self, name: &str) -> bool {
+        self.inputs.iter().any(|(n, _)| n == name)
+    }
+}
+
+// The layers' builder calls, dispatched from `add_layer`: one per declared layer
+// (`crate::layers::decl`), each after the declared type rule has passed.
+impl TrtNetworkBuilder {
+    pub(crate) fn add_input(
+        &mut self,
+        name: &str,
+        dtype: TrtDataType,
+        dims: &[i64],
+    ) -> Result<TensorId, NetworkError> {
+        let t = self
+            .network
+            .add_input(name, dt(dtype), dims)
+            .map_err(|e| trt_err("addInput", e))?;
+        let id = self.push(t);
+        self.inputs.push((name.to_string(), id));
+        Ok(id)
+    }
+
+    pub(crate) fn add_constant(
+        &mut self,
+        dims: &[i64],
+        weights: Weights,
+    ) -> Result<TensorId, NetworkError> {
         let vol: i64 = dims.iter().product();
         let need = (vol.max(0) as usize * weights.dtype.size_bits()).div_ceil(8);
         if dims.iter().any(|&d| d < 0) || vol != weights.count || weights.bytes.len() != need {
@@ -954,7 +1087,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addConstant", &layer, 0)
     }
 
-    fn add_convolution_nd(
+    pub(crate) fn add_convolution_nd(
         &mut self,
         input: TensorId,
         params: &ConvolutionParams,
@@ -1019,7 +1152,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addConvolutionNd", &layer, 0)
     }
 
-    fn add_deconvolution_nd(
+    pub(crate) fn add_deconvolution_nd(
         &mut self,
         input: TensorId,
         params: &ConvolutionParams,
@@ -1069,7 +1202,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addDeconvolutionNd", &layer, 0)
     }
 
-    fn add_matrix_multiply(
+    pub(crate) fn add_matrix_multiply(
         &mut self,
         a: TensorId,
         op_a: MatrixOp,
@@ -1084,7 +1217,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addMatrixMultiply", &layer, 0)
     }
 
-    fn add_elementwise(
+    pub(crate) fn add_elementwise(
         &mut self,
         a: TensorId,
         b: TensorId,
@@ -1098,7 +1231,11 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addElementWise", &layer, 0)
     }
 
-    fn add_unary(&mut self, input: TensorId, op: UnaryOp) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_unary(
+        &mut self,
+        input: TensorId,
+        op: UnaryOp,
+    ) -> Result<TensorId, NetworkError> {
         let t = self.t(input)?;
         let layer = self
             .network
@@ -1107,7 +1244,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addUnary", &layer, 0)
     }
 
-    fn add_activation(
+    pub(crate) fn add_activation(
         &mut self,
         input: TensorId,
         activation: Activation,
@@ -1130,7 +1267,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addActivation", &layer, 0)
     }
 
-    fn add_reduce(
+    pub(crate) fn add_reduce(
         &mut self,
         input: TensorId,
         op: ReduceOp,
@@ -1145,7 +1282,11 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addReduce", &layer, 0)
     }
 
-    fn add_softmax(&mut self, input: TensorId, axis: u32) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_softmax(
+        &mut self,
+        input: TensorId,
+        axis: u32,
+    ) -> Result<TensorId, NetworkError> {
         let t = self.t(input)?;
         if axis >= 32 {
             return Err(NetworkError::layer(
@@ -1160,7 +1301,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addSoftMax", &layer, 0)
     }
 
-    fn add_shuffle(
+    pub(crate) fn add_shuffle(
         &mut self,
         input: TensorId,
         params: &ShuffleParams,
@@ -1199,7 +1340,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addShuffle", &layer, 0)
     }
 
-    fn add_slice(
+    pub(crate) fn add_slice(
         &mut self,
         input: TensorId,
         params: &SliceParams,
@@ -1227,7 +1368,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addSlice", &layer, 0)
     }
 
-    fn add_concatenation(
+    pub(crate) fn add_concatenation(
         &mut self,
         inputs: &[TensorId],
         axis: u32,
@@ -1245,7 +1386,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addConcatenation", &layer, 0)
     }
 
-    fn add_gather(
+    pub(crate) fn add_gather(
         &mut self,
         data: TensorId,
         indices: TensorId,
@@ -1268,7 +1409,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addGather", &layer, 0)
     }
 
-    fn add_select(
+    pub(crate) fn add_select(
         &mut self,
         condition: TensorId,
         then_value: TensorId,
@@ -1282,7 +1423,11 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addSelect", &layer, 0)
     }
 
-    fn add_cast(&mut self, input: TensorId, dtype: TrtDataType) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_cast(
+        &mut self,
+        input: TensorId,
+        dtype: TrtDataType,
+    ) -> Result<TensorId, NetworkError> {
         let t = self.t(input)?;
         let layer = self
             .network
@@ -1291,7 +1436,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addCast", &layer, 0)
     }
 
-    fn add_shape(&mut self, input: TensorId) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_shape(&mut self, input: TensorId) -> Result<TensorId, NetworkError> {
         let t = self.t(input)?;
         let layer = self
             .network
@@ -1300,7 +1445,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addShape", &layer, 0)
     }
 
-    fn add_identity(&mut self, input: TensorId) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_identity(&mut self, input: TensorId) -> Result<TensorId, NetworkError> {
         let t = self.t(input)?;
         let layer = self
             .network
@@ -1309,7 +1454,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addIdentity", &layer, 0)
     }
 
-    fn add_pooling_nd(
+    pub(crate) fn add_pooling_nd(
         &mut self,
         input: TensorId,
         params: &PoolingParams,
@@ -1350,7 +1495,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addPoolingNd", &layer, 0)
     }
 
-    fn add_normalization(
+    pub(crate) fn add_normalization(
         &mut self,
         input: TensorId,
         scale: TensorId,
@@ -1372,7 +1517,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         Ok(self.push(t))
     }
 
-    fn add_topk(
+    pub(crate) fn add_topk(
         &mut self,
         input: TensorId,
         op: TopKOp,
@@ -1394,7 +1539,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         Ok((v, i))
     }
 
-    fn add_resize(
+    pub(crate) fn add_resize(
         &mut self,
         input: TensorId,
         params: &ResizeParams,
@@ -1446,7 +1591,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addResize", &layer, 0)
     }
 
-    fn add_fill(&mut self, params: &FillParams) -> Result<TensorId, NetworkError> {
+    pub(crate) fn add_fill(&mut self, params: &FillParams) -> Result<TensorId, NetworkError> {
         let op = match params.op {
             FillOp::Linspace => trtx::FillOperation::kLINSPACE,
             FillOp::RandomUniform => trtx::FillOperation::kRANDOM_UNIFORM,
@@ -1487,7 +1632,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addFill", &layer, 0)
     }
 
-    fn add_scatter(
+    pub(crate) fn add_scatter(
         &mut self,
         data: TensorId,
         indices: TensorId,
@@ -1510,7 +1655,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addScatter", &layer, 0)
     }
 
-    fn add_one_hot(
+    pub(crate) fn add_one_hot(
         &mut self,
         indices: TensorId,
         values: TensorId,
@@ -1525,7 +1670,7 @@ impl NetworkBuilder for TrtNetworkBuilder {
         self.push_layer_output("addOneHot", &layer, 0)
     }
 
-    fn add_cumulative(
+    pub(crate) fn add_cumulative(
         &mut self,
         input: TensorId,
         axis: u32,
@@ -1546,20 +1691,6 @@ impl NetworkBuilder for TrtNetworkBuilder {
             )
             .map_err(|e| trt_err("addCumulative", e))?;
         self.push_layer_output("addCumulative", &layer, 0)
-    }
-
-    fn add_optimization_profile(
-        &mut self,
-        profile: &OptimizationProfile,
-    ) -> Result<usize, NetworkError> {
-        let descs: Vec<(String, TensorDesc)> = self
-            .inputs
-            .iter()
-            .map(|(n, t)| Ok((n.clone(), self.tensor_desc(*t)?)))
-            .collect::<Result<_, NetworkError>>()?;
-        profile.validate(descs.iter().map(|(n, d)| (n.as_str(), d)))?;
-        self.profiles.push(profile.clone());
-        Ok(self.profiles.len() - 1)
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use trtfx_backend_trt::layers::DECLARATIONS;
 use trtfx_backend_trt::network::*;
 use trtfx_backend_trt::{OptimizationProfile, RecordedNetwork};
 
@@ -123,12 +124,77 @@ fn profiles_are_validated() {
         .contains("no min/opt/max"));
 }
 
-#[cfg(not(feature = "tensorrt"))]
 #[test]
-fn tensorrt_build_skipped_without_feature() {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "TensorRT build skipped: trtfx-backend-trt was built without the `tensorrt` feature"
-    );
+fn declarations_describe_every_recorded_layer() {
+    let mut kinds: Vec<&str> = DECLARATIONS.iter().map(|d| d.kind).collect();
+    kinds.sort_unstable();
+    let n = kinds.len();
+    kinds.dedup();
+    assert_eq!(kinds.len(), n, "a layer kind is declared twice");
+    let net = common::many_layers();
+    for layer in &net.layers {
+        let d = DECLARATIONS
+            .iter()
+            .find(|d| d.kind == layer.op.kind())
+            .unwrap_or_else(|| panic!("{} is not declared", layer.op.kind()));
+        assert_eq!(d.outputs, layer.outputs.len(), "{}", d.kind);
+        assert_eq!(layer.op.num_outputs(), layer.outputs.len(), "{}", d.kind);
+        // Every input tensor of a layer was created before it.
+        let first_out = layer.outputs[0];
+        assert!(
+            layer.op.inputs().iter().all(|t| *t < first_out),
+            "{}",
+            d.kind
+        );
+    }
+    let conv = DECLARATIONS
+        .iter()
+        .find(|d| d.kind == "convolution")
+        .unwrap();
+    assert_eq!(conv.method, "add_convolution_nd");
+    assert_eq!(conv.inputs, ["input"]);
+    assert_eq!(conv.attrs, ["params", "kernel", "bias"]);
+    let topk = DECLARATIONS.iter().find(|d| d.kind == "topk").unwrap();
+    assert_eq!(topk.outputs, 2);
+}
+
+#[test]
+fn declared_type_rules_reject_what_tensorrt_rejects() {
+    let mut n = RecordedNetwork::new();
+    let i = n.add_input("i", TrtDataType::Int32, &[1, 2, 4, 4]).unwrap();
+    let f = n.add_input("f", TrtDataType::Float, &[1, 2, 4, 4]).unwrap();
+    let b = n.add_input("b", TrtDataType::Bool, &[1, 2, 4, 4]).unwrap();
+    let conv = ConvolutionParams::new(2, &[1, 1]);
+    let refusals = [
+        n.add_convolution_nd(i, &conv, Weights::from_f32(&[1.0; 4]), None)
+            .unwrap_err(),
+        n.add_matrix_multiply(i, MatrixOp::None, i, MatrixOp::None)
+            .unwrap_err(),
+        n.add_softmax(i, 1).unwrap_err(),
+        n.add_unary(i, UnaryOp::Exp).unwrap_err(),
+        n.add_unary(f, UnaryOp::Not).unwrap_err(),
+        n.add_activation(i, Activation::Sigmoid).unwrap_err(),
+        n.add_reduce(b, ReduceOp::Sum, 1, false).unwrap_err(),
+        n.add_select(f, f, f).unwrap_err(),
+        n.add_gather(f, f, 0, GatherMode::Default).unwrap_err(),
+        n.add_elementwise(b, b, ElementWiseOp::Sum).unwrap_err(),
+        n.add_elementwise(f, f, ElementWiseOp::And).unwrap_err(),
+        n.add_pooling_nd(i, &PoolingParams::new(PoolingType::Max, &[2, 2]))
+            .unwrap_err(),
+    ];
+    for e in refusals {
+        let msg = e.to_string();
+        assert!(
+            msg.contains("but TensorRT's") && msg.contains("takes"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+    // The same layers on accepted types record.
+    assert!(n.add_activation(i, Activation::Relu).is_ok());
+    assert!(n.add_unary(i, UnaryOp::Abs).is_ok());
+    assert!(n.add_unary(b, UnaryOp::Not).is_ok());
+    assert!(n.add_elementwise(b, b, ElementWiseOp::Xor).is_ok());
+    // Nothing was recorded for a refused layer.
+    assert_eq!(n.num_layers(), 4);
 }

@@ -33,6 +33,7 @@ mod linalg;
 mod misc;
 mod norm;
 mod registry;
+mod scatter;
 mod shape;
 
 pub use args::{NodeArgs, Scope};

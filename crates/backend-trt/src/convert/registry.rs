@@ -97,6 +97,7 @@ impl ConverterRegistry {
         super::index::register(&mut r);
         super::misc::register(&mut r);
         super::hop::register(&mut r);
+        super::scatter::register(&mut r);
         r
     }
 

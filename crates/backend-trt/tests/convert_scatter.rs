@@ -1,0 +1,158 @@
+//! Converters onto TensorRT's scatter layer (`aten.scatter.src`, `aten.scatter.value`): each
+//! case is converted as a whole graph, emulated, and compared with the executor on the same
+//! inputs (exact: scatter moves values, it computes nothing).
+
+use trtfx_backend_trt::convert::ConverterRegistry;
+use trtfx_backend_trt::emulator::emulate;
+use trtfx_backend_trt::engine::convert_to_engine;
+use trtfx_backend_trt::BuildSettings;
+use trtfx_exec::interp::{Executor, Value};
+use trtfx_exec::{DType, Tensor};
+use trtfx_ir::parse_program;
+
+/// A program with user inputs `(name, type)` and one node `body` producing `%r`.
+fn program(inputs: &[(&str, &str)], body: &str) -> trtfx_ir::Program {
+    let mut s = String::from("program {\n");
+    if inputs.iter().any(|(_, t)| t.contains("s0")) {
+        s += "  sym s0: size in 1..=8\n";
+    }
+    for (n, t) in inputs {
+        let (d, rest) = t.split_once('[').unwrap();
+        let dims: Vec<String> = rest
+            .trim_end_matches(']')
+            .split(',')
+            .map(|x| match x.parse::<i64>() {
+                Ok(_) => x.to_string(),
+                Err(_) => format!("{x}(min=1, opt=3, max=8)"),
+            })
+            .collect();
+        s += &format!("  input \"{n}\": {d}[{}]\n", dims.join(", "));
+    }
+    let params: Vec<String> = inputs
+        .iter()
+        .map(|(n, t)| format!("%{n}: {t} = user \"{n}\""))
+        .collect();
+    s += &format!(
+        "  graph @main({}) -> (user) {{\n    {body}\n    output (%r)\n  }}\n}}\n",
+        params.join(", ")
+    );
+    parse_program(&s).unwrap_or_else(|e| panic!("{e}\n{s}"))
+}
+
+fn floats(n: usize, seed: u64) -> Vec<f32> {
+    (0..n)
+        .map(|i| ((i as u64 * 7919 + seed * 104_729) % 1000) as f32 / 100.0 - 5.0)
+        .collect()
+}
+
+/// Runs both sides and asserts equal outputs; returns the converted network's text.
+fn check(inputs: &[(&str, &str)], values: Vec<Tensor>, body: &str) -> String {
+    let p = program(inputs, body);
+    let want = Executor::new(&p)
+        .run(
+            &values
+                .iter()
+                .cloned()
+                .map(Value::Tensor)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    let engine = convert_to_engine(
+        &p,
+        &ConverterRegistry::standard(),
+        &BuildSettings::default(),
+    )
+    .unwrap_or_else(|e| panic!("{body}: {e}"));
+    let named: Vec<(&str, Tensor)> = inputs.iter().map(|(n, _)| *n).zip(values).collect();
+    let got = emulate(&engine.network, &named).unwrap();
+    let w = want[0].as_tensor().unwrap();
+    let g = &got[0].1;
+    assert_eq!(g.shape(), w.shape(), "{body}");
+    assert_eq!(g.dtype(), w.dtype(), "{body}");
+    assert_eq!(g.to_f64_vec(), w.to_f64_vec(), "{body}");
+    engine.network.to_string()
+}
+
+/// Index rows that are permutations (no duplicate targets, so the result is deterministic).
+fn perm_index(rows: usize, cols: usize, extent: usize, along_rows: bool) -> Tensor {
+    let v: Vec<i64> = (0..rows * cols)
+        .map(|k| {
+            let (r, c) = (k / cols, k % cols);
+            let j = if along_rows { r } else { c };
+            let other = if along_rows { c } else { r };
+            ((j * 3 + other) % extent) as i64
+        })
+        .collect();
+    Tensor::from_vec(v, vec![rows, cols]).unwrap()
+}
+
+#[test]
+fn scatter_src_along_each_dim() {
+    // dim 1: each row of the index writes distinct columns (j*3 + r mod 5 is a permutation).
+    let net = check(
+        &[("x", "f32[3,5]"), ("i", "i64[3,5]"), ("s", "f32[3,5]")],
+        vec![
+            Tensor::from_vec(floats(15, 1), vec![3, 5]).unwrap(),
+            perm_index(3, 5, 5, false),
+            Tensor::from_vec(floats(15, 2), vec![3, 5]).unwrap(),
+        ],
+        "%r: f32[3,5] = aten.scatter.src(%x, 1, %i, %s)",
+    );
+    assert!(
+        net.contains("scatter(") && net.contains("mode=Element, axis=1"),
+        "{net}"
+    );
+    // dim 0 with a smaller index than src: only src's leading corner is read.
+    check(
+        &[("x", "f32[4,3]"), ("i", "i64[2,3]"), ("s", "f32[3,4]")],
+        vec![
+            Tensor::from_vec(floats(12, 3), vec![4, 3]).unwrap(),
+            Tensor::from_vec(vec![0i64, 1, 2, 3, 2, 1], vec![2, 3]).unwrap(),
+            Tensor::from_vec(floats(12, 4), vec![3, 4]).unwrap(),
+        ],
+        "%r: f32[4,3] = aten.scatter.src(%x, 0, %i, %s)",
+    );
+    // Negative dim, integer data.
+    check(
+        &[("x", "i32[2,4]"), ("i", "i64[2,2]"), ("s", "i32[2,2]")],
+        vec![
+            Tensor::from_vec(vec![1i32, 2, 3, 4, 5, 6, 7, 8], vec![2, 4]).unwrap(),
+            Tensor::from_vec(vec![3i64, 0, 1, 2], vec![2, 2]).unwrap(),
+            Tensor::from_vec(vec![-1i32, -2, -3, -4], vec![2, 2]).unwrap(),
+        ],
+        "%r: i32[2,4] = aten.scatter.src(%x, -1, %i, %s)",
+    );
+}
+
+#[test]
+fn scatter_value() {
+    for (ty, dt) in [("f32", DType::F32), ("i64", DType::I64)] {
+        let x = Tensor::from_vec(floats(12, 5), vec![3, 4])
+            .unwrap()
+            .to_dtype(dt);
+        check(
+            &[("x", &format!("{ty}[3,4]")), ("i", "i64[3,2]")],
+            vec![
+                x,
+                Tensor::from_vec(vec![0i64, 3, 1, 2, 2, 0], vec![3, 2]).unwrap(),
+            ],
+            &format!("%r: {ty}[3,4] = aten.scatter.value(%x, 1, %i, 2.5)"),
+        );
+    }
+}
+
+#[test]
+fn dynamic_index_shapes_are_refused() {
+    let p = program(
+        &[("x", "f32[s0,4]"), ("i", "i64[s0,4]"), ("s", "f32[s0,4]")],
+        "%r: f32[s0,4] = aten.scatter.src(%x, 1, %i, %s)",
+    );
+    let e = convert_to_engine(
+        &p,
+        &ConverterRegistry::standard(),
+        &BuildSettings::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("must be static"), "{e}");
+}
