@@ -8,6 +8,7 @@
 
 mod alias;
 mod conv;
+mod einsum;
 mod engine;
 mod layout;
 mod logical;
@@ -31,6 +32,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     };
     alias::register(&mut add);
     conv::register(&mut add);
+    einsum::register(&mut add);
     engine::register(&mut add);
     layout::register(&mut add);
     math::register(&mut add);
