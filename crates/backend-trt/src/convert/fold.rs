@@ -242,10 +242,10 @@ fn eval_node(
             Arg::Float(f) => ConstValue::Float(f.0),
             Arg::Bool(b) => ConstValue::Bool(*b),
             // An unused result the decomposition does not compute.
-            _ if !data
+            _ if data
                 .results
                 .get(i)
-                .is_some_and(|r| !g.value(*r).uses().is_empty()) =>
+                .is_none_or(|r| g.value(*r).uses().is_empty()) =>
             {
                 ConstValue::Bool(false)
             }
