@@ -794,6 +794,16 @@ case!(
         case!("index_bool_mask", [("x", "f32[3,4]"), ("m", "bool[3]")], [], "%r: f32[2,4] = aten.index.Tensor(%x, [%m])", ["r"]),
         case!("index_too_many", [("x", "f32[3]"), ("i", "i64[2]")], [], "%r: f32[2] = aten.index.Tensor(%x, [%i, %i])", ["r"]),
         case!("indices_used", [("x", "f32[1,1,4,4]")], [], "%r: f32[1,1,2,2], %i: i64[1,1,2,2] = aten.max_pool2d_with_indices.default(%x, [2, 2])", ["r", "i"]),
+        // Parity converters' refusals: a kernel that is only known at run time, a training
+        // dropout, integer bitwise ops, a dynamic diagonal, too few repeats, an einsum
+        // diagonal, reflection padding as wide as the dim.
+        case!("conv_kernel_from_input", [("x", "f32[1,3,5,5]"), ("w", "f32[4,3,3,3]")], [], "%k: f32[4,3,3,3] = aten.relu.default(%w)\n%r: f32[1,4,3,3] = aten.convolution.default(%x, %k, None, [1, 1], [0, 0], [1, 1], false, [0, 0], 1)", ["r"]),
+        case!("native_dropout_train", [("x", "f32[3]")], [], "%y: f32[3], %m: bool[3] = aten.native_dropout.default(%x, 0.5, true)", ["y"]),
+        case!("bitwise_scalar_int", [("x", "i32[3]")], [], "%r: i32[3] = aten.bitwise_and.Scalar(%x, 3)", ["r"]),
+        case!("diagonal_dynamic", [("x", "f32[s0,3]")], [], "%r: f32[3] = aten.diagonal.default(%x)", ["r"]),
+        case!("repeat_too_few", [("x", "f32[2,3]")], [], "%r: f32[2,3] = aten.repeat.default(%x, [2])", ["r"]),
+        case!("einsum_diagonal", [("x", "f32[3,3]")], [], "%r: f32[3] = aten.einsum.default(\"ii->i\", [%x])", ["r"]),
+        case!("reflection_pad_too_wide", [("x", "f32[1,3]")], [], "%r: f32[1,9] = aten.reflection_pad1d.default(%x, [3, 3])", ["r"]),
         // `cond` refusals: an unsupported node in a branch (named), branch outputs of
         // different types, a predicate that is not a bool scalar, a branch with a side effect.
         case!("cond_unsupported_branch", [("p", "bool[]"), ("x", "f32[3]")], [], "%r: f32[3] = higher_order.cond(%p, @t, @f, [%x])", ["r"],
@@ -1594,6 +1604,90 @@ fn every_converter_has_a_case() {
     );
 }
 
+/// Torch-TensorRT parity (issue 23): the core overloads it converts that had no converter
+/// here, each over its parameter space. `repeat`: leading new dims, ints, a dynamic dim;
+/// `diagonal`: offsets of both signs, dims in either order, a dynamic other dim; pooling in
+/// 1-D (as 2-D over a unit width) and 3-D with stride, padding, ceil mode and the unused
+/// indices of `max_poolNd_with_indices`; reflection / replication padding in 1-3 dims with
+/// uneven pads and a dynamic batch; a convolution kernel computed from weights (NFNet's
+/// weight standardisation), folded at build time. i32 inputs are in [-3, 3], so `atan2`
+/// sees zeros and the origin.
+fn parity_cases() -> Vec<Case> {
+    vec![
+        case!("asinh", [("x", "f32[6]")], [], "%r: f32[6] = aten.asinh.default(%x)", ["r"]),
+        case!("acosh", [("x", "f32[6]")], [], "%a: f32[6] = aten.mul.Tensor(%x, %x)\n%b: f32[6] = aten.add.Tensor(%a, 1.0)\n%r: f32[6] = aten.acosh.default(%b)", ["r"]),
+        case!("atanh", [("x", "f32[6]")], [], "%t: f32[6] = aten.tanh.default(%x)\n%m: f32[6] = aten.mul.Tensor(%t, 0.9)\n%r: f32[6] = aten.atanh.default(%m)", ["r"]),
+        case!("isnan", [("x", "f32[8]")], [], "%l: f32[8] = aten.log.default(%x)\n%r: bool[8] = aten.isnan.default(%l)", ["r"]),
+        case!("isnan_int_bool", [("x", "i32[4]"), ("b", "bool[4]")], [], "%r: bool[4] = aten.isnan.default(%x)\n%s: bool[4] = aten.isnan.default(%b)", ["r", "s"]),
+        case!("bitwise_scalar", [("a", "bool[6]")], [], "%r: bool[6] = aten.bitwise_and.Scalar(%a, true)\n%s: bool[6] = aten.bitwise_or.Scalar(%a, false)\n%t: bool[6] = aten.bitwise_xor.Scalar(%a, true)", ["r", "s", "t"]),
+        case!("bitwise_scalar_tensor", [("a", "bool[2,3]")], [], "%r: bool[2,3] = aten.bitwise_and.Scalar_Tensor(false, %a)\n%s: bool[2,3] = aten.bitwise_or.Scalar_Tensor(true, %a)\n%t: bool[2,3] = aten.bitwise_xor.Scalar_Tensor(true, %a)", ["r", "s", "t"]),
+        case!("atan2", [("y", "f32[2,3]"), ("x", "f32[3]")], [], "%r: f32[2,3] = aten.atan2.default(%y, %x)", ["r"]),
+        case!("atan2_int_zeros", [("y", "i32[16]"), ("x", "i32[16]")], [], "%r: f32[16] = aten.atan2.default(%y, %x)", ["r"]),
+        case!("native_dropout_eval", [("x", "f32[2,3]")], [], "%y: f32[2,3], %m: bool[2,3] = aten.native_dropout.default(%x, 0.5, false)", ["y", "m"]),
+        case!("native_dropout_p0_dynamic", [("x", "f32[s0,3]")], [], "%y: f32[s0,3], %m: bool[s0,3] = aten.native_dropout.default(%x, 0.0, true)\n%r: f32[s0,3] = aten.relu.default(%y)", ["r", "m"]),
+        case!("repeat", [("x", "f32[2,3]")], [], "%r: f32[4,9] = aten.repeat.default(%x, [2, 3])", ["r"]),
+        case!("repeat_new_dims", [("x", "f32[2,3]")], [], "%r: f32[2,2,9] = aten.repeat.default(%x, [2, 1, 3])", ["r"]),
+        case!("repeat_int_ones", [("x", "i64[3]")], [], "%r: i64[1,3] = aten.repeat.default(%x, [1, 1])", ["r"]),
+        case!("repeat_dynamic", [("x", "f32[s0,3]")], [], "%r: f32[s0,6] = aten.repeat.default(%x, [1, 2])", ["r"]),
+        case!("diagonal", [("x", "f32[3,4]")], [], "%r: f32[3] = aten.diagonal.default(%x)", ["r"]),
+        case!("diagonal_offset", [("x", "f32[3,4]")], [], "%r: f32[3] = aten.diagonal.default(%x, 1)\n%s: f32[2] = aten.diagonal.default(%x, -1)", ["r", "s"]),
+        case!("diagonal_dims_swapped", [("x", "f32[3,2,4]")], [], "%r: f32[2,3] = aten.diagonal.default(%x, 0, 2, 0)", ["r"]),
+        case!("diagonal_dynamic_batch", [("x", "f32[s0,3,3]")], [], "%r: f32[s0,2] = aten.diagonal.default(%x, -1, 1, 2)", ["r"]),
+        case!("max_pool1d", [("x", "f32[1,2,8]")], [], "%r: f32[1,2,4] = aten.max_pool1d.default(%x, [3], [2], [1])", ["r"]),
+        case!("max_pool1d_indices", [("x", "f32[2,2,7]")], [], "%r: f32[2,2,3], %i: i64[2,2,3] = aten.max_pool1d_with_indices.default(%x, [2])", ["r"]),
+        case!("avg_pool1d", [("x", "f32[2,3,7]")], [], "%r: f32[2,3,2] = aten.avg_pool1d.default(%x, [3])", ["r"]),
+        case!("avg_pool1d_pad_ceil", [("x", "f32[1,2,6]")], [], "%r: f32[1,2,4] = aten.avg_pool1d.default(%x, [3], [2], [1], true, false)", ["r"]),
+        case!("avg_pool3d", [("x", "f32[1,2,4,4,4]")], [], "%r: f32[1,2,2,2,2] = aten.avg_pool3d.default(%x, [2, 2, 2])", ["r"]),
+        case!("avg_pool3d_pad", [("x", "f32[1,2,4,5,4]")], [], "%r: f32[1,2,2,3,2] = aten.avg_pool3d.default(%x, [3, 3, 3], [2, 2, 2], [1, 1, 1], false, false)", ["r"]),
+        case!("avg_pool3d_include_pad", [("x", "f32[1,1,4,4,4]")], [], "%r: f32[1,1,3,3,3] = aten.avg_pool3d.default(%x, [2, 2, 2], [2, 2, 2], [1, 1, 1])", ["r"]),
+        case!("max_pool3d", [("x", "f32[1,1,4,4,4]")], [], "%r: f32[1,1,2,2,2] = aten.max_pool3d.default(%x, [2, 2, 2], [2, 2, 2])", ["r"]),
+        case!("max_pool3d_indices_unused", [("x", "f32[1,2,5,5,5]")], [], "%r: f32[1,2,3,3,3], %i: i64[1,2,3,3,3] = aten.max_pool3d_with_indices.default(%x, [3, 3, 3], [2, 2, 2], [1, 1, 1])", ["r"]),
+        case!("adaptive_avg_pool1d", [("x", "f32[1,2,8]")], [], "%r: f32[1,2,4] = aten.adaptive_avg_pool1d.default(%x, [4])", ["r"]),
+        case!("adaptive_avg_pool1d_global", [("x", "f32[2,3,5]")], [], "%r: f32[2,3,1] = aten.adaptive_avg_pool1d.default(%x, [1])", ["r"]),
+        case!("adaptive_avg_pool3d", [("x", "f32[1,2,4,4,2]")], [], "%r: f32[1,2,2,2,1] = aten._adaptive_avg_pool3d.default(%x, [2, 2, 1])", ["r"]),
+        case!("adaptive_avg_pool3d_global", [("x", "f32[1,2,3,2,2]")], [], "%r: f32[1,2,1,1,1] = aten.adaptive_avg_pool3d.default(%x, [1, 1, 1])", ["r"]),
+        case!("reflection_pad1d", [("x", "f32[2,5]")], [], "%r: f32[2,8] = aten.reflection_pad1d.default(%x, [2, 1])", ["r"]),
+        case!("reflection_pad2d", [("x", "f32[1,2,4,4]")], [], "%r: f32[1,2,7,7] = aten.reflection_pad2d.default(%x, [1, 2, 2, 1])", ["r"]),
+        case!("reflection_pad2d_dynamic", [("x", "f32[s0,2,4,4]")], [], "%r: f32[s0,2,6,6] = aten.reflection_pad2d.default(%x, [1, 1, 1, 1])", ["r"]),
+        case!("reflection_pad3d", [("x", "f32[1,1,3,3,3]")], [], "%r: f32[1,1,5,5,5] = aten.reflection_pad3d.default(%x, [1, 1, 1, 1, 1, 1])", ["r"]),
+        case!("replication_pad1d", [("x", "f32[1,2,4]")], [], "%r: f32[1,2,8] = aten.replication_pad1d.default(%x, [3, 1])", ["r"]),
+        case!("replication_pad2d", [("x", "f32[1,2,3,3]")], [], "%r: f32[1,2,7,5] = aten.replication_pad2d.default(%x, [2, 0, 1, 3])", ["r"]),
+        case!("replication_pad3d", [("x", "i64[1,1,2,3,2]")], [], "%r: i64[1,1,4,5,4] = aten.replication_pad3d.default(%x, [1, 1, 0, 2, 2, 0])", ["r"]),
+        case!("conv_standardized_kernel", [("x", "f32[1,3,6,6]")], [("w", "f32[4,3,3,3]"), ("g", "f32[4,1,1,1]"), ("b", "f32[4]")],
+            "%v: f32[1,4,27] = aten.view.default(%w, [1, 4, -1])\n%gs: f32[4,1,1,1] = aten.mul.Tensor(%g, 0.5)\n%gv: f32[4] = aten.view.default(%gs, [-1])\n%n: f32[1,4,27], %m: f32[4], %s: f32[4] = aten._native_batch_norm_legit.no_stats(%v, %gv, None, true, 0.0, 1e-05)\n%k: f32[4,3,3,3] = aten.view.default(%n, [4, 3, 3, 3])\n%r: f32[1,4,6,6] = aten.convolution.default(%x, %k, %b, [1, 1], [1, 1], [1, 1], false, [0, 0], 1)", ["r"]),
+    ]
+}
+
+#[test]
+fn parity() {
+    run_family("parity", &parity_cases());
+}
+
+/// `einsum` through its decomposition (permutes, sums and one matmul per pair of operands):
+/// the equations of MaxViT's attention (spaces, batch labels), plain products, an outer
+/// product, a sum and a transpose of one operand, `...` broadcast dims, an implicit output,
+/// three operands, a label summed out of one operand only, and a dynamic batch.
+fn einsum_cases() -> Vec<Case> {
+    vec![
+        case!("einsum_maxvit_scores", [("q", "f32[1,2,2,3,4]"), ("k", "f32[1,2,2,5,4]")], [], "%r: f32[1,2,2,3,5] = aten.einsum.default(\"B G H I D, B G H J D -> B G H I J\", [%q, %k])", ["r"]),
+        case!("einsum_maxvit_values", [("a", "f32[1,2,2,3,5]"), ("v", "f32[1,2,2,5,4]")], [], "%r: f32[1,2,2,3,4] = aten.einsum.default(\"B G H I J, B G H J D -> B G H I D\", [%a, %v])", ["r"]),
+        case!("einsum_mm", [("a", "f32[2,3]"), ("b", "f32[3,4]")], [], "%r: f32[2,4] = aten.einsum.default(\"ij,jk->ik\", [%a, %b])", ["r"]),
+        case!("einsum_outer", [("a", "f32[3]"), ("b", "f32[4]")], [], "%r: f32[3,4] = aten.einsum.default(\"i,j->ij\", [%a, %b])", ["r"]),
+        case!("einsum_sum_transpose", [("a", "f32[2,3,4]")], [], "%r: f32[4,2] = aten.einsum.default(\"ijk->ki\", [%a])", ["r"]),
+        case!("einsum_ellipsis", [("a", "f32[2,3,4]"), ("b", "f32[4,5]")], [], "%r: f32[2,3,5] = aten.einsum.default(\"...ij,jk->...ik\", [%a, %b])", ["r"]),
+        case!("einsum_implicit", [("a", "f32[3,2]"), ("b", "f32[4,3]")], [], "%r: f32[2,4] = aten.einsum.default(\"ji,kj\", [%a, %b])", ["r"]),
+        case!("einsum_three", [("a", "f32[2,3]"), ("b", "f32[3,4]"), ("c", "f32[4,5]")], [], "%r: f32[2,5] = aten.einsum.default(\"ab,bc,cd->ad\", [%a, %b, %c])", ["r"]),
+        case!("einsum_bilinear", [("a", "f32[2,3]"), ("w", "f32[4,3,5]"), ("b", "f32[2,5]")], [], "%r: f32[2,4] = aten.einsum.default(\"bn,anm,bm->ba\", [%a, %w, %b])", ["r"]),
+        case!("einsum_sum_one_side", [("a", "f32[2,3,6]"), ("b", "f32[3,4]")], [], "%r: f32[2,4] = aten.einsum.default(\"ijx,jk->ik\", [%a, %b])", ["r"]),
+        case!("einsum_dynamic_batch", [("a", "f32[s0,2,3]"), ("b", "f32[s0,3,4]")], [], "%r: f32[s0,2,4] = aten.einsum.default(\"bij,bjk->bik\", [%a, %b])", ["r"]),
+    ]
+}
+
+#[test]
+fn einsum() {
+    run_family("einsum", &einsum_cases());
+}
+
 /// The cases of every family.
 fn all_cases() -> Vec<Case> {
     let mut v = elementwise_cases();
@@ -1611,5 +1705,7 @@ fn all_cases() -> Vec<Case> {
     v.extend(index_cases());
     v.extend(engine_decomposition_cases());
     v.extend(batch_norm_cases());
+    v.extend(parity_cases());
+    v.extend(einsum_cases());
     v
 }

@@ -337,3 +337,51 @@ graph @main(%x: f32[2] = user "x") -> (user) {
     let pi = std::f64::consts::PI;
     assert_close(&out[0], &[(pi / 2.0).ln(), (1.5 * pi).ln()]);
 }
+
+/// `einsum` runs through its decomposition (permutes, sums, one matmul per operand pair).
+/// Expected values from PyTorch 2.11: `torch.einsum(eq, ...)` on the same inputs.
+#[test]
+fn einsum_matches_torch() {
+    assert!(!has_kernel("aten.einsum.default"));
+    let src = r#"input "a": f32[2,3]
+input "b": f32[3,4]
+input "x": f32[2,3,4]
+input "y": f32[4,2]
+input "w": f32[2,3,4]
+input "c": f32[2,4]
+graph @main(%a: f32[2,3] = user "a", %b: f32[3,4] = user "b", %x: f32[2,3,4] = user "x", %y: f32[4,2] = user "y", %w: f32[2,3,4] = user "w", %c: f32[2,4] = user "c") -> (user, user, user, user, user) {
+  %mm: f32[2,4] = aten.einsum.default("ij,jk->ik", [%a, %b])
+  %st: f32[4,2] = aten.einsum.default("ijk->ki", [%x])
+  %el: f32[2,3,2] = aten.einsum.default("...ij,jk->...ik", [%x, %y])
+  %bl: f32[2,2] = aten.einsum.default("bn,anm,bm->ba", [%a, %w, %c])
+  %im: f32[2,4] = aten.einsum.default("i j , j k", [%a, %b])
+  output (%mm, %st, %el, %bl, %im)
+}"#;
+    let t = |v: Vec<f32>, s: Vec<usize>| Tensor::from_vec(v, s).unwrap();
+    let ar = |n: usize, scale: f32, shift: f32| -> Vec<f32> {
+        (0..n).map(|i| i as f32 * scale + shift).collect()
+    };
+    let out = run(
+        src,
+        vec![
+            t(vec![1., 2., 3., 4., 5., 6.], vec![2, 3]),
+            t(
+                vec![1., 0., 2., 1., 0., 1., 1., 2., 3., 1., 0., 1.],
+                vec![3, 4],
+            ),
+            t(ar(24, 1.0, 0.0), vec![2, 3, 4]),
+            t(ar(8, 1.0, -3.0), vec![4, 2]),
+            t(ar(24, 0.25, 0.0), vec![2, 3, 4]),
+            t(vec![1., 1., 2., 0., 0., 1., 2., 1.], vec![2, 4]),
+        ],
+    );
+    assert_close(&out[0], &[10., 5., 4., 8., 22., 11., 13., 20.]);
+    assert_close(&out[1], &[12., 48., 15., 51., 18., 54., 21., 57.]);
+    assert_eq!(out[2].shape(), [2, 3, 2]);
+    assert_close(
+        &out[2],
+        &[10., 16., 10., 32., 10., 48., 10., 64., 10., 80., 10., 96.],
+    );
+    assert_close(&out[3], &[39.5, 111.5, 98.0, 278.0]);
+    assert_close(&out[4], &[10., 5., 4., 8., 22., 11., 13., 20.]);
+}

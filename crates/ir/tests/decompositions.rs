@@ -38,6 +38,35 @@ fn inference_through_decompositions() {
             ],
             "f32[2,6,5]",
         ),
+        // MaxViT's attention einsum (torch.einsum's result shape: batch labels, then the
+        // output order), an implicit output (labels used once, sorted) and `...` dims.
+        (
+            "aten.einsum.default",
+            vec!["f32[1,2,2,3,4]", "f32[1,2,2,5,4]"],
+            vec![
+                Arg::Str("B G H I D, B G H J D -> B G H I J".into()),
+                Arg::List(vec![v(0), v(1)]),
+            ],
+            vec![],
+            "f32[1,2,2,3,5]",
+        ),
+        (
+            "aten.einsum.default",
+            vec!["f32[3,2]", "f32[4,3]"],
+            vec![Arg::Str("ji,kj".into()), Arg::List(vec![v(0), v(1)])],
+            vec![],
+            "f32[2,4]",
+        ),
+        (
+            "aten.einsum.default",
+            vec!["f32[s0,2,3,4]", "f32[4,5]"],
+            vec![
+                Arg::Str("...ij,jk->...ik".into()),
+                Arg::List(vec![v(0), v(1)]),
+            ],
+            vec![],
+            "f32[s0,2,3,5]",
+        ),
         (
             "aten.__and__.Tensor",
             vec!["bool[2,3]", "bool[3]"],

@@ -289,6 +289,56 @@ fn logical(op: Option<E>, bitwise: bool) -> OpConverter {
     )
 }
 
+/// `bitwise_and/or/xor` with a Python scalar on one side: logical on bools (a bool tensor
+/// and a bool scalar give a bool result). TensorRT has no integer bitwise layers, so other
+/// result types are refused.
+fn bitwise_scalar(op: E) -> OpConverter {
+    OpConverter::new(
+        |a| {
+            let t = a.result_tensor(0)?;
+            if t.dtype != DType::Bool {
+                return Err(format!(
+                    "{}: {} result (TensorRT has bitwise ops on bools only)",
+                    a.op, t.dtype
+                ));
+            }
+            Ok(())
+        },
+        move |ctx, a| {
+            let rank = a.result_tensor(0)?.rank();
+            let x = operand(ctx, a, "self", TrtDataType::Bool, rank)?;
+            let y = operand(ctx, a, "other", TrtDataType::Bool, rank)?;
+            one(ctx.elementwise(x, y, op)?)
+        },
+    )
+}
+
+/// `atan2(self, other)`: the angle of the point `(other, self)`, from `atan(self / other)`
+/// moved into the right quadrant: `+pi` (or `-pi` below the x axis) for `other < 0`, and 0 at
+/// the origin, where the quotient is NaN. (Signed zeros and two infinite operands, where
+/// PyTorch gives ±pi/4-style angles, are not distinguished.)
+fn atan2() -> OpConverter {
+    OpConverter::new(float_result, |ctx, a| {
+        let (dt, rank) = result_dt(a)?;
+        let y = operand(ctx, a, "self", dt, rank)?;
+        let x = operand(ctx, a, "other", dt, rank)?;
+        let q = ctx.elementwise(y, x, E::Div)?;
+        let r = ctx.unary(q, U::Atan)?;
+        let zero = ctx.scalar(0.0, dt, rank)?;
+        let pi = ctx.scalar(std::f64::consts::PI, dt, rank)?;
+        let neg_pi = ctx.scalar(-std::f64::consts::PI, dt, rank)?;
+        let y_neg = ctx.elementwise(y, zero, E::Less)?;
+        let turn = ctx.select(y_neg, neg_pi, pi)?;
+        let turned = ctx.elementwise(r, turn, E::Sum)?;
+        let x_neg = ctx.elementwise(x, zero, E::Less)?;
+        let r = ctx.select(x_neg, turned, r)?;
+        let x0 = ctx.elementwise(x, zero, E::Equal)?;
+        let y0 = ctx.elementwise(y, zero, E::Equal)?;
+        let origin = ctx.elementwise(x0, y0, E::And)?;
+        one(ctx.select(origin, zero, r)?)
+    })
+}
+
 /// Truthiness as TensorRT bool: `x != 0` (a cast to bool does the same).
 fn to_bool(ctx: &mut ConvertCtx<'_>, t: TensorId) -> CResult<TensorId> {
     ctx.cast(t, TrtDataType::Bool)
@@ -622,6 +672,9 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         ("atan", Un::F(U::Atan)),
         ("sinh", Un::F(U::Sinh)),
         ("cosh", Un::F(U::Cosh)),
+        ("asinh", Un::F(U::Asinh)),
+        ("acosh", Un::F(U::Acosh)),
+        ("atanh", Un::F(U::Atanh)),
         ("erf", Un::F(U::Erf)),
         ("floor", Un::Round(U::Floor)),
         ("ceil", Un::Round(U::Ceil)),
@@ -678,6 +731,29 @@ pub(super) fn register(r: &mut ConverterRegistry) {
             },
         ),
     );
+    r.register(
+        "aten.isnan.default",
+        OpConverter::new(ok, |ctx, a| {
+            // NaN is the one value unequal to itself (ints and bools never are NaN; bools
+            // are compared as ints, TensorRT compares numbers only).
+            let x = ctx.input(a, "self")?;
+            let x = match ctx.desc(x)?.dtype {
+                TrtDataType::Bool => ctx.cast(x, TrtDataType::Int32)?,
+                _ => x,
+            };
+            let e = ctx.elementwise(x, x, E::Equal)?;
+            one(ctx.unary(e, U::Not)?)
+        }),
+    );
+    for (base, op) in [("and", E::And), ("or", E::Or), ("xor", E::Xor)] {
+        for overload in ["Scalar", "Scalar_Tensor"] {
+            r.register(
+                format!("aten.bitwise_{base}.{overload}"),
+                bitwise_scalar(op),
+            );
+        }
+    }
+    r.register("aten.atan2.default", atan2());
     r.register("aten.clamp.default", clamp(Some("min"), Some("max")));
     r.register("aten.clamp.Tensor", clamp(Some("min"), Some("max")));
     r.register("aten.clamp_.default", clamp(Some("min"), Some("max")));

@@ -6,7 +6,7 @@ use crate::network::{
     ConvolutionParams, ElementWiseOp as E, FillArg, FillOp, FillParams, GatherMode, MatrixOp,
     ShapeArg, TensorId, TrtDataType, Weights,
 };
-use trtfx_ir::{Dim, TensorType};
+use trtfx_ir::{Arg, Dim, TensorType};
 
 fn one(t: TensorId) -> CResult<Vec<Slot>> {
     Ok(vec![Slot::Tensor(t)])
@@ -58,6 +58,7 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     if n == 3 {
         conv3d_validate(a, x, &wshape)?;
     }
+    super::fold::check_build_time(a, "weight")?;
     Ok(())
 }
 
@@ -110,10 +111,19 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
     let x = ctx.input(a, "input")?;
     let wtid = ctx.input(a, "weight")?;
     let dt = ctx.desc(x)?.dtype;
-    let kernel = ctx
-        .const_weights(wtid)
-        .cloned()
-        .ok_or("the convolution kernel must be a constant (a weight) for TensorRT")?;
+    // A kernel computed from weights (weight standardisation) is evaluated at build time.
+    let kernel = match ctx.const_weights(wtid) {
+        Some(w) => w.clone(),
+        None => {
+            let Some(Arg::Value(v)) = a.arg("weight")? else {
+                return Err("the convolution kernel is not a tensor".into());
+            };
+            super::fold::build_time_weights(ctx, a.graph, *v)?.ok_or(
+                "the convolution kernel must be known at build time (a weight, or computed \
+                 from weights) for TensorRT",
+            )?
+        }
+    };
     if kernel.dtype != dt {
         return Err(format!(
             "kernel type {} differs from the input type {dt}",

@@ -364,21 +364,37 @@ fn spread(v: Vec<i64>, n: usize) -> Vec<i64> {
     }
 }
 
-/// Pool parameters and whether the PyTorch output extents equal TensorRT's.
-fn pool_params(a: &NodeArgs<'_>, max: bool) -> Result<PoolingParams, String> {
+/// Pool parameters of an `n`-D pooling (`n` = 1, 2 or 3 spatial dims), checked against
+/// PyTorch's output extents. A 1-D pooling runs as a 2-D one over `[N, C, L, 1]` (TensorRT
+/// pools 2 or 3 dims), so its parameters come out 2-D.
+fn pool_params(a: &NodeArgs<'_>, max: bool, n: usize) -> Result<PoolingParams, String> {
     let x = a.tensor("self")?;
-    if x.rank() != 4 {
-        return Err(format!("{}: input {x} (only batched 2-D pooling)", a.op));
+    if x.rank() != n + 2 {
+        return Err(format!(
+            "{}: input {x} (only batched {n}-D pooling: [N, C, spatial...])",
+            a.op
+        ));
     }
-    let k = spread(a.ints("kernel_size")?, 2);
+    let k = spread(a.ints("kernel_size")?, n);
     let s = a.ints("stride")?;
     let s = if s.is_empty() {
         k.clone()
     } else {
-        spread(s, 2)
+        spread(s, n)
     };
-    let p = spread(a.ints("padding")?, 2);
-    if max && spread(a.ints("dilation")?, 2).iter().any(|&d| d != 1) {
+    let p = spread(a.ints("padding")?, n);
+    for (what, v) in [("kernel_size", &k), ("stride", &s), ("padding", &p)] {
+        if v.len() != n {
+            return Err(format!("{}: {what} {v:?} for {n}-D pooling", a.op));
+        }
+    }
+    if k.iter().chain(&s).any(|&v| v < 1) || p.iter().any(|&v| v < 0) {
+        return Err(format!(
+            "{}: kernel {k:?}, stride {s:?}, padding {p:?}",
+            a.op
+        ));
+    }
+    if max && spread(a.ints("dilation")?, n).iter().any(|&d| d != 1) {
         return Err(format!("{}: dilation is not supported", a.op));
     }
     let ceil = a.bool("ceil_mode")?;
@@ -396,14 +412,14 @@ fn pool_params(a: &NodeArgs<'_>, max: bool) -> Result<PoolingParams, String> {
     let mut overhang = false;
     if ceil {
         params.padding_mode = PaddingMode::ExplicitRoundUp;
-        for i in 0..2 {
-            let n = x.shape[2 + i]
+        for i in 0..n {
+            let e = x.shape[2 + i]
                 .as_const()
                 .ok_or_else(|| format!("{}: ceil_mode with a dynamic spatial dim", a.op))?;
-            let span = n + 2 * p[i] - k[i];
+            let span = e + 2 * p[i] - k[i];
             let trt = (span + s[i] - 1).div_euclid(s[i]) + 1;
             // PyTorch drops a last window that would start in the right padding.
-            let torch = if (trt - 1) * s[i] >= n + p[i] {
+            let torch = if (trt - 1) * s[i] >= e + p[i] {
                 trt - 1
             } else {
                 trt
@@ -414,11 +430,12 @@ fn pool_params(a: &NodeArgs<'_>, max: bool) -> Result<PoolingParams, String> {
                     a.op
                 ));
             }
-            overhang |= (trt - 1) * s[i] + k[i] > n + 2 * p[i];
+            overhang |= (trt - 1) * s[i] + k[i] > e + 2 * p[i];
         }
     }
     if !max {
-        if !a.is_none("divisor_override")? {
+        // `avg_pool1d` has no `divisor_override`.
+        if a.has("divisor_override") && !a.is_none("divisor_override")? {
             return Err(format!("{}: divisor_override", a.op));
         }
         let include = a.bool("count_include_pad")?;
@@ -430,60 +447,97 @@ fn pool_params(a: &NodeArgs<'_>, max: bool) -> Result<PoolingParams, String> {
         }
         params.average_count_excludes_padding = !include || p.iter().all(|&x| x == 0);
     }
+    if n == 1 {
+        params.window.push(1);
+        params.stride.push(1);
+        params.pre_padding.push(0);
+        params.post_padding.push(0);
+    }
     Ok(params)
 }
 
-fn pool(max: bool) -> OpConverter {
+/// `f` on `x` seen as `[N, C, L, 1]` when it is a 1-D signal `[N, C, L]` (`n == 1`), back to
+/// `[N, C, L']` after.
+fn as_2d(
+    ctx: &mut ConvertCtx<'_>,
+    x: TensorId,
+    n: usize,
+    f: impl FnOnce(&mut ConvertCtx<'_>, TensorId) -> CResult<TensorId>,
+) -> CResult<TensorId> {
+    if n != 1 {
+        return f(ctx, x);
+    }
+    let x = ctx.reshape_static(x, &[0, 0, 0, 1])?;
+    let y = f(ctx, x)?;
+    ctx.reshape_static(y, &[0, 0, 0])
+}
+
+fn pool(max: bool, n: usize) -> OpConverter {
     OpConverter::new(
         move |a| {
             float_result(a)?;
             only_first_used(a)?;
-            pool_params(a, max).map(|_| ())
+            pool_params(a, max, n).map(|_| ())
         },
         move |ctx, a| {
-            let p = pool_params(a, max)?;
+            let p = pool_params(a, max, n)?;
             let x = ctx.input(a, "self")?;
-            let y = ctx.net.add_pooling_nd(x, &p)?;
+            let y = as_2d(ctx, x, n, |ctx, x| Ok(ctx.net.add_pooling_nd(x, &p)?))?;
             extra_none(a.results().len(), y)
         },
     )
 }
 
-fn adaptive_window(a: &NodeArgs<'_>) -> Result<Option<Vec<i64>>, String> {
+/// The window of an adaptive average pooling over `n` spatial dims (`None`: a global
+/// average), when every input extent is a multiple of its output extent (then the windows
+/// are uniform and do not overlap).
+fn adaptive_window(a: &NodeArgs<'_>, n: usize) -> Result<Option<Vec<i64>>, String> {
     let x = a.tensor("self")?;
-    let out = spread(a.ints("output_size")?, 2);
-    if x.rank() != 4 {
-        return Err(format!("{}: input {x}", a.op));
+    let out = spread(a.ints("output_size")?, n);
+    if x.rank() != n + 2 || out.len() != n {
+        return Err(format!(
+            "{}: input {x} with output size {out:?} (only batched {n}-D pooling)",
+            a.op
+        ));
     }
-    if out == [1, 1] {
+    if out.iter().all(|&o| o == 1) {
         return Ok(None);
     }
     let mut w = vec![];
     for (d, &o) in x.shape[2..].iter().zip(&out) {
-        let n = d
+        let e = d
             .as_const()
             .ok_or_else(|| format!("{}: dynamic spatial dim", a.op))?;
-        if o < 1 || n % o != 0 {
-            return Err(format!("{}: {n} is not divisible by {o}", a.op));
+        if o < 1 || e % o != 0 {
+            return Err(format!("{}: {e} is not divisible by {o}", a.op));
         }
-        w.push(n / o);
+        w.push(e / o);
+    }
+    if n == 1 {
+        w.push(1);
     }
     Ok(Some(w))
 }
 
-fn adaptive_avg() -> OpConverter {
+fn adaptive_avg(n: usize) -> OpConverter {
     OpConverter::new(
-        |a| {
+        move |a| {
             float_result(a)?;
-            adaptive_window(a).map(|_| ())
+            adaptive_window(a, n).map(|_| ())
         },
-        |ctx, a| {
+        move |ctx, a| {
             let x = ctx.input(a, "self")?;
-            let y = match adaptive_window(a)? {
-                None => ctx.net.add_reduce(x, ReduceOp::Avg, 0b1100, true)?,
-                Some(w) => ctx
-                    .net
-                    .add_pooling_nd(x, &PoolingParams::new(PoolingType::Average, &w))?,
+            let y = match adaptive_window(a, n)? {
+                None => {
+                    // Every spatial dim (2..) reduced, kept as extent 1.
+                    let axes = ((1u32 << (n + 2)) - 1) & !0b11;
+                    ctx.net.add_reduce(x, ReduceOp::Avg, axes, true)?
+                }
+                Some(w) => as_2d(ctx, x, n, |ctx, x| {
+                    Ok(ctx
+                        .net
+                        .add_pooling_nd(x, &PoolingParams::new(PoolingType::Average, &w))?)
+                })?,
             };
             one(y)
         },
@@ -606,11 +660,20 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         "aten._native_batch_norm_legit_no_training.default",
         batch_norm(true),
     );
-    r.register("aten.max_pool2d.default", pool(true));
-    r.register("aten.max_pool2d_with_indices.default", pool(true));
-    r.register("aten.avg_pool2d.default", pool(false));
-    r.register("aten.adaptive_avg_pool2d.default", adaptive_avg());
-    r.register("aten._adaptive_avg_pool2d.default", adaptive_avg());
+    for n in 1..=3 {
+        r.register(format!("aten.max_pool{n}d.default"), pool(true, n));
+        // The indices must be unused (Torch-TensorRT rewrites these to `max_poolNd`).
+        r.register(
+            format!("aten.max_pool{n}d_with_indices.default"),
+            pool(true, n),
+        );
+        r.register(format!("aten.avg_pool{n}d.default"), pool(false, n));
+    }
+    r.register("aten.adaptive_avg_pool1d.default", adaptive_avg(1));
+    r.register("aten.adaptive_avg_pool2d.default", adaptive_avg(2));
+    r.register("aten._adaptive_avg_pool2d.default", adaptive_avg(2));
+    r.register("aten.adaptive_avg_pool3d.default", adaptive_avg(3));
+    r.register("aten._adaptive_avg_pool3d.default", adaptive_avg(3));
     r.register("aten.upsample_nearest2d.vec", resize(ResizeMode::Nearest));
     r.register(
         "aten.upsample_nearest2d.default",

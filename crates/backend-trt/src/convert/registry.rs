@@ -96,6 +96,7 @@ impl ConverterRegistry {
         super::shape::register(&mut r);
         super::index::register(&mut r);
         super::misc::register(&mut r);
+        super::movement::register(&mut r);
         super::hop::register(&mut r);
         super::scatter::register(&mut r);
         r

@@ -170,7 +170,8 @@ fn split_validate(a: &NodeArgs<'_>) -> Result<(), String> {
 /// Pads per dim (first dim first) from ATen's `pad` list (last dim first, (left, right)).
 fn pads(a: &NodeArgs<'_>) -> Result<Vec<(i64, i64)>, String> {
     let x = a.tensor("self")?;
-    let p = a.ints("pad")?;
+    // `reflection_pad2d` and friends name the list `padding`.
+    let p = a.ints(if a.has("padding") { "padding" } else { "pad" })?;
     if p.len() % 2 != 0 || p.len() / 2 > x.rank() {
         return Err(format!("{}: pad {p:?} for {x}", a.op));
     }
@@ -182,9 +183,14 @@ fn pads(a: &NodeArgs<'_>) -> Result<Vec<(i64, i64)>, String> {
 }
 
 fn pad_mode(a: &NodeArgs<'_>) -> Result<SliceMode, String> {
-    // `constant_pad_nd` has no `mode`: it always pads with a constant.
+    // `constant_pad_nd` has no `mode`: it always pads with a constant; the
+    // `reflection_padNd` / `replication_padNd` ops are named after theirs.
     let mode = if a.has("mode") {
         a.str("mode")?
+    } else if a.op.starts_with("aten.reflection_pad") {
+        "reflect"
+    } else if a.op.starts_with("aten.replication_pad") {
+        "replicate"
     } else {
         "constant"
     };
@@ -620,7 +626,16 @@ pub(super) fn register(r: &mut ConverterRegistry) {
             },
         ),
     );
-    for name in ["aten.constant_pad_nd.default", "aten.pad.default"] {
+    for name in [
+        "aten.constant_pad_nd.default",
+        "aten.pad.default",
+        "aten.reflection_pad1d.default",
+        "aten.reflection_pad2d.default",
+        "aten.reflection_pad3d.default",
+        "aten.replication_pad1d.default",
+        "aten.replication_pad2d.default",
+        "aten.replication_pad3d.default",
+    ] {
         r.register(name, OpConverter::new(pad_validate, pad_convert));
     }
 }

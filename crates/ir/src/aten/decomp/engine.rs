@@ -3,7 +3,8 @@
 //! batch norm with batch statistics (`batch_norm` in training mode, as weight
 //! standardisation uses it, and `_native_batch_norm_legit.no_stats`), and the functional
 //! copies of core ATen (`copy`, `slice_scatter` with step 1, `as_strided` of a contiguous
-//! tensor). The executor keeps its own kernels where it has them; these are what the
+//! tensor), `native_dropout` in evaluation mode and the named reflection / replication
+//! padding ops (as `pad`). The executor keeps its own kernels where it has them; these are what the
 //! converters and inference fall back to.
 
 use super::{one, Add};
@@ -67,6 +68,37 @@ pub(super) fn register(add: &mut Add<'_>) {
         };
         one(y)
     });
+    add("aten.native_dropout.default", |c| {
+        // Evaluation mode (or nothing dropped): the input and an all-true mask. `train=None`
+        // means training, as in ATen; a training dropout is random and not decomposed.
+        let train = !matches!(c.arg("train")?, Arg::Bool(false));
+        if train && c.float("p")? != 0.0 {
+            return Err("training-mode dropout is random".into());
+        }
+        let x = c.tensor("input")?;
+        let y = c.call("aten.clone.default", vec![val(x)])?;
+        let m = c.call_kw(
+            "aten.ones_like.default",
+            vec![val(x)],
+            vec![("dtype".into(), Arg::DType(crate::DType::Bool))],
+        )?[0];
+        Ok(vec![val(y), val(m)])
+    });
+    // The named padding ops are `pad` with their mode.
+    for (name, mode) in [
+        ("aten.reflection_pad1d.default", "reflect"),
+        ("aten.reflection_pad2d.default", "reflect"),
+        ("aten.reflection_pad3d.default", "reflect"),
+        ("aten.replication_pad1d.default", "replicate"),
+        ("aten.replication_pad2d.default", "replicate"),
+        ("aten.replication_pad3d.default", "replicate"),
+    ] {
+        let f: fn(&mut DecompCx<'_>) -> Result<Vec<Arg>, String> = match mode {
+            "reflect" => |c| pad_mode(c, "reflect"),
+            _ => |c| pad_mode(c, "replicate"),
+        };
+        add(name, f);
+    }
     add("aten.slice_scatter.default", slice_scatter);
     add("aten.as_strided.default", as_strided);
     add("aten._native_batch_norm_legit.no_stats", |c| {
@@ -79,6 +111,16 @@ pub(super) fn register(add: &mut Add<'_>) {
         let (y, mean, rstd) = batch_stats_norm(c, x, w, b, eps)?;
         Ok(vec![val(y), val(mean), val(rstd)])
     });
+}
+
+/// `pad(self, padding, mode)`.
+fn pad_mode(c: &mut DecompCx<'_>, mode: &str) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let p = c.arg("padding")?;
+    one(c.call(
+        "aten.pad.default",
+        vec![val(x), p, Arg::Str(mode.to_string())],
+    )?)
 }
 
 /// The sizes of tensor `v` as a list argument: literal ints where static, `sym_size` calls

@@ -9,6 +9,7 @@
 mod alias;
 mod contract;
 mod conv;
+mod einsum;
 mod engine;
 mod layout;
 mod logical;
@@ -33,6 +34,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     alias::register(&mut add);
     contract::register(&mut add);
     conv::register(&mut add);
+    einsum::register(&mut add);
     engine::register(&mut add);
     layout::register(&mut add);
     math::register(&mut add);
