@@ -389,6 +389,40 @@ mod tests {
     }
 
     #[test]
+    fn stripped_key_covers_refit_names_not_their_bytes() {
+        let v = "TensorRT-RTX 1.7.1";
+        let s = BuildSettings::default();
+        // Layer 1 is the constant: a program weight `w`.
+        let refs = WeightRefs::from([("1.weights".to_string(), "w".to_string())]);
+        let k = PlanCache::key_with_refs(&network(1.0), &s, v, &refs);
+        assert_eq!(
+            k,
+            PlanCache::key_with_refs(&network(3.0), &s, v, &refs),
+            "new bytes, same plan"
+        );
+        let other = WeightRefs::from([("1.weights".to_string(), "v".to_string())]);
+        assert_ne!(
+            k,
+            PlanCache::key_with_refs(&network(1.0), &s, v, &other),
+            "refit name"
+        );
+        assert_ne!(
+            k,
+            PlanCache::key(&network(1.0), &s, v),
+            "no refs: bytes in the key"
+        );
+        let unstripped = BuildSettings {
+            strip_weights: false,
+            ..BuildSettings::default()
+        };
+        assert_ne!(
+            PlanCache::key_with_refs(&network(1.0), &unstripped, v, &refs),
+            PlanCache::key_with_refs(&network(3.0), &unstripped, v, &refs),
+            "a plan with its weights depends on their bytes"
+        );
+    }
+
+    #[test]
     fn key_covers_weights_settings_and_library() {
         let s = BuildSettings::default();
         let v = "TensorRT-RTX 1.7.1";

@@ -1716,25 +1716,47 @@ pub fn build_plan(
     b.build_serialized_plan(settings)
 }
 
+/// Set once a weight-stripped build failed in a way that is not the network's fault: the
+/// refittable build path JIT-compiles with Myelin, which needs a CUDA device, so on a machine
+/// without one (this project's CI) every stripped build fails. Later segments then build with
+/// their weights at once instead of failing a second build each.
+static STRIP_UNAVAILABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// [`build_plan`] of a network whose weight fields `refs` are program weights: with
 /// [`BuildSettings::strip_weights`] (and at least one ref) the plan is weight-stripped and
 /// refittable by those names ([`SerializedEngine::stripped`]). When the stripped build fails
-/// (a weight TensorRT cannot refit, say one that feeds a shape), the plan is built again with
-/// its weights, and is not stripped.
+/// (no CUDA device for TensorRT's JIT, or a weight TensorRT cannot refit, say one that feeds a
+/// shape), the plan is built again with its weights, is not stripped, and a `warning:` line
+/// says why (once per process for the missing device).
 pub fn build_plan_with_refs(
     library: &'static TrtLibrary,
     recording: &RecordedNetwork,
     settings: &BuildSettings,
     refs: &WeightRefs,
 ) -> Result<SerializedEngine, TrtError> {
-    if !settings.strip_weights || refs.is_empty() {
+    use std::sync::atomic::Ordering;
+    if !settings.strip_weights || refs.is_empty() || STRIP_UNAVAILABLE.load(Ordering::Relaxed) {
         return build_plan(library, recording, settings);
     }
     let stripped = TrtNetworkBuilder::from_recording_with_refs(library, recording, refs)
         .and_then(|mut b| b.build_serialized_plan(settings));
     match stripped {
         Ok(plan) => Ok(plan),
-        // The report and the manifest show the plan as not stripped.
-        Err(_) => build_plan(library, recording, settings),
+        Err(e) => {
+            let message = e.to_string();
+            let no_device = message.contains("CUDA_SUCCESS");
+            if !no_device {
+                eprintln!(
+                    "warning: weight-stripped build failed, building with weights: {message}"
+                );
+            } else if !STRIP_UNAVAILABLE.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "warning: weight-stripped plans need a CUDA device for TensorRT's JIT \
+                     ({}); building plans with their weights",
+                    message.lines().next().unwrap_or_default()
+                );
+            }
+            build_plan(library, recording, settings)
+        }
     }
 }

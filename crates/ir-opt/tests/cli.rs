@@ -422,7 +422,7 @@ fn compile_inspect_run_artifact() {
     assert!(o.status.success(), "{}", describe(&o));
     let out = text(&o.stdout);
     for want in [
-        "format version 1",
+        "format version 3",
         "min-block-size 3",
         "inputs:\n  x: f32[",
         "outputs:",
