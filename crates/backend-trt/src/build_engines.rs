@@ -19,8 +19,9 @@ use trtfx_passes::partition::outlined_segments;
 use trtfx_passes::{Pass, PassCx, PassError, PassOutcome, PassRegistry};
 
 use crate::convert::ConverterRegistry;
-use crate::engine::{build_plan_cached, convert_graph_into, PlanOutcome};
+use crate::engine::{build_plan_refittable, convert_graph_with_sources, PlanOutcome};
 use crate::plan_cache::{CacheUse, PlanCache};
+use crate::refit::{weight_refs, WeightRefs};
 use crate::settings::{BuildSettings, ComputeCapability, SerializedEngine};
 use crate::RecordedNetwork;
 
@@ -70,6 +71,8 @@ declare_options! {
         timing_cache: Option<String> = "timing-cache", None;
         /// Plan cache directory: reuse plans built before for the same network and settings.
         plan_cache: Option<String> = "plan-cache", None;
+        /// Weight-stripped, refittable plans (off: every plan holds its weights).
+        strip_weights: bool = "strip-weights", true;
     }
 }
 
@@ -81,6 +84,7 @@ impl BuildEnginesOptions {
             workspace_limit: self.workspace_limit,
             optimization_level: self.optimization_level,
             timing_cache_path: self.timing_cache.as_ref().map(Into::into),
+            strip_weights: self.strip_weights,
         }
     }
 
@@ -94,6 +98,7 @@ impl BuildEnginesOptions {
                 .timing_cache_path
                 .as_ref()
                 .map(|p| p.display().to_string()),
+            strip_weights: settings.strip_weights,
             ..Default::default()
         }
     }
@@ -104,6 +109,10 @@ impl BuildEnginesOptions {
 pub struct TrtSegment {
     /// The recorded network (printable, emulatable, replayable into TensorRT).
     pub network: RecordedNetwork,
+    /// The network's weight fields that are program weights, by name
+    /// ([`crate::refit`]): what the artifact stores once, and what a stripped plan is
+    /// refitted with.
+    pub weight_refs: WeightRefs,
     /// For each placeholder of the segment subgraph, the network input it feeds (`None` for
     /// placeholders converted to constants or symbolic sizes).
     pub input_bindings: Vec<Option<String>>,
@@ -142,6 +151,77 @@ impl BuiltEngines {
     }
 }
 
+/// What `build-engines` reports while it works (see [`BuildProgress`]).
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// The pass starts: `segments` TensorRT segments to convert (and build).
+    Start {
+        /// How many.
+        segments: usize,
+    },
+    /// Segment `index` (0-based among the TensorRT segments) starts converting and building.
+    Segment {
+        /// Its position.
+        index: usize,
+        /// Its subgraph.
+        graph: String,
+    },
+    /// Segment `index` is done.
+    Done {
+        /// Its position.
+        index: usize,
+        /// Its subgraph.
+        graph: String,
+        /// One line: `plan built in 1.20 s`, `plan cache hit`, `no plan (...)`,
+        /// `conversion failed: ...`.
+        outcome: String,
+    },
+    /// Every segment is done.
+    Finish,
+}
+
+/// A progress callback for `build-engines`: insert one into the pass manager's products
+/// ([`trtfx_passes::PassManager::products_mut`]) before running a pipeline, and the pass
+/// calls it per segment (`ir-opt compile` draws a progress bar with it).
+#[derive(Clone)]
+pub struct BuildProgress(pub Arc<dyn Fn(&ProgressEvent) + Send + Sync>);
+
+impl std::fmt::Debug for BuildProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BuildProgress")
+    }
+}
+
+/// The one-line outcome of a segment for [`ProgressEvent::Done`].
+fn outcome_line(result: &Result<TrtSegment, String>) -> String {
+    match result {
+        Err(e) => format!(
+            "conversion failed: {}",
+            e.lines().next().unwrap_or_default()
+        ),
+        Ok(t) => match (&t.plan, &t.plan_cache) {
+            (Some(_), Some(CacheUse::Hit { .. })) => "plan cache hit".into(),
+            (Some(p), used) => {
+                let mut s = format!(
+                    "plan built in {:.2} s",
+                    t.build_time.unwrap_or_default().as_secs_f64()
+                );
+                if p.stripped {
+                    s.push_str(", weight-stripped");
+                }
+                if let Some(u) = used {
+                    s.push_str(&format!(", cache {}", u.describe()));
+                }
+                s
+            }
+            (None, _) => format!(
+                "no plan ({})",
+                t.plan_skipped.as_deref().unwrap_or("skipped")
+            ),
+        },
+    }
+}
+
 /// Converts one outlined segment; builds its plan when asked and possible.
 pub fn convert_segment(
     program: &Program,
@@ -152,8 +232,11 @@ pub fn convert_segment(
     cache: Option<&PlanCache>,
 ) -> Result<TrtSegment, String> {
     let mut network = RecordedNetwork::new();
-    let (inputs, outputs) =
-        convert_graph_into(program, gid, registry, &mut network).map_err(|e| e.to_string())?;
+    let (inputs, outputs, sources) =
+        convert_graph_with_sources(program, gid, registry, &mut network)
+            .map_err(|e| e.to_string())?;
+    let weight_refs = weight_refs(&network, &sources);
+    drop(sources);
     let g = &program.graphs[gid];
     let input_bindings = g
         .placeholders()
@@ -165,6 +248,7 @@ pub fn convert_segment(
         .collect();
     let mut seg = TrtSegment {
         network,
+        weight_refs,
         input_bindings,
         outputs,
         plan: None,
@@ -178,7 +262,7 @@ pub fn convert_segment(
     }
     // A failed build keeps the network (it still runs on the emulator) and says why, rather
     // than failing the whole compile: the report shows it.
-    match build_plan_cached(&seg.network, settings, cache) {
+    match build_plan_refittable(&seg.network, settings, cache, &seg.weight_refs) {
         Ok((PlanOutcome::Built { plan, build_time }, used)) => {
             seg.plan = Some(plan);
             // A cache hit built nothing: no build time to report.
@@ -214,11 +298,26 @@ impl Pass for BuildEngines {
         let cache = self.options.plan_cache.as_ref().map(PlanCache::new);
         let mut built = BuiltEngines::default();
         let (mut ok, mut failed, mut plans) = (0u64, 0u64, 0u64);
-        for (gid, backend) in outlined_segments(p, p.main) {
-            if backend != BACKEND {
-                continue;
+        let progress = cx.products().get::<BuildProgress>().cloned();
+        let report = |e: ProgressEvent| {
+            if let Some(p) = &progress {
+                (p.0)(&e);
             }
+        };
+        let trt: Vec<GraphId> = outlined_segments(p, p.main)
+            .into_iter()
+            .filter(|(_, backend)| backend == BACKEND)
+            .map(|(gid, _)| gid)
+            .collect();
+        report(ProgressEvent::Start {
+            segments: trt.len(),
+        });
+        for (index, gid) in trt.into_iter().enumerate() {
             let graph = p.graphs[gid].name.clone();
+            report(ProgressEvent::Segment {
+                index,
+                graph: graph.clone(),
+            });
             let result = convert_segment(
                 p,
                 gid,
@@ -240,8 +339,14 @@ impl Pass for BuildEngines {
                 }
                 Err(_) => failed += 1,
             }
+            report(ProgressEvent::Done {
+                index,
+                graph: graph.clone(),
+                outcome: outcome_line(&result),
+            });
             built.segments.push(BuiltSegment { graph, result });
         }
+        report(ProgressEvent::Finish);
         cx.stat("networks", ok);
         cx.stat("conversion-failures", failed);
         cx.stat("plans", plans);

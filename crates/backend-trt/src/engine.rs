@@ -22,6 +22,7 @@ use crate::convert::{
 };
 use crate::network::{NetworkBuilder, TensorId, Weights};
 use crate::plan_cache::{CacheUse, PlanCache};
+use crate::refit::WeightRefs;
 use crate::settings::{BuildSettings, OptimizationProfile, SerializedEngine};
 use crate::RecordedNetwork;
 
@@ -277,6 +278,7 @@ fn weight_constant(
     let dt = trt_dtype(w.dtype).map_err(|e| format!("weight {name:?}: {e}"))?;
     let bytes = w.bytes().map_err(|e| format!("weight {name:?}: {e}"))?;
     let weights = Weights::from_bytes(dt, bytes)?;
+    ctx.weight_sources.note(&weights.bytes, name);
     ctx.constant(&w.shape, weights)
 }
 
@@ -428,6 +430,17 @@ pub fn convert_graph_into(
     registry: &ConverterRegistry,
     net: &mut dyn NetworkBuilder,
 ) -> Result<(Vec<String>, Vec<String>), ConvertError> {
+    convert_graph_with_sources(program, gid, registry, net).map(|(i, o, _)| (i, o))
+}
+
+/// [`convert_graph_into`], also returning the payloads made from program weights (what
+/// [`crate::refit::weight_refs`] turns into the network's weight refs).
+pub fn convert_graph_with_sources(
+    program: &Program,
+    gid: GraphId,
+    registry: &ConverterRegistry,
+    net: &mut dyn NetworkBuilder,
+) -> Result<(Vec<String>, Vec<String>, crate::refit::WeightSources), ConvertError> {
     let g: &Graph = &program.graphs[gid];
     let binds: HashMap<NodeId, Binding> = bindings(program, gid).into_iter().collect();
     let ranges = sym_ranges(program);
@@ -526,7 +539,7 @@ pub fn convert_graph_into(
     if need_profile {
         ctx.net.add_optimization_profile(&profile)?;
     }
-    Ok((inputs, outputs))
+    Ok((inputs, outputs, ctx.weight_sources))
 }
 
 /// Converts graph `gid` of `program` (a segment subgraph or the main graph) into a recorded
@@ -557,6 +570,19 @@ pub fn build_plan_cached(
     settings: &BuildSettings,
     cache: Option<&PlanCache>,
 ) -> Result<(PlanOutcome, Option<CacheUse>), EngineError> {
+    build_plan_refittable(network, settings, cache, &WeightRefs::new())
+}
+
+/// [`build_plan_cached`] for a network whose weight fields `refs` are program weights: with
+/// [`BuildSettings::strip_weights`] they are named after the program weights, marked
+/// refittable and stripped from the plan ([`SerializedEngine::stripped`]); the cache key then
+/// covers their names instead of their bytes ([`PlanCache::key_with_refs`]).
+pub fn build_plan_refittable(
+    network: &RecordedNetwork,
+    settings: &BuildSettings,
+    cache: Option<&PlanCache>,
+    refs: &WeightRefs,
+) -> Result<(PlanOutcome, Option<CacheUse>), EngineError> {
     #[cfg(feature = "tensorrt")]
     {
         use crate::tensorrt::{TrtError, TrtLibrary};
@@ -564,13 +590,14 @@ pub fn build_plan_cached(
             Ok(lib) => {
                 let start = Instant::now();
                 let build = || {
-                    crate::tensorrt::build_plan(lib, network, settings)
+                    crate::tensorrt::build_plan_with_refs(lib, network, settings, refs)
                         .map_err(|e| EngineError::Build(e.to_string()))
                 };
                 let (plan, used) = match cache {
                     Some(c) => {
                         let version = lib.version().to_string();
-                        let (plan, used) = c.get_or_build(network, settings, &version, build)?;
+                        let (plan, used) =
+                            c.get_or_build_with_refs(network, settings, &version, refs, build)?;
                         (plan, Some(used))
                     }
                     None => (build()?, None),
@@ -594,7 +621,7 @@ pub fn build_plan_cached(
     }
     #[cfg(not(feature = "tensorrt"))]
     {
-        let _ = (network, settings, cache, Instant::now());
+        let _ = (network, settings, cache, refs, Instant::now());
         Ok((
             PlanOutcome::Skipped {
                 reason: "trtfx-backend-trt was built without the `tensorrt` feature".into(),

@@ -22,6 +22,7 @@ pub mod emulator;
 pub mod network;
 pub mod plan_cache;
 pub mod recorded;
+pub mod refit;
 pub mod settings;
 #[cfg(feature = "tensorrt")]
 pub mod tensorrt;

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::recorded::{LayerOp, RecordedNetwork};
+use crate::refit::{weight_fields_mut, WeightRefs};
 use crate::settings::{BuildSettings, SerializedEngine};
 
 /// The first line of every entry; a new layout gets a new line, so old entries read as corrupt
@@ -110,6 +111,8 @@ struct EntryHeader {
     settings: BuildSettings,
     bytes: usize,
     sha256: String,
+    #[serde(default)]
+    stripped: bool,
 }
 
 /// The settings that reach the builder, in the key.
@@ -118,6 +121,7 @@ struct KeySettings<'a> {
     compute_capabilities: &'a [crate::settings::ComputeCapability],
     workspace_limit: Option<usize>,
     optimization_level: Option<i32>,
+    strip_weights: bool,
 }
 
 impl PlanCache {
@@ -147,6 +151,20 @@ impl PlanCache {
     /// The key of building `network` with `settings` on the library `trt_version`
     /// (`TensorRT-RTX 1.7.1`): 64 hex digits.
     pub fn key(network: &RecordedNetwork, settings: &BuildSettings, trt_version: &str) -> String {
+        Self::key_with_refs(network, settings, trt_version, &WeightRefs::new())
+    }
+
+    /// [`PlanCache::key`] of a network whose weight fields `refs` are program weights. With
+    /// [`BuildSettings::strip_weights`] those payloads are not in the plan, so the key covers
+    /// their names, types and sizes instead of their bytes: a model refitted with new weights
+    /// (or a second compile, which need not hash hundreds of MB) gets the same key.
+    pub fn key_with_refs(
+        network: &RecordedNetwork,
+        settings: &BuildSettings,
+        trt_version: &str,
+        refs: &WeightRefs,
+    ) -> String {
+        let stripped_refs = settings.strip_weights && !refs.is_empty();
         let mut h = Sha256::new();
         h.update(MAGIC);
         h.update(trt_version.as_bytes());
@@ -155,6 +173,7 @@ impl PlanCache {
             compute_capabilities: &settings.compute_capabilities,
             workspace_limit: settings.workspace_limit,
             optimization_level: settings.optimization_level,
+            strip_weights: stripped_refs,
         };
         h.update(serde_json::to_vec(&s).unwrap_or_default());
         h.update([0]);
@@ -162,18 +181,28 @@ impl PlanCache {
         // each payload length-prefixed in layer order.
         let mut bare = network.clone();
         let mut payloads = Vec::new();
-        for layer in &mut bare.layers {
-            for w in weights_mut(&mut layer.op) {
-                payloads.push(std::mem::replace(
-                    &mut w.bytes,
-                    std::sync::Arc::from(Vec::new()),
-                ));
+        for (i, layer) in bare.layers.iter_mut().enumerate() {
+            for (field, w) in weight_fields_mut(&mut layer.op) {
+                let bytes = std::mem::replace(&mut w.bytes, std::sync::Arc::from(Vec::new()));
+                let name = refs.get(&format!("{i}.{field}")).filter(|_| stripped_refs);
+                payloads.push((bytes, name));
             }
         }
         h.update(serde_json::to_vec(&bare).unwrap_or_default());
-        for p in payloads {
+        for (p, name) in payloads {
             h.update((p.len() as u64).to_le_bytes());
-            h.update(&p);
+            match name {
+                // A stripped weight: its name (the refit handle) and size, not its bytes.
+                Some(name) => {
+                    h.update([1]);
+                    h.update((name.len() as u64).to_le_bytes());
+                    h.update(name.as_bytes());
+                }
+                None => {
+                    h.update([0]);
+                    h.update(&p);
+                }
+            }
         }
         hex(&h.finalize())
     }
@@ -209,6 +238,7 @@ impl PlanCache {
             settings: plan.settings.clone(),
             bytes: plan.bytes.len(),
             sha256: hex(&Sha256::digest(&plan.bytes)),
+            stripped: plan.stripped,
         };
         let header = serde_json::to_vec(&header).map_err(|e| fail(std::io::Error::other(e)))?;
         let tmp = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
@@ -237,7 +267,19 @@ impl PlanCache {
         trt_version: &str,
         build: impl FnOnce() -> Result<SerializedEngine, E>,
     ) -> Result<(SerializedEngine, CacheUse), E> {
-        let key = Self::key(network, settings, trt_version);
+        self.get_or_build_with_refs(network, settings, trt_version, &WeightRefs::new(), build)
+    }
+
+    /// [`PlanCache::get_or_build`] keyed by [`PlanCache::key_with_refs`].
+    pub fn get_or_build_with_refs<E>(
+        &self,
+        network: &RecordedNetwork,
+        settings: &BuildSettings,
+        trt_version: &str,
+        refs: &WeightRefs,
+        build: impl FnOnce() -> Result<SerializedEngine, E>,
+    ) -> Result<(SerializedEngine, CacheUse), E> {
+        let key = Self::key_with_refs(network, settings, trt_version, refs);
         let broken = match self.get(&key) {
             Ok(Some(plan)) if plan.trt_version == trt_version => {
                 return Ok((plan, CacheUse::Hit { key }))
@@ -290,6 +332,7 @@ fn decode_entry(bytes: &[u8]) -> Result<SerializedEngine, String> {
         bytes: plan.to_vec(),
         settings: header.settings,
         trt_version: header.trt_version,
+        stripped: header.stripped,
     })
 }
 
@@ -334,6 +377,7 @@ mod tests {
             bytes: vec![tag; 100],
             settings: BuildSettings::default(),
             trt_version: "TensorRT-RTX 1.7.1".into(),
+            stripped: false,
         }
     }
 
@@ -342,6 +386,40 @@ mod tests {
             std::env::temp_dir().join(format!("trtfx-plan-cache-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
+    }
+
+    #[test]
+    fn stripped_key_covers_refit_names_not_their_bytes() {
+        let v = "TensorRT-RTX 1.7.1";
+        let s = BuildSettings::default();
+        // Layer 1 is the constant: a program weight `w`.
+        let refs = WeightRefs::from([("1.weights".to_string(), "w".to_string())]);
+        let k = PlanCache::key_with_refs(&network(1.0), &s, v, &refs);
+        assert_eq!(
+            k,
+            PlanCache::key_with_refs(&network(3.0), &s, v, &refs),
+            "new bytes, same plan"
+        );
+        let other = WeightRefs::from([("1.weights".to_string(), "v".to_string())]);
+        assert_ne!(
+            k,
+            PlanCache::key_with_refs(&network(1.0), &s, v, &other),
+            "refit name"
+        );
+        assert_ne!(
+            k,
+            PlanCache::key(&network(1.0), &s, v),
+            "no refs: bytes in the key"
+        );
+        let unstripped = BuildSettings {
+            strip_weights: false,
+            ..BuildSettings::default()
+        };
+        assert_ne!(
+            PlanCache::key_with_refs(&network(1.0), &unstripped, v, &refs),
+            PlanCache::key_with_refs(&network(3.0), &unstripped, v, &refs),
+            "a plan with its weights depends on their bytes"
+        );
     }
 
     #[test]

@@ -178,6 +178,13 @@ pub struct BuildSettings {
     /// Timing cache file. Full TensorRT reads and updates it; TensorRT-RTX has no builder
     /// timing cache (it tunes at run time), so RTX builds ignore it.
     pub timing_cache_path: Option<PathBuf>,
+    /// Build weight-stripped, refittable plans (`kSTRIP_PLAN` + `kREFIT_INDIVIDUAL`): the
+    /// program weights a network reads (its [`crate::refit::WeightRefs`]) are named, marked
+    /// refittable and left out of the plan, which is refitted from the artifact's weight store.
+    /// Default on; a manifest written before this setting existed reads as off, as its plans
+    /// were built.
+    #[serde(default)]
+    pub strip_weights: bool,
 }
 
 impl Default for BuildSettings {
@@ -187,6 +194,7 @@ impl Default for BuildSettings {
             workspace_limit: None,
             optimization_level: None,
             timing_cache_path: None,
+            strip_weights: true,
         }
     }
 }
@@ -203,6 +211,10 @@ pub struct SerializedEngine {
     pub settings: BuildSettings,
     /// Library that built it, e.g. `"TensorRT-RTX 1.7.1"`.
     pub trt_version: String,
+    /// Built weight-stripped: the plan holds no refittable weights and must be refitted with
+    /// the named weights of its network before it runs.
+    #[serde(default)]
+    pub stripped: bool,
 }
 
 impl fmt::Debug for SerializedEngine {
@@ -211,6 +223,7 @@ impl fmt::Debug for SerializedEngine {
             .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
             .field("settings", &self.settings)
             .field("trt_version", &self.trt_version)
+            .field("stripped", &self.stripped)
             .finish()
     }
 }

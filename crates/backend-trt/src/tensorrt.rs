@@ -30,6 +30,7 @@
 //! - `IFillLayer::setAlpha/setBeta` are not exposed: alpha/beta are passed as constant inputs.
 //! - No timing-cache API (TensorRT-RTX has no builder timing cache anyway).
 
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -41,6 +42,7 @@ use trtx::{Axes, Builder, Logger, NetworkDefinition, OwnedConvWeights, OwnedWeig
 use crate::layers::{LayerCx, LayerOp};
 use crate::network::*;
 use crate::recorded::RecordedNetwork;
+use crate::refit::{names_by_payload, WeightRefs};
 use crate::settings::{BuildSettings, ComputeCapability, OptimizationProfile, SerializedEngine};
 
 /// Environment variable naming the TensorRT library file to load.
@@ -542,6 +544,12 @@ pub struct TrtNetworkBuilder {
     inputs: Vec<(String, TensorId)>,
     output_names: Vec<String>,
     profiles: Vec<OptimizationProfile>,
+    /// Weight-stripped build: payload (address, length) → program weight name, for the
+    /// payloads to name, mark refittable and strip (empty otherwise).
+    weight_names: HashMap<(usize, usize), String>,
+    /// Named weights already in the network: name → (dims, tensor), so every use of one
+    /// weight shares one named constant (TensorRT refuses a name given to two payloads).
+    named: HashMap<String, (Vec<i64>, TensorId)>,
     network: NetworkDefinition<'static>,
     builder: Builder<'static>,
     library: &'static TrtLibrary,
@@ -578,10 +586,85 @@ impl TrtNetworkBuilder {
             inputs: Vec::new(),
             output_names: Vec::new(),
             profiles: Vec::new(),
+            weight_names: HashMap::new(),
+            named: HashMap::new(),
             network,
             builder,
             library,
         })
+    }
+
+    /// Creates a builder for a weight-stripped, refittable plan and replays `recording` into
+    /// it: the layer weights `refs` names are named after their program weights and marked
+    /// refittable, so [`TrtNetworkBuilder::build_serialized_plan`] with
+    /// [`BuildSettings::strip_weights`] leaves them out of the plan.
+    pub fn from_recording_with_refs(
+        library: &'static TrtLibrary,
+        recording: &RecordedNetwork,
+        refs: &WeightRefs,
+    ) -> Result<Self, TrtError> {
+        let mut b = Self::new(library)?;
+        b.weight_names = names_by_payload(recording, refs);
+        recording.replay_into(&mut b)?;
+        Ok(b)
+    }
+
+    /// The names given to refittable weights so far, sorted.
+    pub fn refittable_weights(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.named.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The network tensor of a weight payload: a constant layer (named and marked refittable
+    /// when the payload is a program weight of a stripped build), or the tensor of the same
+    /// named weight made before (reshaped when a layer reads it with other dims).
+    fn weights_tensor(&mut self, dims: &[i64], w: &Weights) -> Result<TensorId, NetworkError> {
+        let name = self
+            .weight_names
+            .get(&(w.bytes.as_ptr() as usize, w.bytes.len()))
+            .cloned();
+        let Some(name) = name else {
+            let layer = self
+                .network
+                .add_constant_owned(dims, w.bytes.to_vec(), dt(w.dtype), None)
+                .map_err(|e| trt_err("addConstant", e))?;
+            return self.push_layer_output("addConstant", &layer, 0);
+        };
+        if let Some((have, id)) = self.named.get(&name).cloned() {
+            if have == dims {
+                return Ok(id);
+            }
+            let t = self.t(id)?;
+            let mut layer = self
+                .network
+                .add_shuffle(&t)
+                .map_err(|e| trt_err("addShuffle", e))?;
+            layer
+                .set_reshape_dimensions(&mut self.network, dims)
+                .map_err(|e| trt_err("setReshapeDimensions", e))?;
+            return self.push_layer_output("addShuffle", &layer, 0);
+        }
+        let layer = self
+            .network
+            .add_constant_owned(dims, w.bytes.to_vec(), dt(w.dtype), Some(&name))
+            .map_err(|e| trt_err("addConstant", e))?;
+        let id = self.push_layer_output("addConstant", &layer, 0)?;
+        self.network
+            .mark_weights_refittable(&name)
+            .map_err(|e| trt_err("markWeightsRefittable", e))?;
+        self.named.insert(name, (dims.to_vec(), id));
+        Ok(id)
+    }
+
+    /// Whether a (de)convolution's kernel or bias is a named program weight (then it is wired
+    /// as a constant tensor input, so it can share the weight's named constant).
+    fn has_named(&self, kernel: &Weights, bias: Option<&Weights>) -> bool {
+        !self.weight_names.is_empty()
+            && std::iter::once(kernel).chain(bias).any(|w| {
+                self.weight_names
+                    .contains_key(&(w.bytes.as_ptr() as usize, w.bytes.len()))
+            })
     }
 
     /// Creates a builder and replays `recording` into it.
@@ -622,6 +705,15 @@ impl TrtNetworkBuilder {
             .map_err(|e| build_err("createBuilderConfig", &e))?;
         if let Some(w) = settings.workspace_limit {
             config.set_memory_pool_limit(MemoryPoolType::kWORKSPACE, w);
+        }
+        // Weight-stripped plans: only the weights marked refittable (the named program
+        // weights) are left out; converter constants (shapes, scalars) stay in the plan and
+        // can still be folded. kREFIT_INDIVIDUAL rather than kREFIT_IDENTICAL, because
+        // `ir-opt refit` supplies *different* weights.
+        let stripped = settings.strip_weights && !self.named.is_empty();
+        if stripped {
+            config.set_flag(trtx::BuilderFlag::kSTRIP_PLAN);
+            config.set_flag(trtx::BuilderFlag::kREFIT_INDIVIDUAL);
         }
         if let Some(level) = settings.optimization_level {
             if !(0..=5).contains(&level) {
@@ -696,6 +788,7 @@ impl TrtNetworkBuilder {
             bytes,
             settings: settings.clone(),
             trt_version: self.library.version.to_string(),
+            stripped,
         })
     }
 
@@ -1080,11 +1173,7 @@ impl TrtNetworkBuilder {
                 ),
             ));
         }
-        let layer = self
-            .network
-            .add_constant_owned(dims, weights.bytes.to_vec(), dt(weights.dtype), None)
-            .map_err(|e| trt_err("addConstant", e))?;
-        self.push_layer_output("addConstant", &layer, 0)
+        self.weights_tensor(dims, &weights)
     }
 
     pub(crate) fn add_convolution_nd(
@@ -1122,9 +1211,40 @@ impl TrtNetworkBuilder {
                 format!("input {d} needs a known channel dim"),
             ));
         }
+        let kernel_dims = vec![params.num_output_maps, c / params.groups, k[0], k[1]];
+        if self.has_named(&kernel, bias.as_ref()) {
+            let kt = self.weights_tensor(&kernel_dims, &kernel)?;
+            let bt = match &bias {
+                Some(b) => Some(self.weights_tensor(&[params.num_output_maps], b)?),
+                None => None,
+            };
+            let mut layer = self
+                .network
+                .add_convolution_deferrred_weights(
+                    &x,
+                    params.num_output_maps as i32,
+                    &[k[0] as i32, k[1] as i32],
+                )
+                .map_err(|e| trt_err("addConvolutionNd", e))?;
+            let kt = self.t(kt)?;
+            layer
+                .set_input(&mut self.network, 1, &kt)
+                .map_err(|e| trt_err("IConvolutionLayer::setInput", e))?;
+            if let Some(bt) = bt {
+                let bt = self.t(bt)?;
+                layer
+                    .set_input(&mut self.network, 2, &bt)
+                    .map_err(|e| trt_err("IConvolutionLayer::setInput", e))?;
+            }
+            layer.set_stride(&mut self.network, &stride);
+            layer.set_padding(&mut self.network, &common);
+            layer.set_dilation(&mut self.network, &dilation);
+            layer.set_num_groups(&mut self.network, params.groups);
+            return self.push_layer_output("addConvolutionNd", &layer, 0);
+        }
         let weights = OwnedConvWeights {
             kernel: OwnedWeights {
-                shape: vec![params.num_output_maps, c / params.groups, k[0], k[1]],
+                shape: kernel_dims,
                 data_type: dt(kernel.dtype),
                 values: kernel.bytes.to_vec(),
                 name: None,
@@ -1169,24 +1289,47 @@ impl TrtNetworkBuilder {
                 format!("input {d} needs a known channel dim"),
             ));
         }
-        let weights = OwnedConvWeights {
-            kernel: OwnedWeights {
-                shape: vec![c, params.num_output_maps / params.groups, k[0], k[1]],
-                data_type: dt(kernel.dtype),
-                values: kernel.bytes.to_vec(),
-                name: None,
-            },
-            bias: bias.map(|b| OwnedWeights {
-                shape: vec![params.num_output_maps],
-                data_type: dt(b.dtype),
-                values: b.bytes.to_vec(),
-                name: None,
-            }),
+        let kernel_dims = vec![c, params.num_output_maps / params.groups, k[0], k[1]];
+        let mut layer = if self.has_named(&kernel, bias.as_ref()) {
+            let kt = self.weights_tensor(&kernel_dims, &kernel)?;
+            let bt = match &bias {
+                Some(b) => Some(self.weights_tensor(&[params.num_output_maps], b)?),
+                None => None,
+            };
+            let mut layer = self
+                .network
+                .add_deconvolution_deferred_weights(&x, params.num_output_maps, &k)
+                .map_err(|e| trt_err("addDeconvolutionNd", e))?;
+            let kt = self.t(kt)?;
+            layer
+                .set_input(&mut self.network, 1, &kt)
+                .map_err(|e| trt_err("IDeconvolutionLayer::setInput", e))?;
+            if let Some(bt) = bt {
+                let bt = self.t(bt)?;
+                layer
+                    .set_input(&mut self.network, 2, &bt)
+                    .map_err(|e| trt_err("IDeconvolutionLayer::setInput", e))?;
+            }
+            layer
+        } else {
+            let weights = OwnedConvWeights {
+                kernel: OwnedWeights {
+                    shape: kernel_dims,
+                    data_type: dt(kernel.dtype),
+                    values: kernel.bytes.to_vec(),
+                    name: None,
+                },
+                bias: bias.map(|b| OwnedWeights {
+                    shape: vec![params.num_output_maps],
+                    data_type: dt(b.dtype),
+                    values: b.bytes.to_vec(),
+                    name: None,
+                }),
+            };
+            self.network
+                .add_deconvolution_owned_weights(&x, params.num_output_maps, &k, weights)
+                .map_err(|e| trt_err("addDeconvolutionNd", e))?
         };
-        let mut layer = self
-            .network
-            .add_deconvolution_owned_weights(&x, params.num_output_maps, &k, weights)
-            .map_err(|e| trt_err("addDeconvolutionNd", e))?;
         let stride = arr2(&params.stride, "stride")?;
         let pre = arr2(&params.pre_padding, "pre_padding")?;
         let post = arr2(&params.post_padding, "post_padding")?;
@@ -1702,4 +1845,49 @@ pub fn build_plan(
 ) -> Result<SerializedEngine, TrtError> {
     let mut b = TrtNetworkBuilder::from_recording(library, recording)?;
     b.build_serialized_plan(settings)
+}
+
+/// Set once a weight-stripped build failed in a way that is not the network's fault: the
+/// refittable build path JIT-compiles with Myelin, which needs a CUDA device, so on a machine
+/// without one (this project's CI) every stripped build fails. Later segments then build with
+/// their weights at once instead of failing a second build each.
+static STRIP_UNAVAILABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`build_plan`] of a network whose weight fields `refs` are program weights: with
+/// [`BuildSettings::strip_weights`] (and at least one ref) the plan is weight-stripped and
+/// refittable by those names ([`SerializedEngine::stripped`]). When the stripped build fails
+/// (no CUDA device for TensorRT's JIT, or a weight TensorRT cannot refit, say one that feeds a
+/// shape), the plan is built again with its weights, is not stripped, and a `warning:` line
+/// says why (once per process for the missing device).
+pub fn build_plan_with_refs(
+    library: &'static TrtLibrary,
+    recording: &RecordedNetwork,
+    settings: &BuildSettings,
+    refs: &WeightRefs,
+) -> Result<SerializedEngine, TrtError> {
+    use std::sync::atomic::Ordering;
+    if !settings.strip_weights || refs.is_empty() || STRIP_UNAVAILABLE.load(Ordering::Relaxed) {
+        return build_plan(library, recording, settings);
+    }
+    let stripped = TrtNetworkBuilder::from_recording_with_refs(library, recording, refs)
+        .and_then(|mut b| b.build_serialized_plan(settings));
+    match stripped {
+        Ok(plan) => Ok(plan),
+        Err(e) => {
+            let message = e.to_string();
+            let no_device = message.contains("CUDA_SUCCESS");
+            if !no_device {
+                eprintln!(
+                    "warning: weight-stripped build failed, building with weights: {message}"
+                );
+            } else if !STRIP_UNAVAILABLE.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "warning: weight-stripped plans need a CUDA device for TensorRT's JIT \
+                     ({}); building plans with their weights",
+                    message.lines().next().unwrap_or_default()
+                );
+            }
+            build_plan(library, recording, settings)
+        }
+    }
 }

@@ -21,6 +21,8 @@
 //! ```
 //! Exit code 0 on success, 1 on a user error (bad input, mismatch) with one clear message.
 
+mod progress;
+mod refit;
 mod timing;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -309,6 +311,32 @@ enum Cmd {
         /// `$XDG_CACHE_HOME/trtfx/plans`, else `~/.cache/trtfx/plans`). Off by default.
         #[arg(long, value_name = "DIR", num_args = 0..=1)]
         cache: Option<Option<PathBuf>>,
+        /// Build plans with their weights inside (by default plans are weight-stripped and
+        /// refittable: each weight is stored once, in the artifact's weight store).
+        #[arg(long)]
+        no_strip_weights: bool,
+        /// No progress bar and no summary line (the bar is drawn only when stderr is a
+        /// terminal anyway).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Replace the weights of a compiled artifact without rebuilding its plans: names, dtypes
+    /// and shapes are checked against the program, weight-stripped plans are kept (refitted
+    /// with the new weights where they run), the recorded networks are converted again.
+    Refit {
+        /// The artifact.
+        artifact: PathBuf,
+        /// The new weights (safetensors, named like the program's weights: a PyTorch
+        /// `state_dict` saved with `safetensors.torch.save_file`).
+        #[arg(long)]
+        weights: PathBuf,
+        /// Where to write the refitted artifact (default: replace ARTIFACT).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Allow a subset of the weights (the others keep their values); without it every
+        /// parameter and buffer must be given.
+        #[arg(long)]
+        partial: bool,
     },
     /// Load op libraries (`.pt2` exported references or `.fxir`), check them, and print (or
     /// write) them in the canonical `.fxir` form: one graph per operator, named by its schema.
@@ -666,6 +694,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dump_pipeline,
             report,
             cache,
+            no_strip_weights,
+            quiet,
         } => {
             let plan_cache = match cache {
                 None => None,
@@ -688,6 +718,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 precision: precision.into(),
                 keep_f32,
                 plan_cache,
+                build: trtfx::backend::BuildSettings {
+                    strip_weights: !no_strip_weights,
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             if dump_pipeline {
@@ -706,12 +740,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let p = libs.load_program(&model)?;
             libs.require_all_ops(&model, &p, &libs.ops)?;
             let start = std::time::Instant::now();
-            let compiled =
-                trtfx::compile_with_libraries(&p, &settings, &libs.libs).map_err(|e| match e {
-                    // Library errors name their file already.
-                    trtfx::CompileError::Library(e) => anyhow!("{e}"),
-                    e => anyhow!("{}: {e}", model.display()),
-                })?;
+            let bar = progress::compile_bar(quiet);
+            let compiled = trtfx::compile_with_progress(
+                &p,
+                &settings,
+                &libs.libs,
+                bar.as_ref().map(|(cb, _)| cb.clone()),
+            );
+            if let Some((_, pb)) = &bar {
+                pb.finish_and_clear();
+            }
+            let compiled = compiled.map_err(|e| match e {
+                // Library errors name their file already.
+                trtfx::CompileError::Library(e) => anyhow!("{e}"),
+                e => anyhow!("{}: {e}", model.display()),
+            })?;
             let elapsed = start.elapsed();
             for (seg, t) in compiled.trt_segments() {
                 if let Some(w) = t.plan_cache.as_ref().and_then(|u| u.warning()) {
@@ -726,13 +769,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .trt_segments()
                 .filter(|(_, t)| t.plan.is_some())
                 .count();
-            eprintln!(
-                "wrote {} ({} segment(s), {} on TensorRT, {plans} plan(s)) in {:.2} s",
-                output.display(),
-                compiled.segments.len(),
-                compiled.trt_segments().count(),
-                elapsed.as_secs_f64()
-            );
+            if !quiet {
+                eprintln!(
+                    "wrote {} ({} segment(s), {} on TensorRT, {plans} plan(s)) in {:.2} s",
+                    output.display(),
+                    compiled.segments.len(),
+                    compiled.trt_segments().count(),
+                    elapsed.as_secs_f64()
+                );
+            }
+        }
+        Cmd::Refit {
+            artifact,
+            weights,
+            output,
+            partial,
+        } => {
+            let line = refit::run(&artifact, &weights, output.as_deref(), partial)?;
+            eprintln!("{line}");
         }
         Cmd::Oplib { libraries, output } => {
             let mut all = cli.op_library.clone();

@@ -422,7 +422,7 @@ fn compile_inspect_run_artifact() {
     assert!(o.status.success(), "{}", describe(&o));
     let out = text(&o.stdout);
     for want in [
-        "format version 1",
+        "format version 3",
         "min-block-size 3",
         "inputs:\n  x: f32[",
         "outputs:",
@@ -756,4 +756,99 @@ fn compile_precision_fp16() {
     let o = ir_opt(&[&"compile", &model, &"--precision", &"fp8", &"-o", &a]);
     assert!(!o.status.success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ir-opt refit`: compile with the original weights, refit with PyTorch-made new weights,
+/// run against PyTorch's outputs with those weights; bad weight files give one line naming the
+/// weight, and leave the artifact alone; `--quiet` compiles print nothing.
+#[test]
+fn refit_replaces_weights_without_rebuilding() {
+    let dir = scratch("refit");
+    let art = dir.join("cnn.trtfx");
+    let out = dir.join("cnn.new.trtfx");
+    let o = ir_opt(&[&"compile", &fixture("cnn.pt2"), &"-o", &art, &"--quiet"]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert_eq!(text(&o.stderr), "", "--quiet compile prints nothing");
+    let refit = fixtures().join("refit");
+    let o = ir_opt(&[
+        &"refit",
+        &art,
+        &"--weights",
+        &refit.join("cnn.new.safetensors"),
+        &"-o",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(
+        text(&o.stderr).contains("refitted 16 weight(s)"),
+        "{}",
+        describe(&o)
+    );
+    let io = refit.join("cnn.new.io.safetensors");
+    let o = ir_opt(&[
+        &"run",
+        &out,
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--rtol",
+        &"1e-3",
+        &"--atol",
+        &"1e-4",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    // The original artifact still gives the old outputs, not the new ones.
+    let o = ir_opt(&[
+        &"run",
+        &art,
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--rtol",
+        &"1e-3",
+        &"--atol",
+        &"1e-4",
+    ]);
+    assert!(!o.status.success(), "{}", describe(&o));
+
+    // A weight file of another model: one line, exit 1, nothing written.
+    let before = std::fs::read(&art).unwrap();
+    let o = ir_opt(&[
+        &"refit",
+        &art,
+        &"--weights",
+        &refit.join("mlp.new.safetensors"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("mlp.new.safetensors: unknown weight `fc1."),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&art).unwrap(), before, "artifact unchanged");
+    // In place, and partially.
+    let o = ir_opt(&[
+        &"refit",
+        &art,
+        &"--weights",
+        &refit.join("cnn.new.safetensors"),
+        &"--partial",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = ir_opt(&[
+        &"run",
+        &art,
+        &"--inputs",
+        &io,
+        &"--expect",
+        &io,
+        &"--rtol",
+        &"1e-3",
+        &"--atol",
+        &"1e-4",
+    ]);
+    assert!(o.status.success(), "{}", describe(&o));
 }

@@ -230,6 +230,12 @@ impl PassManager {
         &self.products
     }
 
+    /// The products, mutable: what is inserted before [`PassManager::run`] is visible to the
+    /// passes (a progress callback, say), and the run's products are added to it.
+    pub fn products_mut(&mut self) -> &mut crate::pass::Products {
+        &mut self.products
+    }
+
     /// Statistics collected so far.
     pub fn statistics(&self) -> &Statistics {
         &self.statistics
@@ -248,6 +254,7 @@ impl PassManager {
         }
         let mut pipeline = std::mem::take(&mut self.pipeline);
         let mut cx = PassCx::new(self.ops.clone());
+        cx.products = std::mem::take(&mut self.products);
         let mut result = self.run_items(&mut pipeline.items, p, &mut cx, 0);
         if result.is_ok() {
             compact_graphs(p, true);

@@ -8,7 +8,7 @@
 //! [`CompiledProgram::run`] runs TensorRT segments on the layer emulator and the rest on the
 //! executor.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use trtfx_backend_trt::emulator::emulate;
 use trtfx_backend_trt::recorded::LayerOp;
+use trtfx_backend_trt::refit::{referenced_weights, refit_refs, weight_fields, weight_fields_mut};
 use trtfx_backend_trt::{BuildSettings, RecordedNetwork, SerializedEngine, Weights};
 use trtfx_exec::interp::{Executor, GraphRunner, RunError, Value};
 use trtfx_exec::Tensor;
@@ -29,9 +30,14 @@ use crate::compile::{
 };
 
 /// The newest artifact format this build reads and writes. Version 2 adds embedded op
-/// libraries (`op_libraries`); an artifact without libraries is written as version 1, so
-/// older readers still load it.
-pub const FORMAT_VERSION: u32 = 2;
+/// libraries (`op_libraries`); version 3 stores each weight once: a network's payloads that are
+/// program weights are named in its `weight_refs` and read from `weights.safetensors` instead
+/// of being copied into the network's payload member. An artifact is written with the oldest
+/// version that can hold it (1 without libraries or refs), so older readers still load it.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The format version of artifacts without weight refs (but with op libraries).
+pub const FORMAT_VERSION_NO_REFS: u32 = 2;
 
 /// The format version of artifacts without op libraries.
 pub const FORMAT_VERSION_NO_LIBRARIES: u32 = 1;
@@ -176,8 +182,13 @@ pub struct SegmentEntry {
 pub struct NetworkEntry {
     /// Member with the network JSON (constant payloads removed).
     pub file: String,
-    /// Member with the constant payloads (`<layer>.<field>` → bytes).
+    /// Member with the constant payloads (`<layer>.<field>` → bytes) that are not program
+    /// weights.
     pub weights: String,
+    /// (format version 3) Layer weight fields that are program weights: `<layer>.<field>` →
+    /// the weight's name in `weights.safetensors`. They are not in the payload member.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weight_refs: BTreeMap<String, String>,
     /// Layers (inputs excluded).
     pub layers: usize,
     /// Per subgraph placeholder, the network input it feeds.
@@ -199,6 +210,14 @@ pub struct PlanEntry {
     pub targets: Vec<String>,
     /// Builder settings.
     pub settings: BuildSettings,
+    /// (format version 3) Built weight-stripped: the plan must be refitted with
+    /// `refit_weights` before it runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stripped: bool,
+    /// (format version 3) The program weights (names in `weights.safetensors`) a stripped plan
+    /// is refitted with: TensorRT's refit names (`IRefitter::setNamedWeights`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refit_weights: Vec<String>,
 }
 
 /// A node not on TensorRT.
@@ -263,15 +282,22 @@ type Blobs = Vec<(String, Arc<[u8]>)>;
 
 /// Constant payloads of a network's layers, as `(key, bytes)`; the network keeps the payloads'
 /// dtype and count, with empty bytes. Weights are large and JSON number arrays are ~4x their
-/// size, so they go into safetensors instead.
-fn split_weights(net: &RecordedNetwork) -> (RecordedNetwork, Blobs) {
+/// size, so they go into safetensors instead. Fields in `refs` are program weights, stored
+/// once in `weights.safetensors`: they are emptied but not returned.
+fn split_weights(
+    net: &RecordedNetwork,
+    refs: &BTreeMap<String, String>,
+) -> (RecordedNetwork, Blobs) {
     let mut net = net.clone();
     let mut blobs = Vec::new();
     for (i, layer) in net.layers.iter_mut().enumerate() {
         for_each_weights(&mut layer.op, |field, w| {
             if !w.bytes.is_empty() {
                 let bytes = std::mem::replace(&mut w.bytes, Arc::from(Vec::new()));
-                blobs.push((format!("{i}.{field}"), bytes));
+                let key = format!("{i}.{field}");
+                if !refs.contains_key(&key) {
+                    blobs.push((key, bytes));
+                }
             }
         });
     }
@@ -280,15 +306,68 @@ fn split_weights(net: &RecordedNetwork) -> (RecordedNetwork, Blobs) {
 
 /// The layer fields that hold weights.
 fn for_each_weights(op: &mut LayerOp, mut f: impl FnMut(&str, &mut Weights)) {
-    match op {
-        LayerOp::Constant { weights, .. } => f("weights", weights),
-        LayerOp::Convolution { kernel, bias, .. } | LayerOp::Deconvolution { kernel, bias, .. } => {
-            f("kernel", kernel);
-            if let Some(b) = bias {
-                f("bias", b);
+    for (field, w) in weight_fields_mut(op) {
+        f(field, w);
+    }
+}
+
+/// Fills the fields of `net` that `refs` names with the program weights' payloads (shared, not
+/// copied: the emulator reads the artifact's weight store). A ref to a missing weight, or to
+/// one whose type or size differs from the field's, is an error naming both.
+pub(crate) fn resolve_refs(
+    net: &mut RecordedNetwork,
+    refs: &BTreeMap<String, String>,
+    program: &Program,
+) -> Result<(), String> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let mut err = None;
+    for (i, layer) in net.layers.iter_mut().enumerate() {
+        for_each_weights(&mut layer.op, |field, w| {
+            if err.is_some() {
+                return;
             }
+            let key = format!("{i}.{field}");
+            let Some(name) = refs.get(&key) else { return };
+            let Some(pw) = program.weights.get(name) else {
+                err = Some(format!(
+                    "`{key}` refers to weight `{name}`, which is not in the program"
+                ));
+                return;
+            };
+            let want = trtfx_backend_trt::convert::trt_dtype(pw.dtype).ok();
+            let bytes = match pw.bytes() {
+                Ok(b) => b,
+                Err(e) => {
+                    err = Some(format!("weight `{name}` (for `{key}`): {e}"));
+                    return;
+                }
+            };
+            if want != Some(w.dtype) || pw.numel() != w.count {
+                err = Some(format!(
+                    "`{key}` holds {} {} elements, weight `{name}` is {}{:?}",
+                    w.count, w.dtype, pw.dtype, pw.shape
+                ));
+                return;
+            }
+            w.bytes = bytes;
+        });
+    }
+    err.map_or(Ok(()), Err)
+}
+
+/// The refs of the manifest's fields that hold a payload member's key (the rest are refs).
+fn check_refs_keys(net: &RecordedNetwork, refs: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut fields = HashSet::new();
+    for (i, layer) in net.layers.iter().enumerate() {
+        for (field, _) in weight_fields(&layer.op) {
+            fields.insert(format!("{i}.{field}"));
         }
-        _ => {}
+    }
+    match refs.keys().find(|k| !fields.contains(*k)) {
+        Some(k) => Err(format!("weight ref `{k}` names no layer weight field")),
+        None => Ok(()),
     }
 }
 
@@ -304,14 +383,22 @@ fn blobs_to_safetensors(blobs: &Blobs) -> Result<Vec<u8>, String> {
     safetensors::serialize(views, None).map_err(|e| e.to_string())
 }
 
-/// Puts the payloads of `bytes` (written by [`blobs_to_safetensors`]) back into `net`.
-fn restore_weights(net: &mut RecordedNetwork, bytes: &[u8]) -> Result<(), String> {
+/// Puts the payloads of `bytes` (written by [`blobs_to_safetensors`]) back into `net`; the
+/// fields in `refs` are left for [`resolve_refs`].
+fn restore_weights(
+    net: &mut RecordedNetwork,
+    bytes: &[u8],
+    refs: &BTreeMap<String, String>,
+) -> Result<(), String> {
     let st =
         SafeTensors::deserialize(bytes).map_err(|e| crate::io::safetensors_error(bytes, &e))?;
     let mut err = None;
     for (i, layer) in net.layers.iter_mut().enumerate() {
         for_each_weights(&mut layer.op, |field, w| {
             let key = format!("{i}.{field}");
+            if refs.contains_key(&key) {
+                return;
+            }
             let elem_bits = w.dtype.size_bits() as u64;
             let want = (w.count.max(0) as u64 * elem_bits).div_ceil(8) as usize;
             if w.bytes.is_empty() && want > 0 {
@@ -390,6 +477,7 @@ impl CompiledProgram {
                     network: t.map(|t| NetworkEntry {
                         file: format!("networks/{m}.json"),
                         weights: format!("networks/{m}.weights.safetensors"),
+                        weight_refs: t.weight_refs.clone(),
                         layers: t.network.num_layers(),
                         input_bindings: t.input_bindings.clone(),
                         outputs: t.outputs.clone(),
@@ -405,6 +493,13 @@ impl CompiledProgram {
                             .map(|c| c.name().to_string())
                             .collect(),
                         settings: p.settings.clone(),
+                        stripped: p.stripped,
+                        refit_weights: match (p.stripped, t) {
+                            (true, Some(t)) => {
+                                referenced_weights(&refit_refs(&t.network, &t.weight_refs))
+                            }
+                            _ => Vec::new(),
+                        },
                     }),
                     plan_skipped: t.and_then(|t| t.plan_skipped.clone()),
                 }
@@ -420,11 +515,14 @@ impl CompiledProgram {
                 ops: l.ops().iter().map(|o| o.name.clone()).collect(),
             })
             .collect();
+        let has_refs = self.trt_segments().any(|(_, t)| !t.weight_refs.is_empty());
         Manifest {
-            format_version: if op_libraries.is_empty() {
-                FORMAT_VERSION_NO_LIBRARIES
-            } else {
+            format_version: if has_refs {
                 FORMAT_VERSION
+            } else if !op_libraries.is_empty() {
+                FORMAT_VERSION_NO_REFS
+            } else {
+                FORMAT_VERSION_NO_LIBRARIES
             },
             trtfx_version: env!("CARGO_PKG_VERSION").to_string(),
             program: "program.fxir".into(),
@@ -473,7 +571,7 @@ impl CompiledProgram {
             let (Some(t), Some(n)) = (&s.trt, &entry.network) else {
                 continue;
             };
-            let (net, blobs) = split_weights(&t.network);
+            let (net, blobs) = split_weights(&t.network, &t.weight_refs);
             let json = serde_json::to_vec(&net).map_err(|e| zip_err(here, &n.file, e))?;
             members.push((n.file.clone(), json, true));
             let st = blobs_to_safetensors(&blobs).map_err(|e| zip_err(here, &n.weights, e))?;
@@ -681,8 +779,22 @@ impl CompiledProgram {
                 (Some(n), SegmentBackend::Trt) => {
                     let mut network: RecordedNetwork = serde_json::from_slice(&read(&n.file)?)
                         .map_err(|err| zip_err(origin, &n.file, format!("invalid JSON: {err}")))?;
-                    restore_weights(&mut network, &read(&n.weights)?)
+                    check_refs_keys(&network, &n.weight_refs).map_err(|err| {
+                        zip_err(
+                            origin,
+                            "manifest.json",
+                            format!("segment @{}: {err}", e.graph),
+                        )
+                    })?;
+                    restore_weights(&mut network, &read(&n.weights)?, &n.weight_refs)
                         .map_err(|err| zip_err(origin, &n.weights, err))?;
+                    resolve_refs(&mut network, &n.weight_refs, &program).map_err(|err| {
+                        zip_err(
+                            origin,
+                            "manifest.json",
+                            format!("segment @{}: {err}", e.graph),
+                        )
+                    })?;
                     network.validate().map_err(|err| {
                         zip_err(origin, &n.file, format!("invalid recorded network: {err}"))
                     })?;
@@ -738,16 +850,33 @@ impl CompiledProgram {
                                     ),
                                 ));
                             }
+                            if pe.stripped {
+                                let want =
+                                    referenced_weights(&refit_refs(&network, &n.weight_refs));
+                                if pe.refit_weights != want {
+                                    return Err(zip_err(
+                                        origin,
+                                        "manifest.json",
+                                        format!(
+                                            "segment @{}: the stripped plan's refit weights \
+                                             differ from the network's weight refs",
+                                            e.graph
+                                        ),
+                                    ));
+                                }
+                            }
                             Some(SerializedEngine {
                                 bytes,
                                 settings: pe.settings.clone(),
                                 trt_version: pe.tensorrt_version.clone(),
+                                stripped: pe.stripped,
                             })
                         }
                         None => None,
                     };
                     Some(TrtSegment {
                         network,
+                        weight_refs: n.weight_refs.clone(),
                         input_bindings: n.input_bindings.clone(),
                         outputs: n.outputs.clone(),
                         plan,

@@ -13,7 +13,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 pub use trtfx_backend_trt::build_engines::TrtSegment;
-use trtfx_backend_trt::build_engines::{BuildEnginesOptions, BuiltEngines};
+use trtfx_backend_trt::build_engines::{BuildEnginesOptions, BuildProgress, BuiltEngines};
 use trtfx_backend_trt::network::TrtDataType;
 use trtfx_backend_trt::BuildSettings;
 use trtfx_exec::interp::CustomKernel;
@@ -269,6 +269,17 @@ pub fn compile_with_libraries(
     settings: &CompileSettings,
     libraries: &OpLibraries,
 ) -> Result<CompiledProgram, CompileError> {
+    compile_with_progress(program, settings, libraries, None)
+}
+
+/// [`compile_with_libraries`] reporting the plan builds to `progress` (one event per TensorRT
+/// segment: started, then built / cache hit / skipped; `ir-opt compile` draws a progress bar).
+pub fn compile_with_progress(
+    program: &Program,
+    settings: &CompileSettings,
+    libraries: &OpLibraries,
+    progress: Option<BuildProgress>,
+) -> Result<CompiledProgram, CompileError> {
     libraries.check_program(program)?;
     let text = settings.pipeline_text();
     let (registry, ops) = if libraries.is_empty() {
@@ -284,6 +295,9 @@ pub fn compile_with_libraries(
             message: e.to_string(),
         })?;
     let mut pm = PassManager::new(pipeline).with_ops(ops);
+    if let Some(progress) = progress {
+        pm.products_mut().insert(progress);
+    }
     let mut p = program.clone();
     pm.run(&mut p)
         .map_err(|e: RunError| CompileError::Pass(e.to_string()))?;
@@ -484,6 +498,25 @@ pub(crate) fn plan_status(t: &TrtSegment) -> String {
                 plan.trt_version,
                 targets.join(",")
             );
+            if plan.stripped {
+                // Each refit weight once (a weight can feed several layers).
+                let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+                for (i, l) in t.network.layers.iter().enumerate() {
+                    for (f, w) in trtfx_backend_trt::refit::weight_fields(&l.op) {
+                        if let Some(name) = t.weight_refs.get(&format!("{i}.{f}")) {
+                            sizes.insert(name, w.bytes.len());
+                        }
+                    }
+                }
+                let _ = write!(
+                    s,
+                    ", weight-stripped (refitted with {} weights, {} bytes)",
+                    sizes.len(),
+                    sizes.values().sum::<usize>()
+                );
+            } else if !t.weight_refs.is_empty() {
+                let _ = write!(s, ", with weights");
+            }
             if let Some(d) = t.build_time {
                 let _ = write!(s, ", built in {:.2} s", d.as_secs_f64());
             }

@@ -24,12 +24,14 @@ pub mod dot;
 pub mod io;
 pub mod oplib;
 pub mod ops_table;
+pub mod refit;
 pub mod store;
 
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
-    compile, compile_with_libraries, CompileError, CompileSettings, CompiledProgram,
-    CompiledSegment, Int64Policy, Precision, SegmentBackend, TrtSegment, UnsupportedNode,
+    compile, compile_with_libraries, compile_with_progress, CompileError, CompileSettings,
+    CompiledProgram, CompiledSegment, Int64Policy, Precision, SegmentBackend, TrtSegment,
+    UnsupportedNode,
 };
 pub use store::{load_program, save_program};
 

@@ -162,6 +162,7 @@ fn mlp_with_plan() -> CompiledProgram {
             bytes: b"not a real plan".to_vec(),
             settings: BuildSettings::default(),
             trt_version: "TensorRT-RTX 0.0.0 (test)".into(),
+            stripped: false,
         });
         seg.plan_skipped = None;
     }

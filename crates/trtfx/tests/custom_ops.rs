@@ -160,7 +160,8 @@ fn compiled_customop_inlines_the_body_in_one_trt_segment_and_the_artifact_runs_a
             c.save(&path).unwrap();
             let loaded = CompiledProgram::load(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
             let m = loaded.manifest();
-            assert_eq!(m.format_version, 2, "{what}");
+            // 2 for the library, 3 when its networks also refer to weights.
+            assert!(m.format_version >= 2, "{what}: {}", m.format_version);
             assert_eq!(m.op_libraries.len(), 1, "{what}");
             assert_eq!(m.op_libraries[0].ops, ["trtfx_test.scale_shift.default"]);
             assert_compiled_matches(&loaded, &io, &format!("{what}, loaded"), 5e-3, 5e-3);
@@ -171,10 +172,12 @@ fn compiled_customop_inlines_the_body_in_one_trt_segment_and_the_artifact_runs_a
 }
 
 #[test]
-fn artifacts_without_libraries_stay_format_version_1() {
+fn artifacts_without_libraries_have_no_library_field() {
     let p = trtfx::frontend::import_pt2(fixtures().join("mlp.pt2")).unwrap();
     let c = trtfx::compile(&p, &CompileSettings::default()).unwrap();
-    assert_eq!(c.manifest().format_version, 1);
+    // Version 3 for its weight refs (crates/trtfx/tests/refit.rs checks that an artifact
+    // without refs or libraries is still written as version 1).
+    assert_eq!(c.manifest().format_version, trtfx::FORMAT_VERSION);
     let json = serde_json::to_value(c.manifest()).unwrap();
     assert!(json.get("op_libraries").is_none(), "{json}");
 }

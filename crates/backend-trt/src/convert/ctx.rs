@@ -43,6 +43,8 @@ pub struct ConvertCtx<'a> {
     sym_sources: HashMap<SymName, (TensorId, usize)>,
     shapes: HashMap<TensorId, TensorId>,
     dims: HashMap<Dim, TensorId>,
+    /// The payloads made from program weights (see [`crate::refit`]).
+    pub weight_sources: crate::refit::WeightSources,
 }
 
 impl<'a> ConvertCtx<'a> {
@@ -55,6 +57,7 @@ impl<'a> ConvertCtx<'a> {
             sym_sources: HashMap::new(),
             shapes: HashMap::new(),
             dims: HashMap::new(),
+            weight_sources: Default::default(),
         }
     }
 
