@@ -1,5 +1,5 @@
-//! Tensor contractions written as `bmm` over permuted, reshaped operands: `einsum`,
-//! `tensordot`, `bilinear`, `_trilinear`, `addbmm`, `linalg_multi_dot` and `vdot` (real tensors).
+//! Tensor contractions written as `bmm` over permuted, reshaped operands (`einsum` itself
+//! is in `einsum.rs`): `tensordot`, `bilinear`, `_trilinear`, `addbmm`, `linalg_multi_dot` and `vdot` (real tensors).
 //!
 //! Every contraction goes through one routine, [`contract_pair`]: the labels of two operands
 //! are split into batch (in both, still needed), contracted (in both, not needed), and
@@ -15,7 +15,6 @@ use crate::ops::decomp::{int, ints, val};
 use crate::ops::DecompCx;
 
 pub(super) fn register(add: &mut Add<'_>) {
-    add("aten.einsum.default", einsum);
     add("aten.tensordot.default", tensordot);
     add("aten.bilinear.default", bilinear);
     add("aten.addbmm.default", addbmm);
@@ -37,8 +36,7 @@ struct Term {
 }
 
 /// Sums `t` over its dims at `dims` (ascending), dropping them. `keep_dtype` false is a plain
-/// `sum`, as ATen's einsum sums (integers widen to `i64`); true keeps the dtype, as
-/// `tensordot`'s results do.
+/// `sum` (integers widen to `i64`); true keeps the dtype, as `tensordot`'s results do.
 fn sum_dims(
     c: &mut DecompCx<'_>,
     t: Term,
@@ -312,124 +310,6 @@ fn contract_all(
         return c.call("aten.alias.default", vec![val(r)]);
     }
     Ok(r)
-}
-
-/// Label ids of a subscript string; the ellipsis becomes `ell` labels (ids from 1000 up,
-/// right-aligned over `ell_max`, so operands with shorter ellipses broadcast).
-fn parse_subscripts(
-    s: &str,
-    rank: usize,
-    ell_max: usize,
-    labels_out: &mut Vec<u32>,
-) -> Result<(), String> {
-    let explicit = s.chars().filter(|ch| ch.is_ascii_alphabetic()).count();
-    let mut chars = s.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match ch {
-            'a'..='z' | 'A'..='Z' => labels_out.push(ch as u32),
-            '.' => {
-                if chars.next() != Some('.') || chars.next() != Some('.') {
-                    return Err(format!("einsum: bad ellipsis in `{s}`"));
-                }
-                let ell = rank.checked_sub(explicit).ok_or_else(|| {
-                    format!("einsum: `{s}` has more subscripts than the operand's {rank} dims")
-                })?;
-                for i in ell_max - ell..ell_max {
-                    labels_out.push(1000 + i as u32);
-                }
-            }
-            _ => return Err(format!("einsum: invalid subscript `{ch}` in `{s}`")),
-        }
-    }
-    Ok(())
-}
-
-/// `torch.einsum(equation, tensors)`, real tensors, any number of operands (folded left to
-/// right), with ellipses, repeated subscripts (diagonals) and size-1 broadcasting.
-fn einsum(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
-    let eq: String = c
-        .str("equation")?
-        .chars()
-        .filter(|ch| !ch.is_whitespace())
-        .collect();
-    let tensors = c.tensors("tensors")?;
-    let (lhs, rhs) = match eq.split_once("->") {
-        Some((l, r)) => (l, Some(r)),
-        None => (eq.as_str(), None),
-    };
-    let subs: Vec<&str> = lhs.split(',').collect();
-    if subs.len() != tensors.len() {
-        return Err(format!(
-            "einsum: `{eq}` names {} operands, got {}",
-            subs.len(),
-            tensors.len()
-        ));
-    }
-    let shapes: Vec<Vec<i64>> = tensors
-        .iter()
-        .map(|&t| const_shape(c, t))
-        .collect::<Result<_, _>>()?;
-    let ell_of = |s: &str, rank: usize| {
-        if s.contains("...") {
-            rank.saturating_sub(s.chars().filter(|ch| ch.is_ascii_alphabetic()).count())
-        } else {
-            0
-        }
-    };
-    let ell_max = subs
-        .iter()
-        .zip(&shapes)
-        .map(|(s, sh)| ell_of(s, sh.len()))
-        .max()
-        .unwrap_or(0);
-    let mut terms = Vec::with_capacity(tensors.len());
-    for ((s, &t), shape) in subs.iter().zip(&tensors).zip(&shapes) {
-        let mut labels = vec![];
-        parse_subscripts(s, shape.len(), ell_max, &mut labels)?;
-        if labels.len() != shape.len() {
-            return Err(format!(
-                "einsum: `{s}` has {} subscripts for an operand of rank {}",
-                labels.len(),
-                shape.len()
-            ));
-        }
-        terms.push(Term {
-            value: t,
-            labels,
-            shape: shape.clone(),
-        });
-    }
-    let out: Vec<u32> = match rhs {
-        Some(r) => {
-            // The output's ellipsis stands for every ellipsis dim.
-            let letters = r.chars().filter(|ch| ch.is_ascii_alphabetic()).count();
-            let mut o = vec![];
-            parse_subscripts(r, letters + ell_max, ell_max, &mut o)?;
-            o
-        }
-        None => {
-            // Implicit output: the ellipsis dims, then the subscripts used exactly once, sorted.
-            let mut o: Vec<u32> = (0..ell_max).map(|i| 1000 + i as u32).collect();
-            let mut letters: Vec<u32> = terms.iter().flat_map(|t| t.labels.clone()).collect();
-            letters.retain(|&l| l < 1000);
-            let mut once: Vec<u32> = letters
-                .iter()
-                .copied()
-                .filter(|l| letters.iter().filter(|x| *x == l).count() == 1)
-                .collect();
-            once.sort_unstable();
-            o.extend(once);
-            o
-        }
-    };
-    for l in &out {
-        if !terms.iter().any(|t| t.labels.contains(l)) {
-            return Err(format!(
-                "einsum: output subscript of `{eq}` is not in any operand"
-            ));
-        }
-    }
-    one(contract_all(c, terms, &out, false)?)
 }
 
 /// `tensordot(a, b, dims_self, dims_other)` as a two-operand contraction.
