@@ -72,7 +72,7 @@ declare_options! {
         /// Plan cache directory: reuse plans built before for the same network and settings.
         plan_cache: Option<String> = "plan-cache", None;
         /// Weight-stripped, refittable plans (off: every plan holds its weights).
-        strip_weights: bool = "strip-weights", true;
+        strip_weights: bool = "strip-weights", false;
     }
 }
 

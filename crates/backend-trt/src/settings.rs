@@ -181,8 +181,8 @@ pub struct BuildSettings {
     /// Build weight-stripped, refittable plans (`kSTRIP_PLAN` + `kREFIT_INDIVIDUAL`): the
     /// program weights a network reads (its [`crate::refit::WeightRefs`]) are named, marked
     /// refittable and left out of the plan, which is refitted from the artifact's weight store.
-    /// Default on; a manifest written before this setting existed reads as off, as its plans
-    /// were built.
+    /// Default off: TensorRT-RTX builds stripped plans only with a CUDA device. A manifest
+    /// written before this setting existed reads as off, as its plans were built.
     #[serde(default)]
     pub strip_weights: bool,
 }
@@ -194,7 +194,7 @@ impl Default for BuildSettings {
             workspace_limit: None,
             optimization_level: None,
             timing_cache_path: None,
-            strip_weights: true,
+            strip_weights: false,
         }
     }
 }

@@ -311,10 +311,10 @@ enum Cmd {
         /// `$XDG_CACHE_HOME/trtfx/plans`, else `~/.cache/trtfx/plans`). Off by default.
         #[arg(long, value_name = "DIR", num_args = 0..=1)]
         cache: Option<Option<PathBuf>>,
-        /// Build plans with their weights inside (by default plans are weight-stripped and
-        /// refittable: each weight is stored once, in the artifact's weight store).
+        /// Build plans weight-stripped and refittable, so each weight is stored once, in the
+        /// artifact's weight store (off by default: TensorRT-RTX needs a CUDA device for it).
         #[arg(long)]
-        no_strip_weights: bool,
+        strip_weights: bool,
         /// No progress bar and no summary line (the bar is drawn only when stderr is a
         /// terminal anyway).
         #[arg(long, short)]
@@ -694,7 +694,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dump_pipeline,
             report,
             cache,
-            no_strip_weights,
+            strip_weights,
             quiet,
         } => {
             let plan_cache = match cache {
@@ -719,7 +719,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 keep_f32,
                 plan_cache,
                 build: trtfx::backend::BuildSettings {
-                    strip_weights: !no_strip_weights,
+                    strip_weights,
                     ..Default::default()
                 },
                 ..Default::default()

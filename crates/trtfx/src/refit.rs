@@ -96,7 +96,11 @@ pub fn read_weights(path: &Path) -> Result<IndexMap<String, Weight>, String> {
     let limits = trtfx_ir::Limits::from_env().map_err(|e| format!("{}: {e}", path.display()))?;
     let bytes = crate::store::read_limited(path, limits.max_member_bytes, "TRTFX_MAX_MEMBER_BYTES")
         .map_err(|e| e.to_string())?;
-    crate::store::weights_from_safetensors(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    let mut weights = crate::store::weights_from_safetensors(&bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // By name, so the weight an error names does not depend on the file's layout.
+    weights.sort_keys();
+    Ok(weights)
 }
 
 /// The dtype a compiler copy suffix stands for.
