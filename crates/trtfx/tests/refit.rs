@@ -60,11 +60,14 @@ fn refitted_artifact_matches_pytorch_with_the_new_weights() {
             .refit(&new_weights(name), &RefitOptions::default())
             .expect("refit");
         assert_eq!(report.updated.len(), c.state_weights().len(), "{name}");
+        // A plan is dropped only when it holds its weights (built without `strip-weights`,
+        // the default, as TensorRT-RTX strips only with a CUDA device); the recorded
+        // network (what runs here) is reconverted with the new weights either way.
         assert!(
-            report
-                .segments
-                .iter()
-                .all(|(_, s)| !matches!(s, PlanRefit::Dropped { .. })),
+            report.segments.iter().all(|(_, s)| match s {
+                PlanRefit::Dropped { reason } => reason.contains("not weight-stripped"),
+                _ => true,
+            }),
             "{name}: {report:?}"
         );
         // Saved and loaded again, the refitted artifact matches PyTorch with the new weights.
