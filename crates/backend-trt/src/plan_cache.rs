@@ -391,7 +391,10 @@ mod tests {
     #[test]
     fn stripped_key_covers_refit_names_not_their_bytes() {
         let v = "TensorRT-RTX 1.7.1";
-        let s = BuildSettings::default();
+        let s = BuildSettings {
+            strip_weights: true,
+            ..BuildSettings::default()
+        };
         // Layer 1 is the constant: a program weight `w`.
         let refs = WeightRefs::from([("1.weights".to_string(), "w".to_string())]);
         let k = PlanCache::key_with_refs(&network(1.0), &s, v, &refs);
