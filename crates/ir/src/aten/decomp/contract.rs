@@ -35,23 +35,14 @@ struct Term {
     shape: Vec<i64>,
 }
 
-/// Sums `t` over its dims at `dims` (ascending), dropping them. `keep_dtype` false is a plain
-/// `sum` (integers widen to `i64`); true keeps the dtype, as `tensordot`'s results do.
-fn sum_dims(
-    c: &mut DecompCx<'_>,
-    t: Term,
-    dims: &[usize],
-    keep_dtype: bool,
-) -> Result<Term, String> {
+/// Sums `t` over its dims at `dims` (ascending), dropping them, in its own dtype (a plain
+/// `sum` would widen integers to `i64`; `tensordot`'s results keep the dtype).
+fn sum_dims(c: &mut DecompCx<'_>, t: Term, dims: &[usize]) -> Result<Term, String> {
     if dims.is_empty() {
         return Ok(t);
     }
     let list = Arg::List(dims.iter().map(|&d| int(d as i64)).collect());
-    let kw = if keep_dtype {
-        vec![("dtype".into(), Arg::DType(c.tensor_type(t.value)?.dtype))]
-    } else {
-        vec![]
-    };
+    let kw = vec![("dtype".into(), Arg::DType(c.tensor_type(t.value)?.dtype))];
     let r = c.call_kw(
         "aten.sum.dim_IntList",
         vec![val(t.value), list, Arg::Bool(false)],
@@ -113,16 +104,11 @@ fn diagonals(c: &mut DecompCx<'_>, mut t: Term) -> Result<Term, String> {
 }
 
 /// Sums out the labels of `t` that no other operand and not the output needs.
-fn sum_unneeded(
-    c: &mut DecompCx<'_>,
-    t: Term,
-    needed: &[u32],
-    keep_dtype: bool,
-) -> Result<Term, String> {
+fn sum_unneeded(c: &mut DecompCx<'_>, t: Term, needed: &[u32]) -> Result<Term, String> {
     let dims: Vec<usize> = (0..t.labels.len())
         .filter(|&i| !needed.contains(&t.labels[i]))
         .collect();
-    sum_dims(c, t, &dims, keep_dtype)
+    sum_dims(c, t, &dims)
 }
 
 /// Permutes `t` so that its labels come in `order` (a permutation of its labels).
@@ -168,13 +154,7 @@ fn expand_to(c: &mut DecompCx<'_>, mut t: Term, sizes: &[(u32, i64)]) -> Result<
 }
 
 /// The product of `a` and `b` summed over the labels they share that `needed` does not hold.
-fn contract_pair(
-    c: &mut DecompCx<'_>,
-    a: Term,
-    b: Term,
-    needed: &[u32],
-    keep_dtype: bool,
-) -> Result<Term, String> {
+fn contract_pair(c: &mut DecompCx<'_>, a: Term, b: Term, needed: &[u32]) -> Result<Term, String> {
     let in_b = |l: &u32| b.labels.contains(l);
     let size = |t: &Term, l: u32| t.shape[t.labels.iter().position(|&x| x == l).unwrap()];
     // Shared labels where one side has size 1 broadcast: a contracted one is summed on each side
@@ -207,9 +187,9 @@ fn contract_pair(
     }
     sum_a.sort_unstable();
     sum_b.sort_unstable();
-    let a = sum_dims(c, a, &sum_a, keep_dtype)?;
+    let a = sum_dims(c, a, &sum_a)?;
     let a = expand_to(c, a, &grow_a)?;
-    let b = sum_dims(c, b, &sum_b, keep_dtype)?;
+    let b = sum_dims(c, b, &sum_b)?;
     let b = expand_to(c, b, &grow_b)?;
     let (in_a2, in_b2) = (
         |l: &u32| a.labels.contains(l),
@@ -231,22 +211,8 @@ fn contract_pair(
     let b_only: Vec<u32> = b.labels.iter().copied().filter(|l| !in_a2(l)).collect();
     let order_a: Vec<u32> = [&batch[..], &a_only, &contracted].concat();
     let order_b: Vec<u32> = [&batch[..], &contracted, &b_only].concat();
-    let mut a = permute_to(c, a, &order_a)?;
-    let mut b = permute_to(c, b, &order_b)?;
-    // An operand summed on its own widened to i64: `bmm` needs one dtype.
-    let (da, db) = (c.tensor_type(a.value)?.dtype, c.tensor_type(b.value)?.dtype);
-    if da != db {
-        let d = crate::aten::promote::result_type(&[
-            crate::aten::promote::Operand::tensor(da, 1),
-            crate::aten::promote::Operand::tensor(db, 1),
-        ])?;
-        if da != d {
-            a.value = super::layout::to_dtype(c, a.value, d)?;
-        }
-        if db != d {
-            b.value = super::layout::to_dtype(c, b.value, d)?;
-        }
-    }
+    let a = permute_to(c, a, &order_a)?;
+    let b = permute_to(c, b, &order_b)?;
     let nb = batch.len();
     let prod = |s: &[i64]| s.iter().product::<i64>();
     let bt = prod(&a.shape[..nb]);
@@ -267,13 +233,7 @@ fn contract_pair(
 }
 
 /// Contracts `terms` left to right into the labels `out` (in that order).
-/// `keep_dtype`: see [`sum_dims`].
-fn contract_all(
-    c: &mut DecompCx<'_>,
-    terms: Vec<Term>,
-    out: &[u32],
-    keep_dtype: bool,
-) -> Result<ValueId, String> {
+fn contract_all(c: &mut DecompCx<'_>, terms: Vec<Term>, out: &[u32]) -> Result<ValueId, String> {
     let inputs: Vec<ValueId> = terms.iter().map(|t| t.value).collect();
     if let Some(l) = out
         .iter()
@@ -293,17 +253,17 @@ fn contract_all(
         n
     };
     let first = terms.remove(0);
-    let mut acc = sum_unneeded(c, first, &needed_after(&terms, 0), keep_dtype)?;
+    let mut acc = sum_unneeded(c, first, &needed_after(&terms, 0))?;
     for i in 0..terms.len() {
         let next = terms[i].clone();
         let needed = needed_after(&terms, i + 1);
         // Labels only `next` has and nothing later needs are summed before the product.
         let mut others = needed.clone();
         others.extend(&acc.labels);
-        let next = sum_unneeded(c, next, &others, keep_dtype)?;
-        acc = contract_pair(c, acc, next, &needed, keep_dtype)?;
+        let next = sum_unneeded(c, next, &others)?;
+        acc = contract_pair(c, acc, next, &needed)?;
     }
-    let acc = sum_unneeded(c, acc, out, keep_dtype)?;
+    let acc = sum_unneeded(c, acc, out)?;
     let r = permute_to(c, acc, out)?.value;
     if inputs.contains(&r) {
         // `ij->ij`: a result is never one of the inputs.
@@ -363,7 +323,7 @@ fn tensordot(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
             shape: sb,
         },
     ];
-    one(contract_all(c, terms, &out, true)?)
+    one(contract_all(c, terms, &out)?)
 }
 
 /// `bilinear(x1, x2, w, b)`: `y[..., o] = sum_ij x1[..., i] w[o, i, j] x2[..., j] + b[o]`.
@@ -399,7 +359,7 @@ fn bilinear(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
         shape: sw,
     };
     let out: Vec<u32> = [&batch[..], &[o]].concat();
-    let y = contract_all(c, vec![t1, tw, t2], &out, true)?;
+    let y = contract_all(c, vec![t1, tw, t2], &out)?;
     match bias {
         Some(b) => one(c.call("aten.add.Tensor", vec![val(y), val(b)])?),
         None => one(y),
@@ -483,5 +443,5 @@ fn trilinear(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
         .filter(|p| !sumdim.contains(p))
         .map(|p| p as u32)
         .collect();
-    one(contract_all(c, terms, &out, true)?)
+    one(contract_all(c, terms, &out)?)
 }
