@@ -181,13 +181,7 @@ macro_rules! fixture_tests {
         fn covers_every_fixture() {
             let listed: std::collections::BTreeSet<String> =
                 [$(stringify!($name)),*].iter().map(|s| s.to_string()).collect();
-            let found: std::collections::BTreeSet<String> = std::fs::read_dir(fixtures())
-                .unwrap()
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.ends_with(".pt2"))
-                .map(|n| n.trim_end_matches(".pt2").trim_end_matches(".core").to_string())
-                .collect();
-            assert_eq!(found, listed, "add the new fixture to fixture_tests!");
+            assert_eq!(common::fixture_names(), listed, "add the new fixture to fixture_tests!");
         }
     };
 }

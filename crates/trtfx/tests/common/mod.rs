@@ -12,6 +12,22 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
+/// The fixture names in the folder (`cnn` for `cnn.pt2` and `cnn.core.pt2`), for the tests that
+/// list every fixture to check that none is missed.
+#[allow(dead_code)] // not every test crate lists the fixtures
+pub fn fixture_names() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pt2"))
+        .map(|n| {
+            n.trim_end_matches(".pt2")
+                .trim_end_matches(".core")
+                .to_string()
+        })
+        .collect()
+}
+
 /// The custom op of the `customop` fixture: `trtfx_test::scale_shift(x, scale, *, shift=0)`
 /// computes `x * scale + shift` (see `tests/fixtures/gen.py`).
 pub fn scale_shift() -> CustomKernel {
