@@ -586,9 +586,27 @@ pub fn build_plan_refittable(
     #[cfg(feature = "tensorrt")]
     {
         use crate::tensorrt::{TrtError, TrtLibrary};
+        let start = Instant::now();
+        // A cache hit needs the library's version for its key, not the library: the cache's
+        // stamp of the library file gives it, so a fully cached compile never loads TensorRT.
+        let known = cache.and_then(|c| {
+            let version = c.known_library_version(&TrtLibrary::locate()?)?;
+            let key = PlanCache::key_with_refs(network, settings, &version, refs);
+            Some((c, version, key))
+        });
+        if let Some((_, version, key)) = &known {
+            if let Some(plan) = known.as_ref().and_then(|(c, ..)| c.lookup(key, version)) {
+                return Ok((
+                    PlanOutcome::Built {
+                        plan,
+                        build_time: start.elapsed(),
+                    },
+                    Some(CacheUse::Hit { key: key.clone() }),
+                ));
+            }
+        }
         match TrtLibrary::load() {
             Ok(lib) => {
-                let start = Instant::now();
                 let build = || {
                     crate::tensorrt::build_plan_with_refs(lib, network, settings, refs)
                         .map_err(|e| EngineError::Build(e.to_string()))
@@ -596,8 +614,13 @@ pub fn build_plan_refittable(
                 let (plan, used) = match cache {
                     Some(c) => {
                         let version = lib.version().to_string();
-                        let (plan, used) =
-                            c.get_or_build_with_refs(network, settings, &version, refs, build)?;
+                        // Best effort: without the stamp the next compile loads the library.
+                        let _ = c.remember_library_version(lib.path(), &version);
+                        let key = match known {
+                            Some((_, v, key)) if v == version => key,
+                            _ => PlanCache::key_with_refs(network, settings, &version, refs),
+                        };
+                        let (plan, used) = c.get_or_build_keyed(key, &version, build)?;
                         (plan, Some(used))
                     }
                     None => (build()?, None),

@@ -280,6 +280,18 @@ impl PlanCache {
         build: impl FnOnce() -> Result<SerializedEngine, E>,
     ) -> Result<(SerializedEngine, CacheUse), E> {
         let key = Self::key_with_refs(network, settings, trt_version, refs);
+        self.get_or_build_keyed(key, trt_version, build)
+    }
+
+    /// [`PlanCache::get_or_build`] for a key computed before (by [`PlanCache::key_with_refs`]
+    /// with the same `trt_version`), so a caller that already looked the key up does not hash
+    /// the network twice.
+    pub fn get_or_build_keyed<E>(
+        &self,
+        key: String,
+        trt_version: &str,
+        build: impl FnOnce() -> Result<SerializedEngine, E>,
+    ) -> Result<(SerializedEngine, CacheUse), E> {
         let broken = match self.get(&key) {
             Ok(Some(plan)) if plan.trt_version == trt_version => {
                 return Ok((plan, CacheUse::Hit { key }))
@@ -300,6 +312,83 @@ impl PlanCache {
         };
         Ok((plan, used))
     }
+}
+
+/// The first line of a library stamp file.
+const LIBRARY_MAGIC: &str = "trtfx-library-version 1";
+
+impl PlanCache {
+    /// The intact entry of `key` built by `trt_version`, if there is one. Anything else (no
+    /// entry, a corrupt one, one from another library) is `None`: the caller then goes the
+    /// long way, through [`PlanCache::get_or_build_keyed`], which reports and rebuilds it.
+    pub fn lookup(&self, key: &str, trt_version: &str) -> Option<SerializedEngine> {
+        match self.get(key) {
+            Ok(Some(plan)) if plan.trt_version == trt_version => Some(plan),
+            _ => None,
+        }
+    }
+
+    /// The version that the library file `lib` reported when it was last loaded with this
+    /// cache, if the file is still the same one: same canonical path, size and modification
+    /// time. Loading TensorRT-RTX (a 234 MB library) costs more than the rest of a compile whose
+    /// plans are all cached, so a cache hit asks the stamp instead of the library. A library
+    /// replaced in place gets a new stamp, so its version is asked again.
+    pub fn known_library_version(&self, lib: &Path) -> Option<String> {
+        let (stamp, canonical) = library_stamp(lib)?;
+        let text = std::fs::read_to_string(self.library_stamp_path(&stamp)).ok()?;
+        let mut lines = text.lines();
+        (lines.next()? == LIBRARY_MAGIC && lines.next()? == canonical)
+            .then(|| lines.next())
+            .flatten()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    /// Records that the library file `lib` reports `version`, for
+    /// [`PlanCache::known_library_version`]. Best effort: the stamp only saves time.
+    pub fn remember_library_version(&self, lib: &Path, version: &str) -> Result<(), String> {
+        let Some((stamp, canonical)) = library_stamp(lib) else {
+            return Ok(());
+        };
+        if self.known_library_version(lib).as_deref() == Some(version) {
+            return Ok(());
+        }
+        let path = self.library_stamp_path(&stamp);
+        let fail = |e: std::io::Error| format!("{}: cannot store: {e}", path.display());
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let tmp = self
+            .dir
+            .join(format!(".lib-{stamp}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, format!("{LIBRARY_MAGIC}\n{canonical}\n{version}\n"))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                fail(e)
+            })
+    }
+
+    fn library_stamp_path(&self, stamp: &str) -> PathBuf {
+        self.dir.join(format!("lib-{stamp}.version"))
+    }
+}
+
+/// The identity of a library file (canonical path, size, modification time), hashed, and its
+/// canonical path; `None` when the file cannot be inspected (a bare name for the dynamic loader).
+fn library_stamp(lib: &Path) -> Option<(String, String)> {
+    let canonical = std::fs::canonicalize(lib).ok()?;
+    let meta = std::fs::metadata(&canonical).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let canonical = canonical.to_str()?.to_string();
+    let mut h = Sha256::new();
+    h.update(canonical.as_bytes());
+    h.update([0]);
+    h.update(meta.len().to_le_bytes());
+    h.update(mtime.as_nanos().to_le_bytes());
+    Some((hex(&h.finalize()[..8]), canonical))
 }
 
 /// Reads an entry written by [`PlanCache::put`].
@@ -520,5 +609,48 @@ mod tests {
             .unwrap();
         assert!(matches!(used, CacheUse::NotStored { .. }), "{used:?}");
         let _ = std::fs::remove_file(&d);
+    }
+
+    #[test]
+    fn a_library_stamp_follows_the_file() {
+        let d = scratch("libstamp");
+        let cache = PlanCache::new(d.join("cache"));
+        std::fs::create_dir_all(&d).unwrap();
+        let lib = d.join("libfake.so.1");
+        std::fs::write(&lib, b"library v1").unwrap();
+        assert_eq!(cache.known_library_version(&lib), None, "never loaded");
+        cache
+            .remember_library_version(&lib, "TensorRT-RTX 1.7.1")
+            .unwrap();
+        assert_eq!(
+            cache.known_library_version(&lib).as_deref(),
+            Some("TensorRT-RTX 1.7.1")
+        );
+        // A symlink to the same file is the same library.
+        #[cfg(unix)]
+        {
+            let link = d.join("libfake.so");
+            std::os::unix::fs::symlink(&lib, &link).unwrap();
+            assert_eq!(
+                cache.known_library_version(&link).as_deref(),
+                Some("TensorRT-RTX 1.7.1")
+            );
+        }
+        // Replaced in place (another size): the version must be asked again.
+        std::fs::write(&lib, b"library version 2").unwrap();
+        assert_eq!(cache.known_library_version(&lib), None);
+        // A stamp file that is not one of ours is ignored, not trusted.
+        cache
+            .remember_library_version(&lib, "TensorRT-RTX 1.8.0")
+            .unwrap();
+        let stamp = std::fs::read_dir(cache.dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "version"))
+            .unwrap();
+        std::fs::write(&stamp, "garbage\n").unwrap();
+        assert_eq!(cache.known_library_version(&lib), None);
+        assert_eq!(cache.known_library_version(&d.join("missing.so")), None);
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -221,6 +221,21 @@ impl TrtLibrary {
         v
     }
 
+    /// The library file that [`TrtLibrary::load`] would load, found without loading anything:
+    /// the one loaded already, else `$TRTFX_TENSORRT_LIB`, else the first candidate that is a
+    /// file. `None` when that is left to the dynamic loader's search path (or nothing is there).
+    pub fn locate() -> Option<PathBuf> {
+        if let Some(l) = *lock_loaded() {
+            return Some(l.path.clone());
+        }
+        let explicit = std::env::var_os(LIB_ENV).is_some_and(|p| !p.is_empty());
+        let mut cands = Self::candidates().into_iter();
+        if explicit {
+            return cands.next().filter(|p| p.is_file());
+        }
+        cands.find(|c| c.components().count() > 1 && c.is_file())
+    }
+
     /// Loads the first library found among [`TrtLibrary::candidates`] (an explicit
     /// `$TRTFX_TENSORRT_LIB` that fails to load is an error, not skipped).
     pub fn load() -> Result<&'static TrtLibrary, TrtError> {
