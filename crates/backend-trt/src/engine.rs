@@ -654,6 +654,29 @@ pub fn build_plan_refittable(
     }
 }
 
+/// `program` with its in-place calls rewritten out of place ([`trtfx_ir::functionalize`]) when
+/// it has any, else `program` itself: a TensorRT network is a function of its inputs, so a
+/// write through a view (the export dialect keeps them) must be carried back to the tensor it
+/// views before converting.
+pub fn functional_program<'p>(
+    program: &'p Program,
+    registry: &ConverterRegistry,
+) -> std::borrow::Cow<'p, Program> {
+    let ops = registry.op_table();
+    let mutates = program
+        .graphs
+        .values()
+        .any(|g| trtfx_ir::functionalize::has_mutations(g, ops));
+    if !mutates {
+        return std::borrow::Cow::Borrowed(program);
+    }
+    let mut p = program.clone();
+    for (_, g) in p.graphs.iter_mut() {
+        trtfx_ir::functionalize::functionalize_graph(g, ops);
+    }
+    std::borrow::Cow::Owned(p)
+}
+
 /// Whole-program mode: every node of the main graph must convert (else the full list of
 /// unsupported nodes is returned and nothing is built); the plan is built when TensorRT is
 /// available ([`PlanOutcome`] says whether it was).
@@ -662,6 +685,7 @@ pub fn convert_to_engine(
     registry: &ConverterRegistry,
     settings: &BuildSettings,
 ) -> Result<Engine, EngineError> {
+    let program = &*functional_program(program, registry);
     let bad = unsupported_nodes(program, program.main, registry);
     if !bad.is_empty() {
         return Err(EngineError::Unsupported(bad));

@@ -301,7 +301,7 @@ fn dump_pipeline_expands_named_pipelines() {
     assert!(o.status.success(), "{}", describe(&o));
     assert_eq!(
         text(&o.stdout).trim(),
-        "decompose,infer-types,fixpoint{max=4}(canonicalize,fold-constants,cse,dce)"
+        "functionalize,decompose,infer-types,fixpoint{max=4}(canonicalize,fold-constants,cse,dce)"
     );
     let o = ir_opt(&[
         &"opt",

@@ -13,6 +13,7 @@ pub mod aten;
 pub mod dim;
 pub mod dtype;
 pub mod elements;
+pub mod functionalize;
 pub mod graph;
 pub mod limits;
 pub mod ops;

@@ -425,4 +425,4 @@ impl PassRegistry {
 
 /// The `default` named pipeline.
 pub const DEFAULT_PIPELINE: &str =
-    "decompose,infer-types,fixpoint{max=4}(canonicalize,fold-constants,cse,dce)";
+    "functionalize,decompose,infer-types,fixpoint{max=4}(canonicalize,fold-constants,cse,dce)";

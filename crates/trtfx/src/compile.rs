@@ -27,8 +27,8 @@ use trtfx_passes::passes::partition::PartitionReport;
 pub use trtfx_passes::passes::truncate::Int64Policy;
 use trtfx_passes::{PassManager, Products, RunError};
 
-/// The passes run before partitioning: the `default` pipeline (`decompose`, `infer-types`,
-/// then canonicalize/fold/CSE/DCE to a fixpoint), the first step of `compile{...}`.
+/// The passes run before partitioning: the `default` pipeline (`functionalize`, `decompose`,
+/// `infer-types`, then canonicalize/fold/CSE/DCE to a fixpoint), the first step of `compile{...}`.
 pub const PREPARE_PIPELINE: &str = "default";
 
 /// What [`compile`] does.

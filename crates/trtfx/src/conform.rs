@@ -594,8 +594,10 @@ fn stage_run(p: &Program, io: &crate::io::IoTensors) -> Result<(), Failure> {
 }
 
 fn stage_engine(p: &Program) -> Result<(), Failure> {
-    use trtfx_backend_trt::engine::{convert_graph_into, unsupported_nodes};
+    use trtfx_backend_trt::engine::{convert_graph_into, functional_program, unsupported_nodes};
     let reg = converters();
+    // As `convert_to_engine` does: in-place calls are made out of place first.
+    let p = &*functional_program(p, reg);
     let bad = unsupported_nodes(p, p.main, reg);
     if let Some(first) = bad.first() {
         let ops: BTreeSet<&str> = bad.iter().map(|b| b.op.as_str()).collect();

@@ -285,6 +285,8 @@ fn compile_stage(p: &Program, io: &trtfx::io::IoTensors, o: &mut Outcome) -> Res
 
 fn engine_stage(p: &Program, io: &trtfx::io::IoTensors, o: &mut Outcome) -> Result<(), String> {
     let reg = ConverterRegistry::standard();
+    // As `convert_to_engine` does: in-place calls are made out of place first.
+    let p = &*trtfx::backend::engine::functional_program(p, &reg);
     let bad = unsupported_nodes(p, p.main, &reg);
     if !bad.is_empty() {
         for u in &bad {

@@ -111,7 +111,7 @@ impl ConverterRegistry {
     }
 
     /// The op table decompositions are expanded with.
-    fn op_table(&self) -> &OpRegistry {
+    pub(crate) fn op_table(&self) -> &OpRegistry {
         self.user_ops.as_deref().unwrap_or(aten::registry())
     }
 

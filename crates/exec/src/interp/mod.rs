@@ -1130,8 +1130,9 @@ impl Executor<'_> {
     }
 }
 
-/// A copy of `p` with every call that `needs` selects (operators without a kernel) and that
-/// has a decomposition in the op table expanded into other calls; `None` when there is none.
+/// A copy of `p` with its in-place calls functionalized ([`trtfx_ir::functionalize`]) and every
+/// call that `needs` selects (operators without a kernel) and that has a decomposition in the
+/// op table expanded into other calls; `None` when there is nothing to do.
 fn decompose_program(
     p: &Program,
     needs: &dyn Fn(&str) -> bool,
@@ -1143,10 +1144,19 @@ fn decompose_program(
             .into_iter()
             .any(|n| g.node(n).op.target().is_some_and(want))
     });
-    if !any {
+    // Every value is computed as a copy here, so a write through a view must be carried back
+    // to the tensor it views before running (the export dialect keeps in-place calls).
+    let mutates = p
+        .graphs
+        .values()
+        .any(|g| trtfx_ir::functionalize::has_mutations(g, reg));
+    if !any && !mutates {
         return Ok(None);
     }
     let mut q = p.clone();
+    for (_, g) in q.graphs.iter_mut() {
+        trtfx_ir::functionalize::functionalize_graph(g, reg);
+    }
     for (_, g) in q.graphs.iter_mut() {
         // Decompositions may call ops that decompose again; a few rounds reach kernels.
         decompose_graph(g, reg, &want, 8)

@@ -6,6 +6,7 @@ pub mod cse;
 pub mod dce;
 pub mod decompose;
 pub mod fold;
+pub mod functionalize;
 pub mod infer_types;
 pub mod outline;
 pub mod params;
@@ -47,6 +48,11 @@ pub fn register_builtins(r: &mut PassRegistry) {
         "canonicalize",
         "local simplifications: view chains, no-op casts, identities, permutations",
         |_, _| Ok(Box::new(Canonicalize)),
+    );
+    r.register_declared::<NoOptions>(
+        "functionalize",
+        "rewrite in-place calls out of place, carrying writes through views back to their base",
+        |_, _| Ok(Box::new(functionalize::Functionalize)),
     );
     r.register_declared::<NoOptions>(
         "decompose",
