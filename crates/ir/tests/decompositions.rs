@@ -377,7 +377,7 @@ fn inference_through_decompositions() {
         (
             "aten.bucketize.Scalar",
             vec!["f32[5]"],
-            vec![Arg::Float(0.5), v(0)],
+            vec![f(0.5), v(0)],
             vec![],
             "i64[]",
         ),

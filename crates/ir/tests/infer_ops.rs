@@ -962,8 +962,8 @@ fn symbolic_scalars_and_data_dependent() {
 /// keeps its input's dtype and unrequested `unique` outputs are empty tensors of it.
 #[test]
 fn search_and_order_ops() {
-    let t = Arg::Bool(true);
-    let f = Arg::Bool(false);
+    let yes = Arg::Bool(true);
+    let no = Arg::Bool(false);
     let cases: Vec<Case> = vec![
         (
             "aten.searchsorted.Tensor",
@@ -975,12 +975,15 @@ fn search_and_order_ops() {
             "aten.searchsorted.Tensor",
             vec!["i16[2,4]", "i16[2,3]"],
             vec![v(0), v(1)],
-            vec![("out_int32", t.clone()), ("side", Arg::Str("right".into()))],
+            vec![
+                ("out_int32", yes.clone()),
+                ("side", Arg::Str("right".into())),
+            ],
         ),
         (
             "aten.searchsorted.Scalar",
             vec!["f32[4]"],
-            vec![v(0), Arg::Float(2.5)],
+            vec![v(0), f(2.5)],
             vec![],
         ),
         (
@@ -992,13 +995,13 @@ fn search_and_order_ops() {
         (
             "aten.nanmedian.dim",
             vec!["f32[3,4]"],
-            vec![v(0), Arg::Int(1), t.clone()],
+            vec![v(0), Arg::Int(1), yes.clone()],
             vec![],
         ),
         (
             "aten.median.dim",
             vec!["f32[]"],
-            vec![v(0), Arg::Int(0), t.clone()],
+            vec![v(0), Arg::Int(0), yes.clone()],
             vec![],
         ),
         ("aten.nonzero.default", vec!["f32[0,2]"], vec![v(0)], vec![]),
@@ -1025,19 +1028,19 @@ fn search_and_order_ops() {
         (
             "aten._unique2.default",
             vec!["f32[]"],
-            vec![v(0), f.clone()],
+            vec![v(0), no.clone()],
             vec![],
         ),
         (
             "aten.unique_consecutive.default",
             vec!["u8[6]"],
-            vec![v(0), f.clone(), t.clone()],
+            vec![v(0), no.clone(), yes.clone()],
             vec![],
         ),
         (
             "aten.put.default",
             vec!["f32[2,3]", "i64[2]", "f32[2]"],
-            vec![v(0), v(1), v(2), t.clone()],
+            vec![v(0), v(1), v(2), yes.clone()],
             vec![],
         ),
         (
