@@ -202,7 +202,9 @@ pub fn kthvalue(t: &Tensor, k: i64, dim: i64, keepdim: bool) -> Result<(Tensor, 
 pub fn mode(t: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
     with_dtype!(t.dtype(), T => lane_select::<T>("mode", t, dim, keepdim, |a| {
         let mut e: Vec<(T, usize)> = a.iter().copied().zip(0..).collect();
-        std_sort(&mut e, &|x: &(T, usize), y: &(T, usize)| x.0 < y.0);
+        std_sort(&mut e, &|x: &(T, usize), y: &(T, usize)| {
+            x.0.partial_cmp(&y.0) == Some(Ordering::Less)
+        });
         let (mut best, mut best_n, mut run) = (e[0], 0usize, 0usize);
         for p in 0..e.len() {
             run += 1;
@@ -396,8 +398,13 @@ fn bound<K: PartialOrd + Copy>(seq: &[K], sorter: Option<&[i64]>, v: K, right: b
             Some(s) => seq[s[mid] as usize],
             None => seq[mid],
         };
-        let go_right = if right { !(m > v) } else { !(m >= v) };
-        if go_right {
+        // `m > v` (`right`) or `m >= v` (left); an unordered pair (NaN) is neither.
+        let above = match m.partial_cmp(&v) {
+            Some(Ordering::Greater) => true,
+            Some(Ordering::Equal) => !right,
+            _ => false,
+        };
+        if !above {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -456,7 +463,7 @@ pub fn searchsorted(
     };
     let int = !seq.dtype().is_float() && !values.dtype().is_float();
     let mut out = Vec::with_capacity(values.numel());
-    let rows = if n == 0 { numel(lead) } else { seq.numel() / n };
+    let rows = seq.numel().checked_div(n).unwrap_or(numel(lead));
     macro_rules! search {
         ($s:expr, $v:expr) => {{
             for r in 0..(if per_row { rows } else { 1 }) {
