@@ -359,6 +359,28 @@ fn inference_through_decompositions() {
             vec![],
             "f64[2]",
         ),
+        // torch.bucketize(x, boundaries) has x's shape; out_int32 gives int32.
+        (
+            "aten.bucketize.Tensor",
+            vec!["i32[2,3]", "i32[4]"],
+            vec![v(0), v(1)],
+            vec![("right", Arg::Bool(true))],
+            "i64[2,3]",
+        ),
+        (
+            "aten.bucketize.Tensor",
+            vec!["f32[]", "f32[5]"],
+            vec![v(0), v(1)],
+            vec![("out_int32", Arg::Bool(true))],
+            "i32[]",
+        ),
+        (
+            "aten.bucketize.Scalar",
+            vec!["f32[5]"],
+            vec![f(0.5), v(0)],
+            vec![],
+            "i64[]",
+        ),
     ];
     let mut failures = Vec::new();
     for (op, inputs, args, kwargs, want) in cases {

@@ -956,3 +956,111 @@ fn symbolic_scalars_and_data_dependent() {
     ];
     insta::assert_snapshot!(run(cases));
 }
+
+/// Search, order statistics and data-dependent selections. The expected types are the ones
+/// `torch.export` records for these calls (the OpInfo conformance corpus), e.g. `bincount`
+/// keeps its input's dtype and unrequested `unique` outputs are empty tensors of it.
+#[test]
+fn search_and_order_ops() {
+    let yes = Arg::Bool(true);
+    let no = Arg::Bool(false);
+    let cases: Vec<Case> = vec![
+        (
+            "aten.searchsorted.Tensor",
+            vec!["f32[4]", "f32[2,3]"],
+            vec![v(0), v(1)],
+            vec![],
+        ),
+        (
+            "aten.searchsorted.Tensor",
+            vec!["i16[2,4]", "i16[2,3]"],
+            vec![v(0), v(1)],
+            vec![
+                ("out_int32", yes.clone()),
+                ("side", Arg::Str("right".into())),
+            ],
+        ),
+        (
+            "aten.searchsorted.Scalar",
+            vec!["f32[4]"],
+            vec![v(0), f(2.5)],
+            vec![],
+        ),
+        (
+            "aten.nanmedian.default",
+            vec!["i16[3,4]"],
+            vec![v(0)],
+            vec![],
+        ),
+        (
+            "aten.nanmedian.dim",
+            vec!["f32[3,4]"],
+            vec![v(0), Arg::Int(1), yes.clone()],
+            vec![],
+        ),
+        (
+            "aten.median.dim",
+            vec!["f32[]"],
+            vec![v(0), Arg::Int(0), yes.clone()],
+            vec![],
+        ),
+        ("aten.nonzero.default", vec!["f32[0,2]"], vec![v(0)], vec![]),
+        ("aten.argwhere.default", vec!["u8[3,0]"], vec![v(0)], vec![]),
+        (
+            "aten.nonzero_numpy.default",
+            vec!["f32[2,3]"],
+            vec![v(0)],
+            vec![],
+        ),
+        (
+            "aten.nonzero_numpy.default",
+            vec!["f32[]"],
+            vec![v(0)],
+            vec![],
+        ),
+        (
+            "aten.combinations.default",
+            vec!["f32[5]"],
+            vec![v(0), Arg::Int(2)],
+            vec![],
+        ),
+        ("aten.bincount.default", vec!["i16[5]"], vec![v(0)], vec![]),
+        (
+            "aten._unique2.default",
+            vec!["f32[]"],
+            vec![v(0), no.clone()],
+            vec![],
+        ),
+        (
+            "aten.unique_consecutive.default",
+            vec!["u8[6]"],
+            vec![v(0), no.clone(), yes.clone()],
+            vec![],
+        ),
+        (
+            "aten.put.default",
+            vec!["f32[2,3]", "i64[2]", "f32[2]"],
+            vec![v(0), v(1), v(2), yes.clone()],
+            vec![],
+        ),
+        (
+            "aten.max_unpool2d.default",
+            vec!["f32[1,2,2,2]", "i64[1,2,2,2]"],
+            vec![v(0), v(1), ints(&[4, 5])],
+            vec![],
+        ),
+        (
+            "aten.max_unpool3d.default",
+            vec!["f32[2,1,2,2]", "i64[2,1,2,2]"],
+            vec![
+                v(0),
+                v(1),
+                ints(&[2, 4, 4]),
+                ints(&[2, 2, 2]),
+                ints(&[0, 0, 0]),
+            ],
+            vec![],
+        ),
+    ];
+    insta::assert_snapshot!(run(cases));
+}

@@ -15,6 +15,7 @@ mod higher_order;
 mod index;
 mod linalg;
 mod nn;
+mod order;
 mod prims;
 mod reduce;
 mod shape;
@@ -129,6 +130,7 @@ fn build() -> OpSlots<Kernel> {
     strided::register(&mut t);
     special::register(&mut t);
     nn::register(&mut t);
+    order::register(&mut t);
     index::register(&mut t);
     create::register(&mut t);
     linalg::register(&mut t);

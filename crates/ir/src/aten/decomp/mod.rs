@@ -15,6 +15,7 @@ mod layout;
 mod logical;
 mod math;
 mod pointwise;
+mod search;
 mod shape;
 
 use crate::graph::Arg;
@@ -40,6 +41,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     math::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);
+    search::register(&mut add);
     shape::register(&mut add);
 }
 

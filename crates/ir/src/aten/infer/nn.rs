@@ -63,6 +63,8 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("max_pool3d", max_pool),
     ("max_pool1d_with_indices", max_pool_indices),
     ("max_pool2d_with_indices", max_pool_indices),
+    ("max_unpool2d", max_unpool),
+    ("max_unpool3d", max_unpool),
     ("max_pool3d_with_indices", max_pool_indices),
     ("avg_pool1d", avg_pool),
     ("avg_pool2d", avg_pool),
@@ -900,4 +902,19 @@ fn pdist(c: &Call) -> R {
     let n = x.shape.first().cloned().ok_or("pdist needs a matrix")?;
     let pairs = div_dim(&n.mul(&n.sub(&c1(1))), &c1(2));
     Ok(vec![t(x.dtype, vec![pairs])])
+}
+
+/// `max_unpool2d` / `max_unpool3d`: `self`'s leading dims followed by `output_size`.
+fn max_unpool(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let size = c.syms("output_size")?;
+    if size.len() > x.rank() {
+        return Err(format!(
+            "output_size {size:?} has more dims than the input (rank {})",
+            x.rank()
+        ));
+    }
+    let mut shape: Vec<Dim> = x.shape[..x.rank() - size.len()].to_vec();
+    shape.extend(size);
+    Ok(vec![t(x.dtype, shape)])
 }

@@ -40,6 +40,9 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("median.dim", minmax_dim),
     ("mode", minmax_dim),
     ("median.default", keep_dtype),
+    ("nanmedian.default", keep_dtype),
+    ("nanmedian.dim", minmax_dim),
+    ("searchsorted", searchsorted),
 ];
 
 /// The reduced dims: `dim` may be an int, a list, `None` or `[]` (all dims).
@@ -202,6 +205,21 @@ fn sort(c: &Call) -> R {
 fn argsort(c: &Call) -> R {
     let x = c.tensor("self")?;
     Ok(vec![t(DType::I64, x.shape)])
+}
+
+/// `searchsorted`: one int64 (`out_int32`: int32) position per value; a Scalar value gives a
+/// 0-d result.
+fn searchsorted(c: &Call) -> R {
+    let dtype = if c.bool_or("out_int32", false) {
+        DType::I32
+    } else {
+        DType::I64
+    };
+    let shape = match c.overload() {
+        "Scalar" => Shape::new(),
+        _ => c.tensor("self")?.shape,
+    };
+    Ok(vec![t(dtype, shape)])
 }
 
 fn kthvalue(c: &Call) -> R {

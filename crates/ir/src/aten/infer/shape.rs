@@ -64,6 +64,7 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("index_fill", self_type),
     ("index_reduce", self_type),
     ("masked_scatter", self_type),
+    ("put", self_type),
     ("select_scatter", self_type),
     ("slice_scatter", self_type),
     ("diagonal_scatter", self_type),

@@ -27,6 +27,9 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("item", item),
     ("_local_scalar_dense", item),
     ("nonzero.default", nonzero),
+    ("nonzero_numpy", nonzero_numpy),
+    ("combinations", combinations),
+    ("bincount", bincount),
     ("nonzero_static", nonzero_static),
     ("argwhere", nonzero),
     ("masked_select", masked_select),
@@ -80,10 +83,51 @@ fn item(c: &Call) -> R {
     }])
 }
 
+/// `nonzero` / `argwhere`: `[u, rank]` rows, with `u` an unbacked size, except for a tensor
+/// with statically no elements, whose result PyTorch's fake kernel sizes 0 (no symbol minted).
 fn nonzero(c: &Call) -> R {
     let x = c.tensor("self")?;
+    let rows = if x.numel().as_const() == Some(0) {
+        Dim::constant(0)
+    } else {
+        fresh_unbacked(0, Some(0), Some(0))
+    };
+    Ok(vec![t(
+        DType::I64,
+        vec![rows, Dim::constant(x.rank() as i64)],
+    )])
+}
+
+/// `nonzero_numpy` (`nonzero(as_tuple=True)`): one int64 `[u]` index tensor per dim (a 0-d
+/// input counts as 1-d), all sharing the unbacked count.
+fn nonzero_numpy(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let rows = if x.numel().as_const() == Some(0) {
+        Dim::constant(0)
+    } else {
+        fresh_unbacked(0, Some(0), Some(0))
+    };
+    Ok((0..x.rank().max(1))
+        .map(|_| t(DType::I64, vec![rows.clone()]))
+        .collect())
+}
+
+/// `combinations(self, r)`: `[u, r]` rows of `self`'s dtype; the count is left unbacked, as the
+/// export records it.
+fn combinations(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let r = c.int("r")?;
     let u = fresh_unbacked(0, Some(0), Some(0));
-    Ok(vec![t(DType::I64, vec![u, Dim::constant(x.rank() as i64)])])
+    Ok(vec![t(x.dtype, vec![u, Dim::constant(r)])])
+}
+
+/// `bincount`: `[u]` bins. The dtype is `self`'s, as PyTorch's fake kernel records it
+/// (`inputs.new_empty`), although eager PyTorch returns int64 counts (or the weights' float
+/// dtype); the executor computes the eager dtype.
+fn bincount(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let u = fresh_unbacked(0, Some(0), Some(0));
+    Ok(vec![t(x.dtype, vec![u])])
 }
 
 fn nonzero_static(c: &Call) -> R {
@@ -101,7 +145,8 @@ fn masked_select(c: &Call) -> R {
 fn unique2(c: &Call) -> R {
     let x = c.tensor("self")?;
     let u = fresh_unbacked(0, Some(0), Some(0));
-    let empty = || t(DType::I64, vec![Dim::constant(0)]);
+    // Unrequested outputs are empty tensors of `self`'s dtype (`input.new_empty(0)`).
+    let empty = || t(x.dtype, vec![Dim::constant(0)]);
     Ok(vec![
         t(x.dtype, vec![u.clone()]),
         if c.bool_or("return_inverse", false) {
@@ -123,7 +168,8 @@ fn unique_consecutive(c: &Call) -> R {
         return unique_along(c, d);
     }
     let u = fresh_unbacked(0, Some(0), Some(0));
-    let empty = || t(DType::I64, vec![Dim::constant(0)]);
+    // Unrequested outputs are empty tensors of `self`'s dtype (`input.new_empty(0)`).
+    let empty = || t(x.dtype, vec![Dim::constant(0)]);
     Ok(vec![
         t(x.dtype, vec![u.clone()]),
         if c.bool_or("return_inverse", false) {
