@@ -20,6 +20,11 @@ pub(super) fn register(add: &mut Add<'_>) {
     add("aten.addmv.default", addmv);
     add("aten._safe_softmax.default", safe_softmax);
     add("aten.aminmax.default", aminmax);
+    // `zero` is what `functionalize` makes of `zero_` (Swin V2's relative-position tables).
+    add("aten.zero.default", |c| {
+        let x = c.tensor("self")?;
+        one(c.call("aten.zeros_like.default", vec![val(x)])?)
+    });
     add("aten.deg2rad.default", |c| scale_float(c, PI / 180.0));
     add("aten.rad2deg.default", |c| scale_float(c, 180.0 / PI));
     add("aten.isposinf.default", |c| {
