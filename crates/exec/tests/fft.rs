@@ -382,8 +382,10 @@ fn the_primitives_follow_aten() {
         ),
         vec![c23()],
     );
+    // PyTorch prints -1.414214 and 0.707107 for entries 3 and 7: -sqrt(2) and 1/sqrt(2).
+    use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
     let want = [
-        2.474874, 0.0, -1.06066, -1.414214, 1.06066, 2.12132, -1.06066, 0.707107,
+        2.474874, 0.0, -1.06066, -SQRT_2, 1.06066, 2.12132, -1.06066, FRAC_1_SQRT_2,
     ];
     assert_real(&y[0], DType::F32, &[2, 4], &want);
     // Along a dim that is not the innermost, odd n = 3.
