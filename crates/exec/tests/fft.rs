@@ -385,7 +385,14 @@ fn the_primitives_follow_aten() {
     // PyTorch prints -1.414214 and 0.707107 for entries 3 and 7: -sqrt(2) and 1/sqrt(2).
     use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
     let want = [
-        2.474874, 0.0, -1.06066, -SQRT_2, 1.06066, 2.12132, -1.06066, FRAC_1_SQRT_2,
+        2.474874,
+        0.0,
+        -1.06066,
+        -SQRT_2,
+        1.06066,
+        2.12132,
+        -1.06066,
+        FRAC_1_SQRT_2,
     ];
     assert_real(&y[0], DType::F32, &[2, 4], &want);
     // Along a dim that is not the innermost, odd n = 3.
@@ -495,4 +502,34 @@ fn malformed_fft_calls_are_errors() {
     )
     .unwrap_err();
     assert!(e.contains("normalization must be 0, 1 or 2"), "{e}");
+}
+
+#[test]
+fn casts_to_and_from_complex_follow_pytorch() {
+    // torch.tensor([1.5+2j, 0-0.5j, 0j]).to(float32) keeps the real parts (with a warning),
+    // .to(bool) is "either part nonzero", .to(int64) truncates the real part.
+    let c = complex_from_pairs(&[(1.5, 2.), (0., -0.5), (0., 0.)], vec![3], DType::C64).unwrap();
+    assert_eq!(c.to_dtype(DType::F32).to_f64_vec(), [1.5, 0., 0.]);
+    assert_eq!(c.to_dtype(DType::Bool).to_bool_vec(), [true, true, false]);
+    assert_eq!(c.to_dtype(DType::I64).to_i64_vec(), [1, 0, 0]);
+    let wide = c.to_dtype(DType::C128);
+    assert_eq!(wide.dtype(), DType::C128);
+    assert_eq!(
+        complex_values(&wide).unwrap(),
+        [(1.5, 2.), (0., -0.5), (0., 0.)]
+    );
+    // torch.tensor([3, -2]).to(complex64) is [3+0j, -2+0j]; bools become 1 and 0.
+    let i = Tensor::from_vec(vec![3i64, -2], vec![2]).unwrap();
+    assert_eq!(
+        complex_values(&i.to_dtype(DType::C64)).unwrap(),
+        [(3., 0.), (-2., 0.)]
+    );
+    let b = Tensor::from_vec(vec![true, false], vec![2]).unwrap();
+    assert_eq!(
+        complex_values(&b.to_dtype(DType::C128)).unwrap(),
+        [(1., 0.), (0., 0.)]
+    );
+    // Bytes round-trip as (re, im) pairs of little-endian floats.
+    let back = Tensor::from_le_bytes(&c.to_le_bytes(), DType::C64, vec![3]).unwrap();
+    assert_eq!(back, c);
 }
