@@ -36,6 +36,11 @@ pub enum DType {
     U32,
     /// `torch.uint64` (limited support, like [`DType::U16`])
     U64,
+    /// `torch.complex64` (stored, copied, sliced and cast; only the kernels that declare
+    /// complex support take it, see [`crate::ops`]: the FFT family, conjugation, layout ops)
+    C64,
+    /// `torch.complex128` (like [`DType::C64`])
+    C128,
 }
 
 /// Type-promotion category (`bool < int < float`), as used by `torch.result_type`.
@@ -47,6 +52,8 @@ pub enum Category {
     Int,
     /// Floating point types.
     Float,
+    /// Complex types.
+    Complex,
 }
 
 impl DType {
@@ -71,7 +78,8 @@ impl DType {
     /// Size of one element in bytes (bool is stored as one byte, like PyTorch).
     pub fn size(self) -> usize {
         match self {
-            DType::F64 | DType::I64 | DType::U64 => 8,
+            DType::C128 => 16,
+            DType::F64 | DType::I64 | DType::U64 | DType::C64 => 8,
             DType::F32 | DType::I32 | DType::U32 => 4,
             DType::F16 | DType::BF16 | DType::I16 | DType::U16 => 2,
             DType::I8 | DType::U8 | DType::Bool => 1,
@@ -103,9 +111,36 @@ impl DType {
         matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
     }
 
+    /// True for the complex dtypes.
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::C64 | DType::C128)
+    }
+
+    /// The real dtype of a complex dtype's components (`c64` → `f32`, `c128` → `f64`);
+    /// other dtypes map to themselves (`torch`'s `toRealValueType`).
+    pub fn to_real(self) -> DType {
+        match self {
+            DType::C64 => DType::F32,
+            DType::C128 => DType::F64,
+            d => d,
+        }
+    }
+
+    /// The complex dtype with components of this float dtype (`f64` → `c128`, every other
+    /// dtype → `c64`, as `torch`'s `toComplexType` after the FFT's promotion to the default
+    /// float); complex dtypes map to themselves.
+    pub fn to_complex(self) -> DType {
+        match self {
+            DType::F64 | DType::C128 => DType::C128,
+            _ => DType::C64,
+        }
+    }
+
     /// Promotion category of this dtype.
     pub fn category(self) -> Category {
-        if self.is_float() {
+        if self.is_complex() {
+            Category::Complex
+        } else if self.is_float() {
             Category::Float
         } else if self == DType::Bool {
             Category::Bool
@@ -130,6 +165,8 @@ impl DType {
             DType::U16 => "uint16",
             DType::U32 => "uint32",
             DType::U64 => "uint64",
+            DType::C64 => "complex64",
+            DType::C128 => "complex128",
         }
     }
 
@@ -189,6 +226,10 @@ pub enum Storage {
     U32(Vec<u32>),
     /// u64 data
     U64(Vec<u64>),
+    /// complex64 data
+    C64(Vec<C64>),
+    /// complex128 data
+    C128(Vec<C128>),
 }
 
 impl Storage {
@@ -208,6 +249,8 @@ impl Storage {
             Storage::U16(_) => DType::U16,
             Storage::U32(_) => DType::U32,
             Storage::U64(_) => DType::U64,
+            Storage::C64(_) => DType::C64,
+            Storage::C128(_) => DType::C128,
         }
     }
 
@@ -227,6 +270,8 @@ impl Storage {
             Storage::U16(v) => v.len(),
             Storage::U32(v) => v.len(),
             Storage::U64(v) => v.len(),
+            Storage::C64(v) => v.len(),
+            Storage::C128(v) => v.len(),
         }
     }
 
@@ -267,6 +312,17 @@ pub trait Element:
     fn to_bool(self) -> bool;
     /// `0` or `1`.
     fn from_bool(b: bool) -> Self;
+    /// The imaginary part as f64 (0 for every real type).
+    #[inline(always)]
+    fn imag_f64(self) -> f64 {
+        0.0
+    }
+    /// From a complex value given as f64 parts: a complex type keeps both, a real type keeps
+    /// the real part (PyTorch's complex → real cast).
+    #[inline(always)]
+    fn from_complex_f64(re: f64, _im: f64) -> Self {
+        Self::from_f64(re)
+    }
 }
 
 macro_rules! impl_int_element {
@@ -483,6 +539,103 @@ impl Element for bool {
     }
 }
 
+macro_rules! impl_complex_element {
+    ($t:ident, $f:ty, $dt:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// A newtype over [`num_complex::Complex`] so that it can be an [`Element`]. Casts
+        /// follow PyTorch: to a real dtype keeps the real part, to bool is "either part is
+        /// nonzero", from a real value the imaginary part is 0. The order ([`PartialOrd`]) is
+        /// lexicographic on (re, im) and exists only to satisfy the trait bound: PyTorch has
+        /// no order on complex numbers, and the kernels that compare refuse complex tensors.
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        #[repr(transparent)]
+        pub struct $t(pub num_complex::Complex<$f>);
+
+        impl $t {
+            /// `re + im·i`.
+            pub fn new(re: $f, im: $f) -> Self {
+                $t(num_complex::Complex::new(re, im))
+            }
+        }
+
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+                (self.0.re, self.0.im).partial_cmp(&(o.0.re, o.0.im))
+            }
+        }
+
+        impl LeElement for $t {
+            const SIZE: usize = 2 * std::mem::size_of::<$f>();
+            #[inline(always)]
+            fn read_le(b: &[u8]) -> Self {
+                let h = std::mem::size_of::<$f>();
+                $t::new(<$f>::read_le(&b[..h]), <$f>::read_le(&b[h..2 * h]))
+            }
+            #[inline(always)]
+            fn write_le(self, out: &mut Vec<u8>) {
+                self.0.re.write_le(out);
+                self.0.im.write_le(out);
+            }
+        }
+
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            fn slice(s: &Storage) -> Option<&[Self]> {
+                match s {
+                    Storage::$dt(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_storage(v: Vec<Self>) -> Storage {
+                Storage::$dt(v)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self.0.re as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                $t::new(v as $f, 0.0)
+            }
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                self.0.re as f32
+            }
+            #[inline(always)]
+            fn from_f32(v: f32) -> Self {
+                $t::new(v as $f, 0.0)
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self.0.re as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                $t::new(v as $f, 0.0)
+            }
+            #[inline(always)]
+            fn to_bool(self) -> bool {
+                self.0.re != 0.0 || self.0.im != 0.0
+            }
+            #[inline(always)]
+            fn from_bool(b: bool) -> Self {
+                $t::new(if b { 1.0 } else { 0.0 }, 0.0)
+            }
+            #[inline(always)]
+            fn imag_f64(self) -> f64 {
+                self.0.im as f64
+            }
+            #[inline(always)]
+            fn from_complex_f64(re: f64, im: f64) -> Self {
+                $t::new(re as $f, im as $f)
+            }
+        }
+    };
+}
+impl_complex_element!(C64, f32, C64, "A `torch.complex64` element (two f32).");
+impl_complex_element!(C128, f64, C128, "A `torch.complex128` element (two f64).");
+
 /// Float type used for computation (f32 or f64): f16/bf16 are upcast to f32 like PyTorch CPU.
 pub trait Real:
     Element
@@ -528,7 +681,7 @@ impl Real for f64 {
     }
 }
 
-/// Run `$body` with `$T` bound to the Rust element type of `$dt` (any of the 13 dtypes).
+/// Run `$body` with `$T` bound to the Rust element type of `$dt` (any of the 15 dtypes).
 #[macro_export]
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {{
@@ -586,6 +739,14 @@ macro_rules! with_dtype {
             }
             __D::U64 => {
                 type $T = u64;
+                $body
+            }
+            __D::C64 => {
+                type $T = $crate::dtype::C64;
+                $body
+            }
+            __D::C128 => {
+                type $T = $crate::dtype::C128;
                 $body
             }
         }

@@ -43,7 +43,16 @@ pub fn promote_types(a: DType, b: DType) -> DType {
     if a == b {
         return a;
     }
+    let wide = |d: DType| d == F64 || d == C128;
     match (a.category(), b.category()) {
+        // complex64 with float64 (or complex128) needs complex128; otherwise complex64.
+        (Category::Complex, _) | (_, Category::Complex) => {
+            if wide(a) || wide(b) {
+                C128
+            } else {
+                C64
+            }
+        }
         (Category::Bool, _) => b,
         (_, Category::Bool) => a,
         (Category::Float, Category::Float) => match (a, b) {
@@ -90,6 +99,10 @@ fn promote_opt(a: Option<DType>, b: DType) -> Option<DType> {
 /// c10's `combine_categories(higher, lower)`.
 fn combine_categories(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
     match (higher, lower) {
+        (Some(h), _) if h.is_complex() => Some(h),
+        // A complex lower keeps a floating higher's precision (`f64` with `c64` → `c128`).
+        (Some(h), Some(l)) if l.is_complex() && h.is_float() => Some(h.to_complex()),
+        (Some(_), Some(l)) if l.is_complex() => Some(l),
         (Some(h), _) if h.is_float() => Some(h),
         (Some(h), Some(l)) if h == DType::Bool || l.is_float() => Some(promote_types(h, l)),
         (Some(h), _) => Some(h),
@@ -152,6 +165,10 @@ mod tests {
         assert_eq!(promote_types(F32, F64), F64);
         assert_eq!(promote_types(U16, F32), F32);
         assert_eq!(promote_types(Bool, U32), U32);
+        assert_eq!(promote_types(C64, F64), C128);
+        assert_eq!(promote_types(F32, C64), C64);
+        assert_eq!(promote_types(I64, C64), C64);
+        assert_eq!(promote_types(C64, C128), C128);
         let every = DType::ALL.into_iter().chain(DType::LIMITED_UNSIGNED);
         for a in every.clone() {
             for b in every.clone() {

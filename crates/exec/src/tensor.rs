@@ -406,6 +406,12 @@ impl Tensor {
             Category::Float => Scalar::Float(self.to_f64_vec()[0]),
             Category::Int => Scalar::Int(self.to_i64_vec()[0]),
             Category::Bool => Scalar::Bool(self.to_bool_vec()[0]),
+            Category::Complex => {
+                return invalid(
+                    "item",
+                    "a complex value is not a Python bool, int or float here",
+                )
+            }
         })
     }
 
@@ -466,20 +472,29 @@ impl Tensor {
     }
 }
 
-/// Cast a slice between element types with PyTorch semantics.
+/// Cast a slice between element types with PyTorch semantics. Complex → real keeps the real
+/// part (PyTorch warns and discards the imaginary part), complex → bool is "either part is
+/// nonzero", real → complex has imaginary part 0.
 pub(crate) fn cast_slice<S: Element, D: Element>(src: &[S]) -> Vec<D> {
+    use Category::{Bool, Complex, Float};
+    let wide = |d: DType| d == DType::F64 || d == DType::C128;
     match (S::DTYPE.category(), D::DTYPE.category()) {
-        (_, Category::Bool) => src.iter().map(|x| D::from_bool(x.to_bool())).collect(),
-        (Category::Float, Category::Float) => {
+        (_, Bool) => src.iter().map(|x| D::from_bool(x.to_bool())).collect(),
+        (Complex, Complex) => src
+            .iter()
+            .map(|x| D::from_complex_f64(x.to_f64(), x.imag_f64()))
+            .collect(),
+        (Float, Float) => {
             if D::DTYPE == DType::F64 || S::DTYPE == DType::F64 {
                 src.iter().map(|x| D::from_f64(x.to_f64())).collect()
             } else {
                 src.iter().map(|x| D::from_f32(x.to_f32())).collect()
             }
         }
-        (Category::Float, _) => src.iter().map(|x| D::from_f64(x.to_f64())).collect(),
-        (_, Category::Float) => {
-            if D::DTYPE == DType::F64 {
+        // Float and complex components widen to f64 exactly, so one rounding happens.
+        (Float | Complex, _) => src.iter().map(|x| D::from_f64(x.to_f64())).collect(),
+        (_, Float | Complex) => {
+            if wide(D::DTYPE) {
                 src.iter().map(|x| D::from_f64(x.to_f64())).collect()
             } else {
                 src.iter().map(|x| D::from_f32(x.to_i64() as f32)).collect()

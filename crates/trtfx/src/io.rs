@@ -55,8 +55,9 @@ fn exec_dtype(d: Dtype) -> Option<DType> {
     })
 }
 
-fn st_dtype(d: DType) -> Dtype {
-    match d {
+/// The safetensors dtype of `d`; `None` for complex, which safetensors cannot store.
+fn st_dtype(d: DType) -> Option<Dtype> {
+    Some(match d {
         DType::Bool => Dtype::BOOL,
         DType::U8 => Dtype::U8,
         DType::U16 => Dtype::U16,
@@ -70,7 +71,8 @@ fn st_dtype(d: DType) -> Dtype {
         DType::BF16 => Dtype::BF16,
         DType::F32 => Dtype::F32,
         DType::F64 => Dtype::F64,
-    }
+        DType::C64 | DType::C128 => return None,
+    })
 }
 
 /// The tensors of an IO file split into inputs (`in_N`) and outputs (`out_N`), each in index
@@ -234,14 +236,15 @@ pub fn write_tensors(path: &Path, prefix: &str, tensors: &[Tensor]) -> Result<()
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            (
-                format!("{prefix}{i}"),
-                t.to_le_bytes(),
-                st_dtype(t.dtype()),
-                t.shape().to_vec(),
-            )
+            let name = format!("{prefix}{i}");
+            let dt = st_dtype(t.dtype()).ok_or_else(|| IoError::DType {
+                path: p.clone(),
+                name: name.clone(),
+                dtype: format!("{} (safetensors has no complex dtype)", t.dtype()),
+            })?;
+            Ok((name, t.to_le_bytes(), dt, t.shape().to_vec()))
         })
-        .collect();
+        .collect::<Result<_, IoError>>()?;
     let views = data
         .iter()
         .map(|(n, b, d, s)| {

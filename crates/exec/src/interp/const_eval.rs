@@ -106,7 +106,9 @@ impl ConstEval for KernelEvaluator {
             nc.result_dtype,
             None,
         );
-        let outs = (kernel.f)(&call).map_err(|e| EvalRefusal::Failed(e.to_string()))?;
+        let outs = kernel
+            .run(&call)
+            .map_err(|e| EvalRefusal::Failed(e.to_string()))?;
         let outs = bind_results_into(node.results.len(), outs, &node.name)
             .map_err(|e| EvalRefusal::Failed(e.to_string()))?;
         outs.into_iter().map(from_value).collect()

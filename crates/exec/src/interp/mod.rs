@@ -229,6 +229,22 @@ impl<'a> CallArgs<'a> {
         }
     }
 
+    /// True when the call involves a complex tensor: an operand (lists included), a complex
+    /// dtype argument, or a complex result type.
+    pub(crate) fn touches_complex(&self) -> bool {
+        fn has(v: &Value) -> bool {
+            match v {
+                Value::Tensor(t) => t.dtype().is_complex(),
+                Value::DType(d) => d.is_complex(),
+                Value::List(vs) => vs.iter().any(has),
+                _ => false,
+            }
+        }
+        self.result_dtype.is_some_and(|d| d.is_complex())
+            || self.args.iter().any(has)
+            || self.kwargs.iter().any(|(_, v)| has(v))
+    }
+
     /// Wraps a kernel error with the node's identity.
     pub fn kernel_err(&self, e: ExecError) -> RunError {
         RunError::Kernel {
@@ -581,6 +597,8 @@ pub fn exec_dtype(d: trtfx_ir::DType) -> Option<DType> {
         I::U16 => DType::U16,
         I::U32 => DType::U32,
         I::U64 => DType::U64,
+        I::C64 => DType::C64,
+        I::C128 => DType::C128,
         _ => return None,
     })
 }
@@ -602,6 +620,8 @@ pub fn ir_dtype(d: DType) -> trtfx_ir::DType {
         DType::U16 => I::U16,
         DType::U32 => I::U32,
         DType::U64 => I::U64,
+        DType::C64 => I::C64,
+        DType::C128 => I::C128,
     }
 }
 
@@ -1047,7 +1067,7 @@ impl<'p> Executor<'p> {
                     )
                     .bind(nc.sig, binding, nc.result_dtype, Some(self));
                     let outs = match &nc.runner {
-                        Runner::Table(k) => (k.f)(&call)?,
+                        Runner::Table(k) => k.run(&call)?,
                         Runner::Custom(k) => k(&call).map_err(|msg| RunError::BadArgument {
                             node: node.name.clone(),
                             op: target.clone(),

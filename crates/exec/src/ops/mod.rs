@@ -11,6 +11,7 @@
 
 mod create;
 mod elementwise;
+mod fft;
 mod higher_order;
 mod index;
 mod linalg;
@@ -41,6 +42,23 @@ pub(crate) struct Kernel {
     /// Deterministic, side-effect-free and only rearranging or converting its input: applied
     /// to weights, the interpreter computes it once per executor.
     pub(crate) foldable: bool,
+    /// Takes complex tensors (the op is in [`fft::COMPLEX_OK`]).
+    pub(crate) complex: bool,
+}
+
+impl Kernel {
+    /// Runs the kernel, refusing a call that involves complex tensors (an operand, a dtype
+    /// argument or the result) unless the kernel declares complex support: a kernel generic
+    /// over the element type would otherwise compute on the real parts alone.
+    pub(crate) fn run(&self, c: &CallArgs<'_>) -> KResult {
+        if !self.complex && c.touches_complex() {
+            return Err(c.err(
+                "complex tensors are not supported by this kernel (the executor computes on \
+                 complex values only in the FFT family, conjugation, casts and layout ops)",
+            ));
+        }
+        (self.f)(c)
+    }
 }
 
 /// The kernel table under construction.
@@ -61,7 +79,16 @@ impl KernelTable {
             !self.slots.contains(self.reg, name),
             "kernel table: `{name}` registered twice"
         );
-        self.slots.set(self.reg, name, Kernel { f, foldable });
+        let complex = fft::COMPLEX_OK.contains(&name);
+        self.slots.set(
+            self.reg,
+            name,
+            Kernel {
+                f,
+                foldable,
+                complex,
+            },
+        );
     }
 
     /// Registers `f` for the overload `name`.
@@ -125,6 +152,7 @@ fn build() -> OpSlots<Kernel> {
         slots: OpSlots::new(),
     };
     elementwise::register(&mut t);
+    fft::register(&mut t);
     reduce::register(&mut t);
     shape::register(&mut t);
     strided::register(&mut t);
@@ -221,6 +249,16 @@ mod tests {
         assert!(!has_kernel("aten.__and__.Tensor"));
         assert!(!has_kernel("aten.diff.default"));
         assert!(!has_kernel("aten.nope.default"));
+    }
+
+    #[test]
+    fn every_complex_op_has_a_kernel_and_arithmetic_refuses_complex() {
+        for op in fft::COMPLEX_OK {
+            assert!(kernel(op).is_some_and(|k| k.complex), "{op}");
+        }
+        for op in ["aten.add.Tensor", "aten.mul.Tensor", "aten.sum.dim_IntList"] {
+            assert!(kernel(op).is_some_and(|k| !k.complex), "{op}");
+        }
     }
 
     #[test]

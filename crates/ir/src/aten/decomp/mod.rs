@@ -11,6 +11,7 @@ mod contract;
 mod conv;
 mod einsum;
 mod engine;
+mod fft;
 mod layout;
 mod logical;
 mod math;
@@ -37,6 +38,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     conv::register(&mut add);
     einsum::register(&mut add);
     engine::register(&mut add);
+    fft::register(&mut add);
     layout::register(&mut add);
     math::register(&mut add);
     logical::register(&mut add);

@@ -15,6 +15,7 @@
 
 pub(crate) mod elementwise;
 pub(crate) mod factory;
+pub(crate) mod fft;
 pub(crate) mod nn;
 pub(crate) mod reduce;
 pub(crate) mod shape;
@@ -675,7 +676,8 @@ pub(crate) fn rule_for(
 ) -> Option<Rule> {
     let (ns, rest) = op.split_once('.')?;
     let (base, overload) = rest.rsplit_once('.').unwrap_or((rest, "default"));
-    let tables: [&[(&str, Rule)]; 6] = [
+    let tables: [&[(&str, Rule)]; 7] = [
+        fft::RULES,
         shape::RULES,
         nn::RULES,
         reduce::RULES,
