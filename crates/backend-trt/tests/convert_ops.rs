@@ -1688,6 +1688,84 @@ fn einsum() {
     run_family("einsum", &einsum_cases());
 }
 
+/// `grid_sampler_2d` over its whole parameter space: every interpolation mode (bilinear,
+/// nearest, bicubic) with every padding mode (zeros, border, reflection), with and without
+/// aligned corners, on grids in [-2, 2) (so half the samples fall outside the input), plus
+/// `grid_sampler` (which dispatches on the rank), a dynamic batch, `grid_sampler_3d`
+/// (trilinear and nearest), and an output larger than the input.
+fn grid_sample_cases() -> Vec<Case> {
+    let mut v = vec![];
+    for (m, mode) in ["bilinear", "nearest", "bicubic"].iter().enumerate() {
+        for (p, pad) in ["zeros", "border", "reflection"].iter().enumerate() {
+            for align in [false, true] {
+                let name = format!(
+                    "grid_sampler_{mode}_{pad}_{}",
+                    if align { "aligned" } else { "unaligned" }
+                );
+                let body = format!(
+                    "%r: f32[2,3,3,6] = aten.grid_sampler_2d.default(%x, %g, {m}, {p}, {align})"
+                );
+                v.push(Case {
+                    name: Box::leak(name.into_boxed_str()),
+                    inputs: &[("x", "f32[2,3,4,5]"), ("g", "f32[2,3,6,2]")],
+                    weights: &[],
+                    body: Box::leak(body.into_boxed_str()),
+                    outputs: &["r"],
+                    graphs: "",
+                });
+            }
+        }
+    }
+    v.push(case!(
+        "grid_sampler_dispatch",
+        [("x", "f32[1,2,3,3]"), ("g", "f32[1,4,2,2]")],
+        [],
+        "%r: f32[1,2,4,2] = aten.grid_sampler.default(%x, %g, 0, 2, false)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_dynamic_batch",
+        [("x", "f32[s0,2,4,4]"), ("g", "f32[s0,2,3,2]")],
+        [],
+        "%r: f32[s0,2,2,3] = aten.grid_sampler_2d.default(%x, %g, 2, 1, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_trilinear_zeros",
+        [("x", "f32[1,2,3,4,3]"), ("g", "f32[1,2,3,2,3]")],
+        [],
+        "%r: f32[1,2,2,3,2] = aten.grid_sampler_3d.default(%x, %g, 0, 0, false)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_nearest_reflection",
+        [("x", "f32[1,2,3,4,3]"), ("g", "f32[1,2,3,2,3]")],
+        [],
+        "%r: f32[1,2,2,3,2] = aten.grid_sampler_3d.default(%x, %g, 1, 2, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_trilinear_border_dispatch",
+        [("x", "f32[2,1,2,3,4]"), ("g", "f32[2,1,2,5,3]")],
+        [],
+        "%r: f32[2,1,1,2,5] = aten.grid_sampler.default(%x, %g, 0, 1, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_upsample",
+        [("x", "f32[1,1,2,3]"), ("g", "f32[1,7,9,2]")],
+        [],
+        "%r: f32[1,1,7,9] = aten.grid_sampler_2d.default(%x, %g, 0, 1, false)",
+        ["r"]
+    ));
+    v
+}
+
+#[test]
+fn grid_sample() {
+    run_family("grid_sample", &grid_sample_cases());
+}
+
 /// The cases of every family.
 fn all_cases() -> Vec<Case> {
     let mut v = elementwise_cases();
@@ -1707,5 +1785,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(batch_norm_cases());
     v.extend(parity_cases());
     v.extend(einsum_cases());
+    v.extend(grid_sample_cases());
     v
 }

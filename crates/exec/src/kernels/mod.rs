@@ -5,6 +5,7 @@ pub mod attention;
 pub mod conv;
 pub mod create;
 pub mod elementwise;
+pub mod grid_sample;
 pub mod index;
 pub mod linalg;
 pub mod norm;
