@@ -1774,6 +1774,25 @@ fn grid_sample() {
     run_family("grid_sample", &grid_sample_cases());
 }
 
+/// `_cdist_forward` / `cdist` and `_pdist_forward` / `pdist`, which convert through their
+/// decompositions (differences and a vector norm): p = 2, 1, inf, 0 and a fractional p,
+/// broadcast batch dims, a dynamic batch.
+fn distance_cases() -> Vec<Case> {
+    vec![
+        case!("cdist_p2_batched", [("a", "f32[2,3,4]"), ("b", "f32[1,5,4]")], [], "%r: f32[2,3,5] = aten._cdist_forward.default(%a, %b, 2.0, None)", ["r"]),
+        case!("cdist_p1", [("a", "f32[3,4]"), ("b", "f32[2,4]")], [], "%r: f32[3,2] = aten._cdist_forward.default(%a, %b, 1.0, None)", ["r"]),
+        case!("cdist_inf_and_0", [("a", "f32[3,2]"), ("b", "f32[4,2]")], [], "%r: f32[3,4] = aten._cdist_forward.default(%a, %b, inf, None)\n%s: f32[3,4] = aten._cdist_forward.default(%a, %b, 0.0, None)", ["r", "s"]),
+        case!("cdist_public_dynamic", [("a", "f32[s0,3,2]"), ("b", "f32[s0,4,2]")], [], "%r: f32[s0,3,4] = aten.cdist.default(%a, %b, 2.0)", ["r"]),
+        case!("pdist_p2", [("x", "f32[4,3]")], [], "%r: f32[6] = aten._pdist_forward.default(%x, 2.0)", ["r"]),
+        case!("pdist_p1_5_public", [("x", "f32[3,5]")], [], "%r: f32[3] = aten.pdist.default(%x, 1.5)", ["r"]),
+    ]
+}
+
+#[test]
+fn distance() {
+    run_family("distance", &distance_cases());
+}
+
 /// The cases of every family.
 fn all_cases() -> Vec<Case> {
     let mut v = elementwise_cases();
@@ -1794,5 +1813,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(parity_cases());
     v.extend(einsum_cases());
     v.extend(grid_sample_cases());
+    v.extend(distance_cases());
     v
 }
