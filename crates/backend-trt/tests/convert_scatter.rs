@@ -299,7 +299,7 @@ fn index_put_accumulate_is_refused() {
             g.node(n)
                 .op
                 .target()
-                .is_some_and(|t| t.to_string() == "aten.index_put.default")
+                .is_some_and(|t| t == "aten.index_put.default")
         })
         .find_map(|n| reg.check(g, n).err())
         .expect("index_put with accumulate=True must be refused");

@@ -11,6 +11,8 @@ use ResizeMode::{Cubic, Linear, Nearest};
 use SliceMode::{Clamp, Fill, Reflect};
 
 const MODES: [ResizeMode; 3] = [Nearest, Linear, Cubic];
+/// (grid x, grid y), mode, align_corners, sample mode, expected value.
+type PointCase = ((f32, f32), ResizeMode, bool, SliceMode, f32);
 const SAMPLES: [SliceMode; 3] = [Fill, Clamp, Reflect];
 
 /// Tiny deterministic RNG (xorshift64*).
@@ -140,8 +142,7 @@ fn printed_form_names_the_modes() {
 fn hand_computed_points() {
     let x = [1.0, 2.0, 3.0, 4.0];
     let xs = [1, 1, 2, 2];
-    // (grid x, grid y), mode, align, sample mode, expected.
-    let cases: &[((f32, f32), ResizeMode, bool, SliceMode, f32)] = &[
+    let cases: &[PointCase] = &[
         // The center is the mean (both conventions put it at element position 0.5).
         ((0.0, 0.0), Linear, false, Fill, 2.5),
         ((0.0, 0.0), Linear, true, Fill, 2.5),

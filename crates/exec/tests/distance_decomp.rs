@@ -1,6 +1,7 @@
 //! `cdist` / `_cdist_forward` and `pdist` / `_pdist_forward` run through their op-table
 //! decompositions. Expected values are worked out by hand (the rows (0, 0), (3, 4), (6, 8) are
-//! 5 and 10 apart in the 2-norm, 7 and 14 in the 1-norm, 4 and 8 in the inf-norm).
+//! 5 and 10 apart in the 2-norm, 7 and 14 in the 1-norm, 4 and 8 in the inf-norm; (6, 8) and
+//! (3, 0) are sqrt(9 + 64) apart).
 
 use trtfx_exec::interp::{Executor, Value};
 use trtfx_exec::{has_kernel, Tensor};
@@ -48,11 +49,11 @@ graph @main(%a: f32[3,2] = user "a", %b: f32[2,2] = user "b") -> (user, user, us
     // b's rows: (0, 0) and (3, 0).
     let b = Tensor::from_vec(vec![0f32, 0., 3., 0.], vec![2, 2]).unwrap();
     let out = run(src, vec![rows(), b]);
-    assert_close(&out[0], &[3, 2], &[0., 3., 5., 4., 10., 8.544003745317531]);
+    assert_close(&out[0], &[3, 2], &[0., 3., 5., 4., 10., 73f64.sqrt()]);
     assert_close(&out[1], &[3, 2], &[0., 3., 7., 4., 14., 11.]);
     assert_close(&out[2], &[3, 2], &[0., 3., 4., 4., 8., 8.]);
     assert_close(&out[3], &[3, 2], &[0., 1., 2., 1., 2., 2.]);
-    assert_close(&out[4], &[3, 2], &[0., 3., 5., 4., 10., 8.544003745317531]);
+    assert_close(&out[4], &[3, 2], &[0., 3., 5., 4., 10., 73f64.sqrt()]);
     // Batch dims broadcast: [2] against [1].
     let src = r#"input "a": f32[2, 1, 2]
 input "b": f32[1, 2, 2]
