@@ -836,6 +836,19 @@ fn run_layer(vals: &[Option<Val>], op: &LayerOp) -> Result<Vec<Val>, String> {
             exclusive,
             reverse,
         } => one(cumulative(g(input)?, *axis, *op, *exclusive, *reverse)?),
+        LayerOp::GridSample {
+            input,
+            grid,
+            mode,
+            align_corners,
+            sample_mode,
+        } => one(grid_sample(
+            g(input)?,
+            g(grid)?,
+            *mode,
+            *align_corners,
+            *sample_mode,
+        )?),
     }
 }
 
@@ -2433,4 +2446,152 @@ fn cumulative(
         Data::B(_) => return Err("bool inputs cannot be summed".into()),
     };
     v.with(v.shape.clone(), data)
+}
+
+/// Where a tap at integer position `i` of an extent `e` reads under `mode` (`None`: zero).
+/// Reflection mirrors at the borders of the sampled range, repeatedly: at the outer edges
+/// (`-0.5`, `e - 0.5`) or, with aligned corners, at the corner centers (`0`, `e - 1`).
+fn grid_tap(i: i64, e: usize, mode: SliceMode, align_corners: bool) -> Option<usize> {
+    let e = e as i64;
+    let inside = (0..e).contains(&i);
+    match mode {
+        SliceMode::Clamp => Some(i.clamp(0, e - 1) as usize),
+        SliceMode::Reflect if !inside => {
+            // Mirror the doubled coordinate 2i about 2lo and 2hi (integers, so half-integer
+            // and integer borders are both exact; i128 so no extent overflows). The result
+            // is always even: an element.
+            let (i, e) = (i128::from(i), i128::from(e));
+            let (lo2, hi2) = if align_corners {
+                (0, 2 * (e - 1))
+            } else {
+                (-1, 2 * e - 1)
+            };
+            let span = hi2 - lo2;
+            if span == 0 {
+                return Some(0);
+            }
+            let m = (2 * i - lo2).rem_euclid(2 * span);
+            let x2 = lo2 + if m > span { 2 * span - m } else { m };
+            Some((x2 / 2).clamp(0, e - 1) as usize)
+        }
+        _ => inside.then_some(i as usize),
+    }
+}
+
+/// `IGridSampleLayer`, written from TensorRT's operator description (the ONNX GridSample
+/// semantics): each output position reads `grid[n, p..., :]`, the normalized coordinates
+/// (x for the innermost spatial dim first), maps each to element coordinates
+/// (`(g + 1) / 2 * (e - 1)` with aligned corners, else `((g + 1) * e - 1) / 2`) and
+/// interpolates: nearest (round half to even), linear (2 taps per dim) or cubic (4 taps per
+/// dim, Keys' kernel with A = -0.75). Taps out of range read per `sample_mode`: zero
+/// (`Fill`), the nearest border element (`Clamp`) or the mirrored element (`Reflect`).
+/// Accumulates in f64.
+fn grid_sample(
+    v: &Val,
+    grid: &Val,
+    mode: ResizeMode,
+    align_corners: bool,
+    sample_mode: SliceMode,
+) -> Result<Val, String> {
+    let (x, gv) = (v.f()?, grid.f()?);
+    let r = v.shape.len();
+    if !matches!(r, 4 | 5) || grid.shape.len() != r {
+        return Err(format!(
+            "input {:?} and grid {:?} must have rank 4 or 5",
+            v.shape, grid.shape
+        ));
+    }
+    let sp = r - 2;
+    if grid.shape[0] != v.shape[0] || grid.shape[r - 1] != sp {
+        return Err(format!(
+            "grid {:?} does not fit input {:?}",
+            grid.shape, v.shape
+        ));
+    }
+    if !matches!(
+        sample_mode,
+        SliceMode::Fill | SliceMode::Clamp | SliceMode::Reflect
+    ) {
+        return Err(format!(
+            "sample mode {sample_mode:?} is not a grid sample mode"
+        ));
+    }
+    let (n, c) = (v.shape[0], v.shape[1]);
+    let in_sp = &v.shape[2..];
+    let out_sp = &grid.shape[1..r - 1];
+    let (in_vol, out_vol) = (numel(in_sp), numel(out_sp));
+    let in_st = strides(in_sp);
+    let mut out = vec![0f32; n * c * out_vol];
+    for b in 0..n {
+        for p in 0..out_vol {
+            let coords = &gv[(b * out_vol + p) * sp..][..sp];
+            // Per spatial dim (outermost first) the (element, weight) taps; the grid lists
+            // x (innermost) first.
+            let mut taps: Vec<Vec<(Option<usize>, f64)>> = Vec::with_capacity(sp);
+            for d in 0..sp {
+                let e = in_sp[d];
+                let g = coords[sp - 1 - d] as f64;
+                let pos = if align_corners {
+                    (g + 1.0) / 2.0 * (e as f64 - 1.0)
+                } else {
+                    ((g + 1.0) * e as f64 - 1.0) / 2.0
+                };
+                let t = |i: i64| grid_tap(i, e, sample_mode, align_corners);
+                let dim_taps = if !pos.is_finite() {
+                    vec![(None, f64::NAN)]
+                } else {
+                    match mode {
+                        ResizeMode::Nearest => vec![(t(pos.round_ties_even() as i64), 1.0)],
+                        ResizeMode::Linear => {
+                            let lo = pos.floor();
+                            let w = pos - lo;
+                            vec![
+                                (t(lo as i64), 1.0 - w),
+                                (t((lo as i64).saturating_add(1)), w),
+                            ]
+                        }
+                        ResizeMode::Cubic => {
+                            let lo = pos.floor();
+                            let w = pos - lo;
+                            (-1..=2)
+                                .map(|k| {
+                                    let i = (lo as i64).saturating_add(k);
+                                    (t(i), cubic_weight(-0.75, w - k as f64))
+                                })
+                                .collect()
+                        }
+                    }
+                };
+                taps.push(dim_taps);
+            }
+            // Every combination of one tap per dim: offset and product weight.
+            let mut comb: Vec<(Option<usize>, f64)> = vec![(Some(0), 1.0)];
+            for (dim_taps, &stride) in taps.iter().zip(&in_st) {
+                comb = comb
+                    .iter()
+                    .flat_map(|&(off, w)| {
+                        dim_taps
+                            .iter()
+                            .map(move |&(i, wi)| (off.zip(i).map(|(o, i)| o + i * stride), w * wi))
+                    })
+                    .collect();
+            }
+            for ch in 0..c {
+                let base = (b * c + ch) * in_vol;
+                let s: f64 = comb
+                    .iter()
+                    .map(|&(off, w)| match off {
+                        Some(o) => w * x[base + o] as f64,
+                        // A zero-padded tap adds nothing (but a NaN weight still poisons).
+                        None if w.is_nan() => f64::NAN,
+                        None => 0.0,
+                    })
+                    .sum();
+                out[(b * c + ch) * out_vol + p] = s as f32;
+            }
+        }
+    }
+    let mut shape = vec![n, c];
+    shape.extend(out_sp);
+    v.with(shape, Data::F(out))
 }

@@ -1100,6 +1100,13 @@ impl NetworkBuilder for TrtNetworkBuilder {
                 exclusive,
                 reverse,
             } => vec![self.add_cumulative(input, axis, op, exclusive, reverse)?],
+            LayerOp::GridSample {
+                input,
+                grid,
+                mode,
+                align_corners,
+                sample_mode,
+            } => vec![self.add_grid_sample(input, grid, mode, align_corners, sample_mode)?],
         })
     }
 
@@ -1849,6 +1856,43 @@ impl TrtNetworkBuilder {
             )
             .map_err(|e| trt_err("addCumulative", e))?;
         self.push_layer_output("addCumulative", &layer, 0)
+    }
+
+    pub(crate) fn add_grid_sample(
+        &mut self,
+        input: TensorId,
+        grid: TensorId,
+        mode: ResizeMode,
+        align_corners: bool,
+        sample_mode: SliceMode,
+    ) -> Result<TensorId, NetworkError> {
+        let (t, g) = (self.t(input)?, self.t(grid)?);
+        let sample = match sample_mode {
+            SliceMode::Fill => trtx::SampleMode::kFILL,
+            SliceMode::Clamp => trtx::SampleMode::kCLAMP,
+            SliceMode::Reflect => trtx::SampleMode::kREFLECT,
+            other => {
+                return Err(unsupported(format!(
+                    "IGridSampleLayer::setSampleMode({other:?}) is not a grid sample mode"
+                )))
+            }
+        };
+        let mut layer = self
+            .network
+            .add_grid_sample(&t, &g)
+            .map_err(|e| trt_err("addGridSample", e))?;
+        let net = &mut self.network;
+        layer.set_interpolation_mode(
+            net,
+            match mode {
+                ResizeMode::Nearest => trtx::InterpolationMode::kNEAREST,
+                ResizeMode::Linear => trtx::InterpolationMode::kLINEAR,
+                ResizeMode::Cubic => trtx::InterpolationMode::kCUBIC,
+            },
+        );
+        layer.set_align_corners(net, align_corners);
+        layer.set_sample_mode(net, sample);
+        self.push_layer_output("addGridSample", &layer, 0)
     }
 }
 

@@ -1560,6 +1560,14 @@ fn partition_takes_decomposed_nodes() {
 /// validator refuses every node would be listed here too).
 const NO_NUMERIC_CASE: &[(&str, &str)] = &[
     (
+        "aten.index_put.default",
+        "cases in tests/convert_scatter.rs (index values must be in range and distinct)",
+    ),
+    (
+        "aten.index_put.hacked_twin",
+        "cases in tests/convert_scatter.rs (index values must be in range and distinct)",
+    ),
+    (
         "aten.scatter.src",
         "cases in tests/convert_scatter.rs (index values must be in range and distinct)",
     ),
@@ -1688,6 +1696,103 @@ fn einsum() {
     run_family("einsum", &einsum_cases());
 }
 
+/// `grid_sampler_2d` over its whole parameter space: every interpolation mode (bilinear,
+/// nearest, bicubic) with every padding mode (zeros, border, reflection), with and without
+/// aligned corners, on grids in [-2, 2) (so half the samples fall outside the input), plus
+/// `grid_sampler` (which dispatches on the rank), a dynamic batch, `grid_sampler_3d`
+/// (trilinear and nearest), and an output larger than the input.
+fn grid_sample_cases() -> Vec<Case> {
+    let mut v = vec![];
+    for (m, mode) in ["bilinear", "nearest", "bicubic"].iter().enumerate() {
+        for (p, pad) in ["zeros", "border", "reflection"].iter().enumerate() {
+            for align in [false, true] {
+                let name = format!(
+                    "grid_sampler_{mode}_{pad}_{}",
+                    if align { "aligned" } else { "unaligned" }
+                );
+                let body = format!(
+                    "%r: f32[2,3,3,6] = aten.grid_sampler_2d.default(%x, %g, {m}, {p}, {align})"
+                );
+                v.push(Case {
+                    name: Box::leak(name.into_boxed_str()),
+                    inputs: &[("x", "f32[2,3,4,5]"), ("g", "f32[2,3,6,2]")],
+                    weights: &[],
+                    body: Box::leak(body.into_boxed_str()),
+                    outputs: &["r"],
+                    graphs: "",
+                });
+            }
+        }
+    }
+    v.push(case!(
+        "grid_sampler_dispatch",
+        [("x", "f32[1,2,3,3]"), ("g", "f32[1,4,2,2]")],
+        [],
+        "%r: f32[1,2,4,2] = aten.grid_sampler.default(%x, %g, 0, 2, false)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_dynamic_batch",
+        [("x", "f32[s0,2,4,4]"), ("g", "f32[s0,2,3,2]")],
+        [],
+        "%r: f32[s0,2,2,3] = aten.grid_sampler_2d.default(%x, %g, 2, 1, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_trilinear_zeros",
+        [("x", "f32[1,2,3,4,3]"), ("g", "f32[1,2,3,2,3]")],
+        [],
+        "%r: f32[1,2,2,3,2] = aten.grid_sampler_3d.default(%x, %g, 0, 0, false)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_nearest_reflection",
+        [("x", "f32[1,2,3,4,3]"), ("g", "f32[1,2,3,2,3]")],
+        [],
+        "%r: f32[1,2,2,3,2] = aten.grid_sampler_3d.default(%x, %g, 1, 2, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_3d_trilinear_border_dispatch",
+        [("x", "f32[2,1,2,3,4]"), ("g", "f32[2,1,2,5,3]")],
+        [],
+        "%r: f32[2,1,1,2,5] = aten.grid_sampler.default(%x, %g, 0, 1, true)",
+        ["r"]
+    ));
+    v.push(case!(
+        "grid_sampler_upsample",
+        [("x", "f32[1,1,2,3]"), ("g", "f32[1,7,9,2]")],
+        [],
+        "%r: f32[1,1,7,9] = aten.grid_sampler_2d.default(%x, %g, 0, 1, false)",
+        ["r"]
+    ));
+    v
+}
+
+#[test]
+fn grid_sample() {
+    run_family("grid_sample", &grid_sample_cases());
+}
+
+/// `_cdist_forward` / `cdist` and `_pdist_forward` / `pdist`, which convert through their
+/// decompositions (differences and a vector norm): p = 2, 1, inf, 0 and a fractional p,
+/// broadcast batch dims, a dynamic batch.
+fn distance_cases() -> Vec<Case> {
+    vec![
+        case!("cdist_p2_batched", [("a", "f32[2,3,4]"), ("b", "f32[1,5,4]")], [], "%r: f32[2,3,5] = aten._cdist_forward.default(%a, %b, 2.0, None)", ["r"]),
+        case!("cdist_p1", [("a", "f32[3,4]"), ("b", "f32[2,4]")], [], "%r: f32[3,2] = aten._cdist_forward.default(%a, %b, 1.0, None)", ["r"]),
+        case!("cdist_inf_and_0", [("a", "f32[3,2]"), ("b", "f32[4,2]")], [], "%r: f32[3,4] = aten._cdist_forward.default(%a, %b, inf, None)\n%s: f32[3,4] = aten._cdist_forward.default(%a, %b, 0.0, None)", ["r", "s"]),
+        case!("cdist_public_dynamic", [("a", "f32[s0,3,2]"), ("b", "f32[s0,4,2]")], [], "%r: f32[s0,3,4] = aten.cdist.default(%a, %b, 2.0)", ["r"]),
+        case!("pdist_p2", [("x", "f32[4,3]")], [], "%r: f32[6] = aten._pdist_forward.default(%x, 2.0)", ["r"]),
+        case!("pdist_p1_5_public", [("x", "f32[3,5]")], [], "%r: f32[3] = aten.pdist.default(%x, 1.5)", ["r"]),
+    ]
+}
+
+#[test]
+fn distance() {
+    run_family("distance", &distance_cases());
+}
+
 /// The cases of every family.
 fn all_cases() -> Vec<Case> {
     let mut v = elementwise_cases();
@@ -1707,5 +1812,7 @@ fn all_cases() -> Vec<Case> {
     v.extend(batch_norm_cases());
     v.extend(parity_cases());
     v.extend(einsum_cases());
+    v.extend(grid_sample_cases());
+    v.extend(distance_cases());
     v
 }

@@ -1,6 +1,7 @@
-//! Converters onto TensorRT's scatter layer (`aten.scatter.src`, `aten.scatter.value`): each
-//! case is converted as a whole graph, emulated, and compared with the executor on the same
-//! inputs (exact: scatter moves values, it computes nothing).
+//! Converters onto TensorRT's scatter layer (`aten.scatter.src`, `aten.scatter.value`,
+//! `aten.index_put`): each case is converted as a whole graph, emulated, and compared with the
+//! executor on the same inputs (exact: scatter moves values, it computes nothing). Index
+//! values are distinct per case, since repeated targets leave the written value unspecified.
 
 use trtfx_backend_trt::convert::ConverterRegistry;
 use trtfx_backend_trt::emulator::emulate;
@@ -21,6 +22,7 @@ fn program(inputs: &[(&str, &str)], body: &str) -> trtfx_ir::Program {
         let dims: Vec<String> = rest
             .trim_end_matches(']')
             .split(',')
+            .filter(|x| !x.is_empty())
             .map(|x| match x.parse::<i64>() {
                 Ok(_) => x.to_string(),
                 Err(_) => format!("{x}(min=1, opt=3, max=8)"),
@@ -155,4 +157,151 @@ fn dynamic_index_shapes_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("must be static"), "{e}");
+}
+
+fn ti(v: &[i64], shape: &[usize]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), shape.to_vec()).unwrap()
+}
+
+fn tf(n: usize, seed: u64, shape: &[usize]) -> Tensor {
+    Tensor::from_vec(floats(n, seed), shape.to_vec()).unwrap()
+}
+
+/// `index_put` over its parameter space: one index (negative entries), values broadcast from
+/// a row and from a scalar, two adjacent indices in front, adjacent indices after an
+/// unindexed dim (the selection stays in place), non-adjacent indices (the selection moves to
+/// the front), broadcasting index tensors, integer data and a dynamic leading dim.
+#[test]
+fn index_put_over_its_parameter_space() {
+    let net = check(
+        &[("x", "f32[5,3]"), ("i", "i64[3]"), ("v", "f32[3,3]")],
+        vec![tf(15, 1, &[5, 3]), ti(&[4, 0, -2], &[3]), tf(9, 2, &[3, 3])],
+        "%r: f32[5,3] = aten.index_put.default(%x, [%i], %v)",
+    );
+    assert!(net.contains("mode=Nd"), "{net}");
+    check(
+        &[("x", "f32[5,3]"), ("i", "i64[2]"), ("v", "f32[3]")],
+        vec![tf(15, 3, &[5, 3]), ti(&[1, 3], &[2]), tf(3, 4, &[3])],
+        "%r: f32[5,3] = aten.index_put.default(%x, [%i], %v, false)",
+    );
+    check(
+        &[("x", "f32[4,3]"), ("i", "i64[2]"), ("v", "f32[]")],
+        vec![
+            tf(12, 5, &[4, 3]),
+            ti(&[2, 0], &[2]),
+            Tensor::from_vec(vec![7.5f32], vec![]).unwrap(),
+        ],
+        "%r: f32[4,3] = aten.index_put.default(%x, [%i], %v)",
+    );
+    check(
+        &[
+            ("x", "f32[4,5,2]"),
+            ("i", "i64[3]"),
+            ("j", "i64[3]"),
+            ("v", "f32[3,2]"),
+        ],
+        vec![
+            tf(40, 6, &[4, 5, 2]),
+            ti(&[0, 3, 3], &[3]),
+            ti(&[4, 4, -5], &[3]),
+            tf(6, 7, &[3, 2]),
+        ],
+        "%r: f32[4,5,2] = aten.index_put.default(%x, [%i, %j], %v)",
+    );
+    check(
+        &[
+            ("x", "f32[2,4,5]"),
+            ("i", "i64[3]"),
+            ("j", "i64[3]"),
+            ("v", "f32[2,3]"),
+        ],
+        vec![
+            tf(40, 8, &[2, 4, 5]),
+            ti(&[1, 2, 3], &[3]),
+            ti(&[0, 4, 2], &[3]),
+            tf(6, 9, &[2, 3]),
+        ],
+        "%r: f32[2,4,5] = aten.index_put.default(%x, [None, %i, %j], %v)",
+    );
+    check(
+        &[
+            ("x", "f32[4,2,5]"),
+            ("i", "i64[3]"),
+            ("j", "i64[3]"),
+            ("v", "f32[3,2]"),
+        ],
+        vec![
+            tf(40, 10, &[4, 2, 5]),
+            ti(&[3, 1, 0], &[3]),
+            ti(&[2, 2, 4], &[3]),
+            tf(6, 11, &[3, 2]),
+        ],
+        "%r: f32[4,2,5] = aten.index_put.default(%x, [%i, None, %j], %v)",
+    );
+    check(
+        &[
+            ("x", "f32[4,5]"),
+            ("i", "i64[2,1]"),
+            ("j", "i64[3]"),
+            ("v", "f32[2,3]"),
+        ],
+        vec![
+            tf(20, 12, &[4, 5]),
+            ti(&[3, 0], &[2, 1]),
+            ti(&[1, 4, 2], &[3]),
+            tf(6, 13, &[2, 3]),
+        ],
+        "%r: f32[4,5] = aten.index_put.default(%x, [%i, %j], %v)",
+    );
+    check(
+        &[("x", "i64[4,3]"), ("i", "i32[2]"), ("v", "i64[2,3]")],
+        vec![
+            ti(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], &[4, 3]),
+            Tensor::from_vec(vec![-1i32, 1], vec![2]).unwrap(),
+            ti(&[-1, -2, -3, -4, -5, -6], &[2, 3]),
+        ],
+        "%r: i64[4,3] = aten.index_put.default(%x, [%i], %v)",
+    );
+    check(
+        &[("x", "f32[s0,3]"), ("i", "i64[2]"), ("v", "f32[2,3]")],
+        vec![tf(15, 14, &[5, 3]), ti(&[4, -5], &[2]), tf(6, 15, &[2, 3])],
+        "%r: f32[s0,3] = aten.index_put.default(%x, [%i], %v)",
+    );
+    // The overload whose index list holds no `None`.
+    check(
+        &[
+            ("x", "f32[3,4]"),
+            ("i", "i64[2]"),
+            ("j", "i64[2]"),
+            ("v", "f32[2]"),
+        ],
+        vec![
+            tf(12, 16, &[3, 4]),
+            ti(&[2, 0], &[2]),
+            ti(&[1, 3], &[2]),
+            tf(2, 17, &[2]),
+        ],
+        "%r: f32[3,4] = aten.index_put.hacked_twin(%x, [%i, %j], %v)",
+    );
+}
+
+#[test]
+fn index_put_accumulate_is_refused() {
+    let p = program(
+        &[("x", "f32[4,3]"), ("i", "i64[2]"), ("v", "f32[2,3]")],
+        "%r: f32[4,3] = aten.index_put.default(%x, [%i], %v, true)",
+    );
+    let g = p.main_graph();
+    let reg = ConverterRegistry::standard();
+    let e = g
+        .nodes()
+        .filter(|&n| {
+            g.node(n)
+                .op
+                .target()
+                .is_some_and(|t| t == "aten.index_put.default")
+        })
+        .find_map(|n| reg.check(g, n).err())
+        .expect("index_put with accumulate=True must be refused");
+    assert!(e.contains("accumulate=True"), "{e}");
 }

@@ -24,7 +24,7 @@ use crate::network::{
 };
 
 /// The non-`None` entries of `indices`: (position, value type).
-fn index_entries<'a>(a: &NodeArgs<'a>) -> Result<Vec<(usize, &'a TensorType)>, String> {
+pub(super) fn index_entries<'a>(a: &NodeArgs<'a>) -> Result<Vec<(usize, &'a TensorType)>, String> {
     let Arg::List(items) = a.req("indices")? else {
         return Err(format!("{}: indices is not a list", a.op));
     };
@@ -62,7 +62,7 @@ fn index_entries<'a>(a: &NodeArgs<'a>) -> Result<Vec<(usize, &'a TensorType)>, S
 
 /// The broadcast shape of the index tensors (NumPy rules over IR dims). Two different
 /// symbolic extents cannot be told apart at build time and are refused.
-fn broadcast_shape(op: &str, ts: &[&TensorType]) -> Result<Vec<Dim>, String> {
+pub(super) fn broadcast_shape(op: &str, ts: &[&TensorType]) -> Result<Vec<Dim>, String> {
     let r = ts.iter().map(|t| t.rank()).max().unwrap_or(0);
     let mut out = vec![Dim::constant(1); r];
     for t in ts {
@@ -107,7 +107,7 @@ fn known_in_range(ctx: &ConvertCtx<'_>, t: TensorId, n: Option<i64>) -> bool {
 }
 
 /// `i` as Int32/Int64 with negative entries wrapped by the extent `n` of the indexed dim.
-fn wrap_negative(ctx: &mut ConvertCtx<'_>, i: TensorId, n: &Dim) -> CResult<TensorId> {
+pub(super) fn wrap_negative(ctx: &mut ConvertCtx<'_>, i: TensorId, n: &Dim) -> CResult<TensorId> {
     let d = ctx.desc(i)?;
     let dt = match d.dtype {
         TrtDataType::Int32 | TrtDataType::Int64 => d.dtype,
@@ -137,7 +137,7 @@ fn wrap_negative(ctx: &mut ConvertCtx<'_>, i: TensorId, n: &Dim) -> CResult<Tens
 }
 
 /// `t` (IR shape `from`) broadcast to the IR dims `to` (a stride-0 slice on unit dims).
-fn broadcast_to(
+pub(super) fn broadcast_to(
     ctx: &mut ConvertCtx<'_>,
     t: TensorId,
     from: &[Dim],

@@ -35,6 +35,7 @@ mod misc;
 mod movement;
 mod norm;
 mod registry;
+mod sample;
 mod scatter;
 mod shape;
 

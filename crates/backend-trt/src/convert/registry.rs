@@ -99,6 +99,7 @@ impl ConverterRegistry {
         super::movement::register(&mut r);
         super::hop::register(&mut r);
         super::scatter::register(&mut r);
+        super::sample::register(&mut r);
         r
     }
 

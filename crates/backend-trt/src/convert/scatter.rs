@@ -1,4 +1,5 @@
-//! `aten.scatter.src` / `aten.scatter.value`: TensorRT's `IScatterLayer` in element mode.
+//! `aten.scatter.src` / `aten.scatter.value`: TensorRT's `IScatterLayer` in element mode;
+//! `aten.index_put` (`x[i, j] = v`): the same layer in ND mode.
 //!
 //! `out = self; out[..., index[i], ...] = src[i]` along `dim` (PyTorch's `scatter_`, no
 //! reduction). TensorRT's element-mode scatter takes updates of the indices' shape, so `src`
@@ -6,6 +7,9 @@
 //! becomes a constant of that shape; both need a static `index` shape. Duplicate indices write
 //! an unspecified one of their updates in both PyTorch and TensorRT.
 
+use trtfx_ir::{Arg, Dim, TensorType};
+
+use super::index::{broadcast_shape, broadcast_to, index_entries, wrap_negative};
 use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
 use crate::network::{ScatterMode, SliceParams, TrtDataType};
 
@@ -74,8 +78,156 @@ fn convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
     Ok(vec![Slot::Tensor(out)])
 }
 
+/// `index_put(self, indices, values, accumulate)` without accumulation: integer index
+/// tensors (negative ones count from the end) select like `aten.index`, and `values`
+/// (broadcast to the selection's shape) is written there. Accumulation is refused: TensorRT's
+/// scatter has no reducing mode, and a sum of scattered updates would be wrong for duplicate
+/// indices, which only the values tell.
+fn index_put_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    let op = a.op;
+    if a.has("accumulate") && a.bool("accumulate")? {
+        return Err(format!(
+            "{op}: accumulate=True (TensorRT's scatter overwrites; repeated indices would \
+             need a sum)"
+        ));
+    }
+    let x = a.tensor("self")?;
+    let v = a.tensor("values")?;
+    if v.dtype != x.dtype {
+        return Err(format!("{op}: values {v} and self {x} differ in dtype"));
+    }
+    let e = index_entries(a)?;
+    if e.is_empty() {
+        return Err(format!("{op}: no index tensor"));
+    }
+    let ts: Vec<&TensorType> = e.iter().map(|(_, t)| *t).collect();
+    let b = broadcast_shape(op, &ts)?;
+    let sel = selection_shape(x, &e, &b);
+    if v.rank() > sel.len() {
+        return Err(format!(
+            "{op}: values {v} have more dims than the selection"
+        ));
+    }
+    for (vd, sd) in v.shape.iter().rev().zip(sel.iter().rev()) {
+        if vd.as_const() != Some(1) && vd != sd {
+            return Err(format!(
+                "{op}: values {v} do not broadcast to the selection ({vd} against {sd})"
+            ));
+        }
+    }
+    if b.len() + x.rank() - e.len() > 8 {
+        return Err(format!("{op}: update rank above TensorRT's 8"));
+    }
+    Ok(())
+}
+
+/// Shape of `x[indices]`: the broadcast index shape `b` in place of adjacent indexed dims
+/// that follow unindexed ones, else in front.
+fn selection_shape(x: &TensorType, e: &[(usize, &TensorType)], b: &[Dim]) -> Vec<Dim> {
+    let pos: Vec<usize> = e.iter().map(|(p, _)| *p).collect();
+    let rest: Vec<Dim> = (0..x.rank())
+        .filter(|d| !pos.contains(d))
+        .map(|d| x.shape[d].clone())
+        .collect();
+    let lead = in_place_lead(&pos);
+    let mut out = rest[..lead].to_vec();
+    out.extend(b.iter().cloned());
+    out.extend(rest[lead..].iter().cloned());
+    out
+}
+
+/// How many unindexed dims precede the index shape in `x[indices]` (non-zero only for
+/// adjacent indexed dims after a leading unindexed run).
+fn in_place_lead(pos: &[usize]) -> usize {
+    let adjacent = pos.windows(2).all(|w| w[1] == w[0] + 1);
+    if adjacent {
+        pos[0]
+    } else {
+        0
+    }
+}
+
+/// The indexed dims are moved to the front (`xp`), the wrapped, broadcast index tensors
+/// stacked into `B + [m]` tuples, the values broadcast to the selection and moved to
+/// `B + rest`, one ND scatter writes them, and the inverse permutation restores the layout.
+fn index_put(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
+    let entries = index_entries(a)?;
+    let xt = a.tensor("self")?;
+    let vt = a.tensor("values")?;
+    let x = ctx.input(a, "self")?;
+    let v = ctx.input(a, "values")?;
+    let Arg::List(items) = a.req("indices")? else {
+        return Err("indices is not a list".into());
+    };
+    let mut idx = vec![];
+    for &(p, t) in &entries {
+        let i = match ctx.arg_slot(&items[p])? {
+            Slot::Tensor(i) => i,
+            s => return Err(format!("index {s:?}").into()),
+        };
+        let i = wrap_negative(ctx, i, &xt.shape[p])?;
+        idx.push((p, t, i));
+    }
+    let ts: Vec<&TensorType> = idx.iter().map(|(_, t, _)| *t).collect();
+    let b = broadcast_shape(a.op, &ts)?;
+    let pos: Vec<usize> = idx.iter().map(|(p, _, _)| *p).collect();
+    let r = xt.rank();
+    let rest: Vec<usize> = (0..r).filter(|d| !pos.contains(d)).collect();
+    let perm: Vec<i32> = pos.iter().chain(&rest).map(|&d| d as i32).collect();
+    let identity = perm.iter().enumerate().all(|(i, &p)| i as i32 == p);
+    let xp = if identity {
+        x
+    } else {
+        ctx.transpose(x, &perm)?
+    };
+    let mut dt = TrtDataType::Int32;
+    for &(_, _, i) in &idx {
+        if ctx.desc(i)?.dtype != TrtDataType::Int32 {
+            dt = TrtDataType::Int64;
+        }
+    }
+    let mut unit = b.clone();
+    unit.push(Dim::constant(1));
+    let mut parts = vec![];
+    for &(_, t, i) in &idx {
+        let i = ctx.cast(i, dt)?;
+        let i = broadcast_to(ctx, i, &t.shape, &b)?;
+        parts.push(ctx.reshape(i, &unit)?);
+    }
+    let tuples = if parts.len() == 1 {
+        parts[0]
+    } else {
+        ctx.net.add_concatenation(&parts, b.len() as u32)?
+    };
+    // Values: broadcast to the selection, then `B` to the front.
+    let sel = selection_shape(xt, &entries, &b);
+    let mut u = broadcast_to(ctx, v, &vt.shape, &sel)?;
+    let lead = in_place_lead(&pos);
+    let nb = b.len();
+    if lead > 0 {
+        let to_front: Vec<i32> = (lead..lead + nb)
+            .chain(0..lead)
+            .chain(lead + nb..sel.len())
+            .map(|d| d as i32)
+            .collect();
+        u = ctx.transpose(u, &to_front)?;
+    }
+    let yp = ctx.net.add_scatter(xp, tuples, u, ScatterMode::Nd, 0)?;
+    if identity {
+        return Ok(vec![Slot::Tensor(yp)]);
+    }
+    let mut inverse = vec![0i32; r];
+    for (i, &p) in perm.iter().enumerate() {
+        inverse[p as usize] = i as i32;
+    }
+    Ok(vec![Slot::Tensor(ctx.transpose(yp, &inverse)?)])
+}
+
 pub(super) fn register(r: &mut ConverterRegistry) {
     for name in ["aten.scatter.src", "aten.scatter.value"] {
         r.register(name, OpConverter::new(validate, convert));
+    }
+    for name in ["aten.index_put.default", "aten.index_put.hacked_twin"] {
+        r.register(name, OpConverter::new(index_put_validate, index_put));
     }
 }

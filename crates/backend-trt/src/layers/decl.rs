@@ -247,4 +247,15 @@ super::declare_layers! {
         types { input: DTypes::NUMERIC }
         print print::cumulative;
         infer rules::cumulative;
+
+    /// `addGridSample(input, grid)` + `setInterpolationMode` + `setAlignCorners` +
+    /// `setSampleMode`: samples `input` `[N, C, D...]` at the normalized positions of `grid`
+    /// `[N, D_out..., r]` (r = 2 or 3 spatial dims, x (innermost dim) first, -1 and 1 the
+    /// outer edges, or with `align_corners` the centers of the corner elements). Output
+    /// `[N, C, D_out...]`. `sample_mode` is `Fill` (zeros), `Clamp` (border) or `Reflect`.
+    GridSample "grid_sample"
+        fn add_grid_sample(input: TensorId, grid: TensorId, mode: ResizeMode, align_corners: bool, sample_mode: SliceMode) -> TensorId;
+        { tensor input: TensorId, tensor grid: TensorId, attr mode: ResizeMode, attr align_corners: bool, attr sample_mode: SliceMode }
+        types { input: DTypes::FLOAT, grid: DTypes::FLOAT }
+        infer rules::grid_sample;
 }

@@ -1183,3 +1183,55 @@ pub(crate) fn activation_types(a: Activation) -> DTypes {
         DTypes::FLOAT
     }
 }
+
+/// `IGridSampleLayer` (NvInfer.h: input and grid of rank 4 or 5; sample modes kCLAMP, kFILL,
+/// kREFLECT only). Input `[N, C, D...]`, grid `[N, D_out..., r]` with `r` the number of
+/// spatial dims, both of one float type; output `[N, C, D_out...]`. Cubic sampling is only
+/// taken for 2-D (bicubic, as ONNX and PyTorch define it): the 3-D case is not documented.
+pub(crate) fn grid_sample(
+    cx: &dyn LayerCx,
+    input: TensorId,
+    grid: TensorId,
+    mode: ResizeMode,
+    align_corners: bool,
+    sample_mode: SliceMode,
+) -> Result<Vec<Inferred>, NetworkError> {
+    let l = "grid_sample";
+    let (d, g) = (cx.desc(input)?, cx.desc(grid)?);
+    if !matches!(d.rank(), 4 | 5) || g.rank() != d.rank() {
+        return err(
+            l,
+            format!("input {d} and grid {g} must both have rank 4 or both rank 5"),
+        );
+    }
+    if d.dtype != g.dtype {
+        return err(l, format!("input {d} and grid {g} must have one type"));
+    }
+    let spatial = d.rank() - 2;
+    let last = g.dims[g.rank() - 1];
+    if last >= 0 && last != spatial as i64 {
+        return err(
+            l,
+            format!("grid {g} must end in {spatial} coordinates for input {d}"),
+        );
+    }
+    let (n, gn) = (d.dims[0], g.dims[0]);
+    if n >= 0 && gn >= 0 && n != gn {
+        return err(l, format!("batch of input {d} and grid {g} differ"));
+    }
+    if !matches!(
+        sample_mode,
+        SliceMode::Fill | SliceMode::Clamp | SliceMode::Reflect
+    ) {
+        return err(
+            l,
+            format!("sample mode {sample_mode:?}: only Fill, Clamp and Reflect exist"),
+        );
+    }
+    if mode == ResizeMode::Cubic && spatial != 2 {
+        return err(l, "cubic sampling is bicubic: 2-D (rank 4) inputs only");
+    }
+    let mut dims = vec![if n >= 0 { n } else { gn }, d.dims[1]];
+    dims.extend(&g.dims[1..g.rank() - 1]);
+    Ok(one(TensorDesc::new(d.dtype, dims)))
+}

@@ -6,6 +6,7 @@ pub mod conv;
 pub mod create;
 pub mod elementwise;
 pub mod fft;
+pub mod grid_sample;
 pub mod index;
 pub mod linalg;
 pub mod norm;

@@ -2,7 +2,7 @@
 
 use super::{one, three, two, KResult, KernelTable};
 use crate::interp::{CallArgs, RunResult, Value};
-use crate::kernels::{attention, conv, norm, pool, upsample};
+use crate::kernels::{attention, conv, grid_sample, norm, pool, upsample};
 
 fn conv_nd(c: &CallArgs<'_>) -> KResult {
     one(
@@ -361,5 +361,24 @@ pub(crate) fn register(t: &mut KernelTable) {
             "aten.upsample_bicubic2d.vec",
         ],
         interp(M::Cubic, true),
+    );
+    t.add_all(
+        &[
+            "aten.grid_sampler_2d.default",
+            "aten.grid_sampler_3d.default",
+            "aten.grid_sampler.default",
+        ],
+        |c| {
+            one(
+                grid_sample::grid_sampler(
+                    c.tensor("input")?,
+                    c.tensor("grid")?,
+                    c.int("interpolation_mode")?,
+                    c.int("padding_mode")?,
+                    c.bool("align_corners")?,
+                ),
+                c,
+            )
+        },
     );
 }

@@ -9,6 +9,7 @@
 mod alias;
 mod contract;
 mod conv;
+mod distance;
 mod einsum;
 mod engine;
 mod fft;
@@ -36,6 +37,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     alias::register(&mut add);
     contract::register(&mut add);
     conv::register(&mut add);
+    distance::register(&mut add);
     einsum::register(&mut add);
     engine::register(&mut add);
     fft::register(&mut add);

@@ -92,6 +92,7 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("pixel_shuffle", pixel_shuffle),
     ("pixel_unshuffle", pixel_unshuffle),
     ("grid_sampler_2d", grid_sampler),
+    ("grid_sampler_3d", grid_sampler),
     ("grid_sampler", grid_sampler),
     ("cosine_similarity", cosine_similarity),
     ("_adaptive_avg_pool2d_backward", grad_self),
