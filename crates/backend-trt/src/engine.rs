@@ -662,19 +662,10 @@ pub fn functional_program<'p>(
     program: &'p Program,
     registry: &ConverterRegistry,
 ) -> std::borrow::Cow<'p, Program> {
-    let ops = registry.op_table();
-    let mutates = program
-        .graphs
-        .values()
-        .any(|g| trtfx_ir::functionalize::has_mutations(g, ops));
-    if !mutates {
-        return std::borrow::Cow::Borrowed(program);
+    match trtfx_ir::functionalize::functionalize_program(program, registry.op_table()) {
+        Some(p) => std::borrow::Cow::Owned(p),
+        None => std::borrow::Cow::Borrowed(program),
     }
-    let mut p = program.clone();
-    for (_, g) in p.graphs.iter_mut() {
-        trtfx_ir::functionalize::functionalize_graph(g, ops);
-    }
-    std::borrow::Cow::Owned(p)
 }
 
 /// Whole-program mode: every node of the main graph must convert (else the full list of

@@ -55,6 +55,19 @@ pub fn has_mutations(g: &Graph, reg: &OpRegistry) -> bool {
     })
 }
 
+/// A copy of `p` with every graph functionalized ([`functionalize_graph`]), or `None` when no
+/// graph has an in-place call (nothing to copy).
+pub fn functionalize_program(p: &crate::Program, reg: &OpRegistry) -> Option<crate::Program> {
+    if !p.graphs.values().any(|g| has_mutations(g, reg)) {
+        return None;
+    }
+    let mut q = p.clone();
+    for (_, g) in q.graphs.iter_mut() {
+        functionalize_graph(g, reg);
+    }
+    Some(q)
+}
+
 /// How a view call is undone: what writes a value of the view's type back into its base.
 enum Inverse {
     /// `<op>_scatter(base, src, <the view's other arguments>)`.

@@ -136,6 +136,89 @@ pub(super) fn wrap_negative(ctx: &mut ConvertCtx<'_>, i: TensorId, n: &Dim) -> C
     ctx.select(neg, up, i)
 }
 
+/// The index tensors of `indices` with their positions and types (the tensor entries of
+/// [`index_entries`]), negative indices wrapped.
+pub(super) fn index_tensors<'a>(
+    ctx: &mut ConvertCtx<'_>,
+    a: &NodeArgs<'a>,
+    entries: &[(usize, &'a TensorType)],
+    xt: &TensorType,
+) -> CResult<Vec<(usize, &'a TensorType, TensorId)>> {
+    let Arg::List(items) = a.req("indices")? else {
+        return Err("indices is not a list".into());
+    };
+    let mut idx = vec![];
+    for &(p, t) in entries {
+        let i = match ctx.arg_slot(&items[p])? {
+            Slot::Tensor(i) => i,
+            s => return Err(format!("index {s:?}").into()),
+        };
+        let i = wrap_negative(ctx, i, &xt.shape[p])?;
+        idx.push((p, t, i));
+    }
+    Ok(idx)
+}
+
+/// What multi-tensor indexing (gather and scatter alike) works on: the indexed dims moved to
+/// the front.
+pub(super) struct IndexFront {
+    /// The broadcast shape `B` of the index tensors.
+    pub b: Vec<Dim>,
+    /// The indexed dims, in order.
+    pub pos: Vec<usize>,
+    /// The other dims, in order.
+    pub rest: Vec<usize>,
+    /// `pos` then `rest`: the permutation that made `xp`.
+    pub perm: Vec<i32>,
+    /// The input with `perm` applied.
+    pub xp: TensorId,
+    /// The index tuples `B + [m]`, all of one integer type (one tensor needs no concatenation).
+    pub tuples: TensorId,
+}
+
+/// [`IndexFront`] of input `x` (rank `rank`) indexed by `idx` (from [`index_tensors`]).
+pub(super) fn index_front(
+    ctx: &mut ConvertCtx<'_>,
+    a: &NodeArgs<'_>,
+    x: TensorId,
+    rank: usize,
+    idx: &[(usize, &TensorType, TensorId)],
+) -> CResult<IndexFront> {
+    let ts: Vec<&TensorType> = idx.iter().map(|(_, t, _)| *t).collect();
+    let b = broadcast_shape(a.op, &ts)?;
+    let pos: Vec<usize> = idx.iter().map(|(p, _, _)| *p).collect();
+    let rest: Vec<usize> = (0..rank).filter(|d| !pos.contains(d)).collect();
+    let perm: Vec<i32> = pos.iter().chain(&rest).map(|&d| d as i32).collect();
+    let xp = ctx.transpose(x, &perm)?;
+    let mut dt = TrtDataType::Int32;
+    for &(_, _, i) in idx {
+        if ctx.desc(i)?.dtype != TrtDataType::Int32 {
+            dt = TrtDataType::Int64;
+        }
+    }
+    let mut unit = b.clone();
+    unit.push(Dim::constant(1));
+    let mut parts = vec![];
+    for &(_, t, i) in idx {
+        let i = ctx.cast(i, dt)?;
+        let i = broadcast_to(ctx, i, &t.shape, &b)?;
+        parts.push(ctx.reshape(i, &unit)?);
+    }
+    let tuples = if parts.len() == 1 {
+        parts[0]
+    } else {
+        ctx.net.add_concatenation(&parts, b.len() as u32)?
+    };
+    Ok(IndexFront {
+        b,
+        pos,
+        rest,
+        perm,
+        xp,
+        tuples,
+    })
+}
+
 /// `t` (IR shape `from`) broadcast to the IR dims `to` (a stride-0 slice on unit dims).
 pub(super) fn broadcast_to(
     ctx: &mut ConvertCtx<'_>,
@@ -168,18 +251,7 @@ fn convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
     let entries = index_entries(a)?;
     let xt = a.tensor("self")?;
     let x = ctx.input(a, "self")?;
-    let Arg::List(items) = a.req("indices")? else {
-        return Err("indices is not a list".into());
-    };
-    let mut idx = vec![];
-    for &(p, t) in &entries {
-        let i = match ctx.arg_slot(&items[p])? {
-            Slot::Tensor(i) => i,
-            s => return Err(format!("index {s:?}").into()),
-        };
-        let i = wrap_negative(ctx, i, &xt.shape[p])?;
-        idx.push((p, t, i));
-    }
+    let idx = index_tensors(ctx, a, &entries, xt)?;
     match idx.len() {
         // `x[None, ...]`-style lists without a tensor select everything.
         0 => return Ok(vec![Slot::Tensor(ctx.net.add_identity(x)?)]),
@@ -192,29 +264,14 @@ fn convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
         }
         _ => {}
     }
-    let ts: Vec<&TensorType> = idx.iter().map(|(_, t, _)| *t).collect();
-    let b = broadcast_shape(a.op, &ts)?;
-    let pos: Vec<usize> = idx.iter().map(|(p, _, _)| *p).collect();
-    let r = xt.rank();
-    let rest: Vec<usize> = (0..r).filter(|d| !pos.contains(d)).collect();
-    let perm: Vec<i32> = pos.iter().chain(&rest).map(|&d| d as i32).collect();
-    let xp = ctx.transpose(x, &perm)?;
-    // Index tuples `B + [m]`, all of one integer type.
-    let mut dt = TrtDataType::Int32;
-    for &(_, _, i) in &idx {
-        if ctx.desc(i)?.dtype != TrtDataType::Int32 {
-            dt = TrtDataType::Int64;
-        }
-    }
-    let mut unit = b.clone();
-    unit.push(Dim::constant(1));
-    let mut parts = vec![];
-    for &(_, t, i) in &idx {
-        let i = ctx.cast(i, dt)?;
-        let i = broadcast_to(ctx, i, &t.shape, &b)?;
-        parts.push(ctx.reshape(i, &unit)?);
-    }
-    let tuples = ctx.net.add_concatenation(&parts, b.len() as u32)?;
+    let IndexFront {
+        b,
+        pos,
+        rest,
+        xp,
+        tuples,
+        ..
+    } = index_front(ctx, a, x, xt.rank(), &idx)?;
     let g = ctx.net.add_gather(xp, tuples, 0, GatherMode::Nd)?;
     // `g` is `B + rest`; adjacent indexed dims go back after the unindexed dims before them.
     let adjacent = pos.windows(2).all(|w| w[1] == w[0] + 1);

@@ -7,9 +7,11 @@
 //! becomes a constant of that shape; both need a static `index` shape. Duplicate indices write
 //! an unspecified one of their updates in both PyTorch and TensorRT.
 
-use trtfx_ir::{Arg, Dim, TensorType};
+use trtfx_ir::{Dim, TensorType};
 
-use super::index::{broadcast_shape, broadcast_to, index_entries, wrap_negative};
+use super::index::{
+    broadcast_shape, broadcast_to, index_entries, index_front, index_tensors, IndexFront,
+};
 use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
 use crate::network::{ScatterMode, SliceParams, TrtDataType};
 
@@ -156,49 +158,17 @@ fn index_put(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
     let vt = a.tensor("values")?;
     let x = ctx.input(a, "self")?;
     let v = ctx.input(a, "values")?;
-    let Arg::List(items) = a.req("indices")? else {
-        return Err("indices is not a list".into());
-    };
-    let mut idx = vec![];
-    for &(p, t) in &entries {
-        let i = match ctx.arg_slot(&items[p])? {
-            Slot::Tensor(i) => i,
-            s => return Err(format!("index {s:?}").into()),
-        };
-        let i = wrap_negative(ctx, i, &xt.shape[p])?;
-        idx.push((p, t, i));
-    }
-    let ts: Vec<&TensorType> = idx.iter().map(|(_, t, _)| *t).collect();
-    let b = broadcast_shape(a.op, &ts)?;
-    let pos: Vec<usize> = idx.iter().map(|(p, _, _)| *p).collect();
+    let idx = index_tensors(ctx, a, &entries, xt)?;
     let r = xt.rank();
-    let rest: Vec<usize> = (0..r).filter(|d| !pos.contains(d)).collect();
-    let perm: Vec<i32> = pos.iter().chain(&rest).map(|&d| d as i32).collect();
+    let IndexFront {
+        b,
+        pos,
+        perm,
+        xp,
+        tuples,
+        ..
+    } = index_front(ctx, a, x, r, &idx)?;
     let identity = perm.iter().enumerate().all(|(i, &p)| i as i32 == p);
-    let xp = if identity {
-        x
-    } else {
-        ctx.transpose(x, &perm)?
-    };
-    let mut dt = TrtDataType::Int32;
-    for &(_, _, i) in &idx {
-        if ctx.desc(i)?.dtype != TrtDataType::Int32 {
-            dt = TrtDataType::Int64;
-        }
-    }
-    let mut unit = b.clone();
-    unit.push(Dim::constant(1));
-    let mut parts = vec![];
-    for &(_, t, i) in &idx {
-        let i = ctx.cast(i, dt)?;
-        let i = broadcast_to(ctx, i, &t.shape, &b)?;
-        parts.push(ctx.reshape(i, &unit)?);
-    }
-    let tuples = if parts.len() == 1 {
-        parts[0]
-    } else {
-        ctx.net.add_concatenation(&parts, b.len() as u32)?
-    };
     // Values: broadcast to the selection, then `B` to the front.
     let sel = selection_shape(xt, &entries, &b);
     let mut u = broadcast_to(ctx, v, &vt.shape, &sel)?;

@@ -1166,17 +1166,11 @@ fn decompose_program(
     });
     // Every value is computed as a copy here, so a write through a view must be carried back
     // to the tensor it views before running (the export dialect keeps in-place calls).
-    let mutates = p
-        .graphs
-        .values()
-        .any(|g| trtfx_ir::functionalize::has_mutations(g, reg));
-    if !any && !mutates {
+    let functional = trtfx_ir::functionalize::functionalize_program(p, reg);
+    if !any && functional.is_none() {
         return Ok(None);
     }
-    let mut q = p.clone();
-    for (_, g) in q.graphs.iter_mut() {
-        trtfx_ir::functionalize::functionalize_graph(g, reg);
-    }
+    let mut q = functional.unwrap_or_else(|| p.clone());
     for (_, g) in q.graphs.iter_mut() {
         // Decompositions may call ops that decompose again; a few rounds reach kernels.
         decompose_graph(g, reg, &want, 8)
