@@ -4,7 +4,14 @@
 //! zero sizes, bit 3). Tensor payloads are not read at open time: each config entry records
 //! the member, its data offset in the file and its length, so that a tensor can be read (or
 //! mmapped by a caller, for stored members) when it is needed.
+//!
+//! An archive file is mapped read-only when it is opened (or shared, when it is given as bytes),
+//! so a stored member (torch writes every member stored) is read by borrowing its bytes after
+//! checking its CRC-32: no copy, no zero-filled buffer. That is most of the cost of reading a
+//! large `model.json` besides parsing it. Compressed members, and files that cannot be mapped,
+//! go through the zip reader.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -40,6 +47,35 @@ pub struct MemberInfo {
     pub compressed_size: u64,
     /// Stored (method 0): the bytes at `data_offset` are the content and may be mmapped.
     pub stored: bool,
+    /// CRC-32 of the uncompressed content, from the central directory.
+    pub crc32: u32,
+}
+
+/// The bytes of a whole archive, where they can be borrowed.
+enum ArchiveBytes {
+    /// A file mapped read-only.
+    Mapped(memmap2::Mmap),
+    /// An archive given in memory.
+    Shared(Arc<[u8]>),
+}
+
+impl ArchiveBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            ArchiveBytes::Mapped(m) => m,
+            ArchiveBytes::Shared(b) => b,
+        }
+    }
+}
+
+/// [`ArchiveBytes`] as the zip reader's `Read + Seek` source (through [`Cursor`]).
+#[derive(Clone)]
+struct SharedBytes(Arc<ArchiveBytes>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 /// Byte order of raw tensor payloads (`byteorder` member).
@@ -87,6 +123,8 @@ pub struct Pt2Archive {
     display: String,
     path: Option<PathBuf>,
     zip: Mutex<ZipArchive<Box<dyn ReadSeek>>>,
+    /// The whole archive, when it is mapped or in memory: stored members are borrowed from it.
+    bytes: Option<Arc<ArchiveBytes>>,
     prefix: String,
     members: IndexMap<String, MemberInfo>,
     archive_version: String,
@@ -134,8 +172,30 @@ impl Pt2Archive {
             archive: display.clone(),
             source,
         })?;
-        let reader: Box<dyn ReadSeek> = Box::new(BufReader::new(file));
-        Self::from_reader(reader, display, Some(path.to_path_buf()), limits)
+        // SAFETY: the map is read-only and private to this archive. Like every mmap-based
+        // reader, it assumes the file is not truncated or rewritten while the archive is open;
+        // a file that cannot be mapped (a pipe, an empty file) is read through the file instead.
+        let mapped = match file.metadata() {
+            Ok(m) if m.is_file() && m.len() > 0 => unsafe { memmap2::Mmap::map(&file) }.ok(),
+            _ => None,
+        };
+        match mapped {
+            Some(map) => {
+                let bytes = Arc::new(ArchiveBytes::Mapped(map));
+                let reader: Box<dyn ReadSeek> = Box::new(Cursor::new(SharedBytes(bytes.clone())));
+                Self::from_reader(
+                    reader,
+                    Some(bytes),
+                    display,
+                    Some(path.to_path_buf()),
+                    limits,
+                )
+            }
+            None => {
+                let reader: Box<dyn ReadSeek> = Box::new(BufReader::new(file));
+                Self::from_reader(reader, None, display, Some(path.to_path_buf()), limits)
+            }
+        }
     }
 
     /// Opens an archive held in memory with the default [`Limits`]; `name` is used in error
@@ -150,12 +210,14 @@ impl Pt2Archive {
         name: &str,
         limits: Limits,
     ) -> Result<Self, ImportError> {
-        let reader: Box<dyn ReadSeek> = Box::new(Cursor::new(bytes.into()));
-        Self::from_reader(reader, name.to_string(), None, limits)
+        let bytes = Arc::new(ArchiveBytes::Shared(bytes.into()));
+        let reader: Box<dyn ReadSeek> = Box::new(Cursor::new(SharedBytes(bytes.clone())));
+        Self::from_reader(reader, Some(bytes), name.to_string(), None, limits)
     }
 
     fn from_reader(
         reader: Box<dyn ReadSeek>,
+        bytes: Option<Arc<ArchiveBytes>>,
         display: String,
         path: Option<PathBuf>,
         limits: Limits,
@@ -207,6 +269,7 @@ impl Pt2Archive {
                 size: f.size(),
                 compressed_size: f.compressed_size(),
                 stored: f.compression() == zip::CompressionMethod::Stored,
+                crc32: f.crc32(),
                 name: name.clone(),
             };
             members.insert(record.to_string(), info);
@@ -216,6 +279,7 @@ impl Pt2Archive {
             display,
             path,
             zip: Mutex::new(zip),
+            bytes,
             prefix,
             members,
             archive_version: "0".into(),
@@ -519,8 +583,9 @@ impl Pt2Archive {
     }
 
     /// Reads a record's whole content (decompressing if needed); records are metadata
-    /// (JSON, version strings), read under [`Limits::max_metadata_bytes`].
-    pub fn read_record(&self, record: &str) -> Result<Vec<u8>, ImportError> {
+    /// (JSON, version strings), read under [`Limits::max_metadata_bytes`]. A stored member
+    /// of a mapped or in-memory archive is borrowed, not copied.
+    pub fn read_record(&self, record: &str) -> Result<Cow<'_, [u8]>, ImportError> {
         let info = self
             .members
             .get(record)
@@ -537,9 +602,10 @@ impl Pt2Archive {
         )
     }
 
-    /// Reads a member's whole content (decompressing if needed; the zip crate checks the CRC),
-    /// under [`Limits::max_member_bytes`].
-    pub fn read_member(&self, info: &MemberInfo) -> Result<Vec<u8>, ImportError> {
+    /// Reads a member's whole content (decompressing if needed; the CRC is checked), under
+    /// [`Limits::max_member_bytes`]. A stored member of a mapped or in-memory archive is
+    /// borrowed, not copied.
+    pub fn read_member(&self, info: &MemberInfo) -> Result<Cow<'_, [u8]>, ImportError> {
         self.read_capped(
             info,
             info.size,
@@ -558,7 +624,7 @@ impl Pt2Archive {
         want: u64,
         cap: u64,
         var: &str,
-    ) -> Result<Vec<u8>, ImportError> {
+    ) -> Result<Cow<'_, [u8]>, ImportError> {
         let limit = |reason: String| ImportError::Limit {
             archive: self.display.clone(),
             reason: format!("member `{}`: {reason}", info.name),
@@ -577,6 +643,9 @@ impl Pt2Archive {
                  the limit of {} (TRTFX_MAX_TOTAL_BYTES)",
                 self.limits.max_total_bytes
             )));
+        }
+        if let Some(content) = self.stored_content(info) {
+            return Ok(Cow::Borrowed(&content[..want as usize]));
         }
         let err = |source| ImportError::Zip {
             archive: self.display.clone(),
@@ -604,11 +673,26 @@ impl Pt2Archive {
                 info.size
             )));
         }
-        Ok(buf)
+        Ok(Cow::Owned(buf))
     }
 
-    /// Reads model `name`'s JSON text (`models/<name>.json`).
-    pub fn read_model_json(&self, name: &str) -> Result<Vec<u8>, ImportError> {
+    /// The whole content of a stored member, borrowed from the mapped or in-memory archive,
+    /// when its bytes lie inside the archive and match the directory's CRC-32. Anything else
+    /// (compressed, out of range, a CRC mismatch) returns `None`, and the zip reader then
+    /// reads the member and reports what is wrong with it.
+    fn stored_content(&self, info: &MemberInfo) -> Option<&[u8]> {
+        if !info.stored || info.compressed_size != info.size {
+            return None;
+        }
+        let all = self.bytes.as_deref()?.as_slice();
+        let start = usize::try_from(info.data_offset).ok()?;
+        let end = start.checked_add(usize::try_from(info.size).ok()?)?;
+        let content = all.get(start..end)?;
+        (crc32fast::hash(content) == info.crc32).then_some(content)
+    }
+
+    /// Reads model `name`'s JSON text (`models/<name>.json`), borrowed where it is stored.
+    pub fn read_model_json(&self, name: &str) -> Result<Cow<'_, [u8]>, ImportError> {
         self.read_record(&format!("models/{name}.json"))
     }
 

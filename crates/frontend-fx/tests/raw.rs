@@ -570,7 +570,10 @@ fn error_truncated_payload_and_bad_views() {
         "archive_format",
     ] {
         let mem = ar.member(name).unwrap();
-        members.push((format!("m/{name}"), ar.read_member(mem).unwrap()));
+        members.push((
+            format!("m/{name}"),
+            ar.read_member(mem).unwrap().into_owned(),
+        ));
     }
     members.push(("m/data/weights/weight_0".into(), vec![0u8; 10]));
     let refs: Vec<(&str, Vec<u8>)> = members
