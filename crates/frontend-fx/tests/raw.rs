@@ -623,3 +623,46 @@ fn every_error_variant_is_one_line() {
     let msg = import_err(&m).to_string();
     assert!(msg.contains("defined twice"), "{msg}");
 }
+
+#[test]
+fn stored_members_are_borrowed_and_crc_checked() {
+    let bytes = make_pt2(&minimal_model());
+    let ar = Pt2Archive::from_bytes(bytes.clone(), "mem.pt2").unwrap();
+    let info = ar.member("models/model.json").unwrap().clone();
+    assert!(info.stored);
+    // A stored member of an in-memory archive is not copied.
+    assert!(matches!(
+        ar.read_model_json("model").unwrap(),
+        std::borrow::Cow::Borrowed(_)
+    ));
+
+    // One flipped byte in the stored JSON: the borrowed path sees the CRC mismatch and hands
+    // over to the zip reader, which reports it; in memory and through a mapped file alike.
+    let mut bad = bytes.clone();
+    bad[info.data_offset as usize + 3] ^= 0x20;
+    let ar = Pt2Archive::from_bytes(bad.clone(), "broken.pt2").unwrap();
+    let e = one_line(ar.read_model_json("model").unwrap_err());
+    assert!(matches!(e, ImportError::Zip { .. }), "{e}");
+    assert!(e.to_string().contains("models/model.json"), "{e}");
+
+    let dir = std::env::temp_dir().join(format!("trtfx-crc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (good_path, bad_path) = (dir.join("good.pt2"), dir.join("bad.pt2"));
+    std::fs::write(&good_path, &bytes).unwrap();
+    std::fs::write(&bad_path, &bad).unwrap();
+    let ar = Pt2Archive::open(&good_path).unwrap();
+    assert!(matches!(
+        ar.read_model_json("model").unwrap(),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert_eq!(ar.read_tensor_by_fqn("w").unwrap().shape, [4]);
+    let ar = Pt2Archive::open(&bad_path).unwrap();
+    let e = one_line(ar.read_model_json("model").unwrap_err());
+    assert!(matches!(e, ImportError::Zip { .. }), "{e}");
+    let e = one_line(trtfx_frontend_fx::import_pt2(&bad_path).unwrap_err());
+    assert!(
+        e.to_string().starts_with(&bad_path.display().to_string()),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
