@@ -12,7 +12,10 @@
 # Environment: PYTHON (default /work/venv/bin/python, needs torch + safetensors),
 # CARGO_TARGET_DIR (default target-bench), ROUNDS, ITERS, ONLY (comma-separated fixtures),
 # EXTRA (comma-separated DIR/NAME of other models laid out like the fixtures, e.g.
-# tests/zoo/models/squeezenet1_1; paths relative to the repository root).
+# tests/zoo/models/squeezenet1_1; paths relative to the repository root), EMULATOR=1 (also time
+# the compiled program, TensorRT segments on the layer emulator: TRTFX_BENCH_SIDE=emulator),
+# WRITE_MD=FILE (replace the generated section of FILE, between the `BEGIN generated` and
+# `END generated` markers, with the table and the machine it was measured on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/work/venv/bin/python}
@@ -20,6 +23,8 @@ ROUNDS=${ROUNDS:-3}
 ITERS=${ITERS:-30}
 ONLY=${ONLY:-}
 EXTRA=${EXTRA:-}
+EMULATOR=${EMULATOR:-0}
+WRITE_MD=${WRITE_MD:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target-bench}
 export RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
@@ -30,6 +35,11 @@ bin=$(cargo bench -p trtfx-exec --bench fixtures --no-run 2>&1 |
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 run_trtfx() { TRTFX_BENCH_RAW=$ITERS TRTFX_BENCH_ONLY=$ONLY TRTFX_BENCH_EXTRA=$EXTRA "$bin" | sed "s/^/$1\t/" >>"$out"; }
+run_emulator() {
+    [ "$EMULATOR" = "1" ] || return 0
+    TRTFX_BENCH_SIDE=emulator TRTFX_BENCH_RAW=$ITERS TRTFX_BENCH_ONLY=$ONLY TRTFX_BENCH_EXTRA=$EXTRA "$bin" |
+        sed "s/^/$1\t/" >>"$out"
+}
 run_torch() {
     "$PYTHON" benches/torch_eager.py --iters "$ITERS" ${ONLY:+--only "$ONLY"} \
         ${EXTRA:+--extra "$EXTRA"} 2>/dev/null |
@@ -37,30 +47,16 @@ run_torch() {
 }
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r/$ROUNDS" >&2
-    if [ $((r % 2)) -eq 1 ]; then run_trtfx "$r"; run_torch "$r"; else run_torch "$r"; run_trtfx "$r"; fi
+    if [ $((r % 2)) -eq 1 ]; then
+        run_trtfx "$r"; run_emulator "$r"; run_torch "$r"
+    else
+        run_torch "$r"; run_emulator "$r"; run_trtfx "$r"
+    fi
 done
 
-"$PYTHON" - "$out" <<'EOF'
-import statistics, sys
-from collections import defaultdict
-rows = defaultdict(lambda: defaultdict(lambda: ([], [])))
-order = []
-for line in open(sys.argv[1]):
-    _rnd, side, dialect, name, wall, cpu, _n = line.split("\t")
-    key = (dialect, name)
-    if key not in order:
-        order.append(key)
-    rows[key][side][0].append(float(wall))
-    rows[key][side][1].append(float(cpu))
-med = statistics.median
-print(f"{'dialect':<7} {'fixture':<19} {'trtfx ms':>9} {'torch ms':>9} {'ratio':>6}   "
-      f"{'trtfx cpu':>9} {'torch cpu':>9} {'ratio':>6}")
-for dialect in ("core", "export"):
-    for key in [k for k in order if k[0] == dialect]:
-        t, p = rows[key]["trtfx"], rows[key]["torch"]
-        if not t[0] or not p[0]:
-            continue
-        tw, pw, tc, pc = med(t[0]), med(p[0]), med(t[1]), med(p[1])
-        print(f"{dialect:<7} {key[1]:<19} {tw:>9.3f} {pw:>9.3f} {tw / pw:>6.2f}   "
-              f"{tc:>9.3f} {pc:>9.3f} {tc / pc:>6.2f}")
-EOF
+torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo unknown)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+machine="$(getconf _NPROCESSORS_ONLN) cores, ${cpu_model:-unknown CPU}, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+command="ROUNDS=$ROUNDS ITERS=$ITERS EMULATOR=$EMULATOR${ONLY:+ ONLY=$ONLY}${EXTRA:+ EXTRA=...} benches/compare_exec.sh"
+MACHINE="$machine" TORCH_VERSION="$torch_version" COMMAND="${COMMAND_LINE:-$command}" \
+    "$PYTHON" benches/compare_table.py "$out" ${WRITE_MD:+--write-md "$WRITE_MD"}

@@ -688,6 +688,65 @@ fn engine_decomposition_cases() -> Vec<Case> {
     ]
 }
 
+/// The functional view copies, `narrow`, the NaN-aware pointwise composites and the small
+/// matrix products that reach TensorRT through their op-table decompositions.
+fn views_and_composites_cases() -> Vec<Case> {
+    vec![
+        case!("narrow", [("x", "f32[3,4]")], [], "%r: f32[2,4] = aten.narrow.default(%x, 0, 1, 2)", ["r"]),
+        case!("narrow_negative_start", [("x", "f32[3,4]")], [], "%r: f32[3,2] = aten.narrow.default(%x, -1, -3, 2)", ["r"]),
+        case!("permute_copy", [("x", "f32[2,3,4]")], [], "%r: f32[4,2,3] = aten.permute_copy.default(%x, [2, 0, 1])", ["r"]),
+        case!("t_copy", [("x", "i32[2,3]")], [], "%r: i32[3,2] = aten.t_copy.default(%x)", ["r"]),
+        case!("transpose_copy", [("x", "f32[2,3,4]")], [], "%r: f32[2,4,3] = aten.transpose_copy.int(%x, 1, 2)", ["r"]),
+        case!("unsqueeze_squeeze_copy", [("x", "f32[2,3]")], [], "%u: f32[2,1,3] = aten.unsqueeze_copy.default(%x, 1)\n%r: f32[2,3] = aten.squeeze_copy.dim(%u, 1)", ["u", "r"]),
+        case!("select_slice_copy", [("x", "f32[4,5]")], [], "%a: f32[5] = aten.select_copy.int(%x, 0, -1)\n%b: f32[4,2] = aten.slice_copy.Tensor(%x, 1, 1, 5, 2)", ["a", "b"]),
+        case!("unbind_copy", [("x", "f32[2,3]")], [], "%a: f32[3], %b: f32[3] = aten.unbind_copy.int(%x)", ["a", "b"]),
+        case!("split_with_sizes_copy", [("x", "f32[2,7]")], [], "%a: f32[2,3], %b: f32[2,4] = aten.split_with_sizes_copy.default(%x, [3, 4], 1)", ["a", "b"]),
+        case!("unsafe_split", [("x", "f32[2,7]")], [], "%a: f32[2,4], %b: f32[2,3] = aten.unsafe_split.Tensor(%x, 4, 1)", ["a", "b"]),
+        case!("unsafe_chunk", [("x", "f32[2,7]")], [], "%a: f32[2,4], %b: f32[2,3] = aten.unsafe_chunk.default(%x, 2, 1)", ["a", "b"]),
+        case!("broadcast_to", [("x", "f32[3,1]")], [], "%r: f32[2,3,4] = aten.broadcast_to.default(%x, [2, 3, 4])", ["r"]),
+        case!("dot_mv", [("x", "f32[4]"), ("y", "f32[4]"), ("m", "f32[3,4]")], [], "%d: f32[] = aten.dot.default(%x, %y)\n%v: f32[3] = aten.mv.default(%m, %x)", ["d", "v"]),
+        case!("exp2", [("x", "f32[6]"), ("i", "i32[6]")], [], "%a: f32[6] = aten.exp2.default(%x)\n%b: f32[6] = aten.exp2.default(%i)", ["a", "b"]),
+        // 1/0 gives infinities and inf - inf NaNs, which the NaN-aware ops must see through.
+        case!("isfinite_fmax_fmin", [("x", "f32[6]"), ("i", "i32[6]")], [], "%z: f32[6] = aten.div.Tensor(%x, 0.0)\n%n: f32[6] = aten.sub.Tensor(%z, %z)\n%a: bool[6] = aten.isfinite.default(%z)\n%b: bool[6] = aten.isfinite.default(%x)\n%c: bool[6] = aten.isfinite.default(%n)\n%d: bool[6] = aten.isfinite.default(%i)\n%e: f32[6] = aten.fmax.default(%n, %x)\n%f: f32[6] = aten.fmin.default(%x, %n)\n%g: f32[6] = aten.fmax.default(%x, %i)", ["a", "b", "c", "d", "e", "f", "g"]),
+        case!("clamp_tensor", [("x", "f32[2,3]"), ("lo", "f32[3]"), ("hi", "f32[2,1]")], [], "%a: f32[2,3] = aten.clamp_min.Tensor(%x, %lo)\n%b: f32[2,3] = aten.clamp_max.Tensor(%x, %hi)", ["a", "b"]),
+        case!("round_decimals", [("x", "f32[6]")], [], "%a: f32[6] = aten.round.decimals(%x, decimals=2)\n%y: f32[6] = aten.mul.Tensor(%x, 100.0)\n%b: f32[6] = aten.round.decimals(%y, decimals=-1)", ["a", "b"]),
+    ]
+}
+
+/// Bool `add`/`mul`, full `max`/`min`, 0-D arg reductions, 1-D and 3-D resizes and transposed
+/// convolutions: direct converters, compared with the executor.
+fn bool_reduce_resize_deconv_cases() -> Vec<Case> {
+    vec![
+        case!("bool_add_mul", [("a", "bool[6]"), ("b", "bool[6]")], [], "%s: bool[6] = aten.add.Tensor(%a, %b)\n%p: bool[6] = aten.mul.Tensor(%a, %b)\n%q: bool[6] = aten.mul.Tensor(%a, true)", ["s", "p", "q"]),
+        case!("max_min_all", [("x", "f32[2,3]"), ("a", "bool[4]")], [], "%m: f32[] = aten.max.default(%x)\n%n: f32[] = aten.min.default(%x)\n%b: bool[] = aten.max.default(%a)\n%c: bool[] = aten.min.default(%a)", ["m", "n", "b", "c"]),
+        case!("arg_reductions_0d", [("x", "f32[]")], [], "%a: i64[] = aten.argmax.default(%x)\n%b: i64[] = aten.argmin.default(%x, 0, true)\n%v: f32[], %i: i64[] = aten.max.dim(%x, 0)\n%w: f32[], %j: i64[] = aten.min.dim(%x, -1, true)", ["a", "b", "v", "i", "w", "j"]),
+        case!("upsample_nearest1d", [("x", "f32[1,2,4]")], [], "%r: f32[1,2,8] = aten.upsample_nearest1d.vec(%x, [8], None)\n%s: f32[1,2,6] = aten.upsample_nearest1d.default(%x, [6])", ["r", "s"]),
+        case!("upsample_nearest3d", [("x", "f32[1,1,2,3,2]")], [], "%r: f32[1,1,4,6,4] = aten.upsample_nearest3d.vec(%x, [4, 6, 4], None)\n%s: f32[1,1,3,3,3] = aten.upsample_nearest3d.default(%x, [3, 3, 3])", ["r", "s"]),
+        case!("upsample_linear1d", [("x", "f32[1,2,4]")], [], "%r: f32[1,2,7] = aten.upsample_linear1d.vec(%x, [7], false, None)\n%s: f32[1,2,7] = aten.upsample_linear1d.default(%x, [7], true)", ["r", "s"]),
+        case!("upsample_trilinear3d", [("x", "f32[1,1,2,3,2]")], [], "%r: f32[1,1,4,5,3] = aten.upsample_trilinear3d.vec(%x, [4, 5, 3], false, None)\n%s: f32[1,1,3,3,3] = aten.upsample_trilinear3d.default(%x, [3, 3, 3], true)", ["r", "s"]),
+        case!("convolution_transposed", [("x", "f32[1,4,5,5]")], [("w", "f32[4,2,3,3]"), ("b", "f32[2]")], "%r: f32[1,2,10,10] = aten.convolution.default(%x, %w, %b, [2, 2], [1, 1], [1, 1], true, [1, 1], 1)", ["r"]),
+        case!("conv_transpose2d_groups", [("x", "f32[1,4,4,4]")], [("w", "f32[4,1,3,3]")], "%r: f32[1,2,6,6] = aten.conv_transpose2d.input(%x, %w, None, [1, 1], [0, 0], [0, 0], 2)", ["r"]),
+        case!("conv_transpose1d_dilated", [("x", "f32[1,4,6]")], [("w", "f32[4,3,2]"), ("b", "f32[3]")], "%r: f32[1,3,6] = aten.conv_transpose1d.default(%x, %w, %b, [1], [1], [0], 1, [2])", ["r"]),
+    ]
+}
+
+#[test]
+fn views_and_composites() {
+    run_family_against(
+        "views_and_composites",
+        &views_and_composites_cases(),
+        Reference::ExecDecomposed,
+    );
+}
+
+#[test]
+fn bool_reduce_resize_deconv() {
+    run_family(
+        "bool_reduce_resize_deconv",
+        &bool_reduce_resize_deconv_cases(),
+    );
+}
+
 #[test]
 fn engine_decompositions() {
     run_family_against(
@@ -783,7 +842,9 @@ case!(
             "%r: f32[1,1,5000,1,1] = aten.conv3d.default(%x, %w)",
             ["r"]
         ),
-        case!("transposed", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,7,7] = aten.convolution.default(%x, %w, None, [1, 1], [0, 0], [1, 1], true, [0, 0], 1)", ["r"]),
+        case!("transposed_3d", [("x", "f32[1,2,3,3,3]")], [("w", "f32[2,2,2,2,2]")], "%r: f32[1,2,4,4,4] = aten.conv_transpose3d.input(%x, %w)", ["r"]),
+        case!("transposed_strided_dilated", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,13,13] = aten.convolution.default(%x, %w, None, [2, 2], [0, 0], [2, 2], true, [0, 0], 1)", ["r"]),
+        case!("transposed_output_padding", [("x", "f32[1,3,5,5]")], [("w", "f32[3,4,3,3]")], "%r: f32[1,4,12,12] = aten.convolution.default(%x, %w, None, [2, 2], [0, 0], [1, 1], true, [1, 1], 1)", ["r"]),
         case!("f64", [("x", "f64[3]")], [], "%r: f64[3] = aten.relu.default(%x)", ["r"]),
         case!("i64_matmul", [("x", "i64[2,2]"), ("y", "i64[2,2]")], [], "%r: i64[2,2] = aten.mm.default(%x, %y)", ["r"]),
         case!("unknown", [("x", "f32[3]")], [], "%r: f32[3] = aten.digamma.default(%x)", ["r"]),
@@ -1560,6 +1621,10 @@ fn partition_takes_decomposed_nodes() {
 /// validator refuses every node would be listed here too).
 const NO_NUMERIC_CASE: &[(&str, &str)] = &[
     (
+        "aten.conv_transpose3d.input",
+        "3-D transposed convolution is refused (validators_give_reasons: transposed_3d)",
+    ),
+    (
         "aten.index_put.default",
         "cases in tests/convert_scatter.rs (index values must be in range and distinct)",
     ),
@@ -1814,5 +1879,7 @@ fn all_cases() -> Vec<Case> {
     v.extend(einsum_cases());
     v.extend(grid_sample_cases());
     v.extend(distance_cases());
+    v.extend(views_and_composites_cases());
+    v.extend(bool_reduce_resize_deconv_cases());
     v
 }

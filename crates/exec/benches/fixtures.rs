@@ -18,6 +18,11 @@
 //! (`tests/zoo/models/squeezenet1_1`) or the convnets of `benches/convnets/gen.py`; they are
 //! timed after the fixtures (`TRTFX_BENCH_ONLY` does not filter them).
 //!
+//! `TRTFX_BENCH_SIDE=emulator` (raw mode only) times the compiled program instead: each archive
+//! is compiled with the default settings (no plans built), and `CompiledProgram::run` runs its
+//! TensorRT segments on the layer emulator and the rest on the executor, as `ir-opt run` runs an
+//! artifact here. Its lines start with `emulator` instead of `trtfx`.
+//!
 //! Before timing, a warmed-up run is checked against the golden outputs.
 
 use std::path::{Path, PathBuf};
@@ -180,31 +185,72 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Plain timing loop: median wall and on-CPU ms per run.
-fn raw(cases: &[Case], iters: usize) {
+/// Times `run` (after a warm-up and a check of its outputs): median wall and on-CPU ms.
+fn time_runs(c: &Case, iters: usize, run: impl Fn() -> Vec<Value>) -> (f64, f64) {
+    // Warm-up: decodes the weights, faults the allocator in.
+    let warm = Instant::now();
+    while warm.elapsed().as_secs_f64() < 0.2 {
+        black_box(run());
+    }
+    check(c, &run());
+    let mut wall = Vec::with_capacity(iters);
+    let mut cpu = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let c0 = thread_cpu_ns();
+        let t0 = Instant::now();
+        black_box(run());
+        wall.push(t0.elapsed().as_secs_f64() * 1e3);
+        cpu.push((thread_cpu_ns() - c0) as f64 / 1e6);
+    }
+    (median(&mut wall), median(&mut cpu))
+}
+
+/// The compiled program of a case (default settings, no plans), as an artifact runs it, or why
+/// it cannot be compiled.
+fn compiled(c: &Case) -> Result<trtfx::CompiledProgram, String> {
+    let settings = trtfx::CompileSettings {
+        build_plans: false,
+        ..Default::default()
+    };
+    let mut compiled = trtfx::compile(&c.program, &settings).map_err(|e| e.to_string())?;
+    compiled.register_kernel("trtfx_test.scale_shift.default", Arc::new(scale_shift));
+    Ok(compiled)
+}
+
+/// Plain timing loop: median wall and on-CPU ms per run, of the executor (`trtfx` lines) or
+/// of the compiled program on the layer emulator (`emulator` lines).
+fn raw(cases: &[Case], iters: usize, emulator: bool) {
     for c in cases {
-        let ex = executor(&c.program);
-        // Warm-up: decodes the weights, faults the allocator in.
-        let warm = Instant::now();
-        while warm.elapsed().as_secs_f64() < 0.2 {
-            black_box(ex.run(&c.inputs).expect("run"));
-        }
-        check(c, &ex.run(&c.inputs).expect("run"));
-        let mut wall = Vec::with_capacity(iters);
-        let mut cpu = Vec::with_capacity(iters);
-        for _ in 0..iters {
-            let c0 = thread_cpu_ns();
-            let t0 = Instant::now();
-            black_box(ex.run(&c.inputs).expect("run"));
-            wall.push(t0.elapsed().as_secs_f64() * 1e3);
-            cpu.push((thread_cpu_ns() - c0) as f64 / 1e6);
-        }
+        let (wall, cpu) = if emulator {
+            let inputs: Vec<Tensor> = c
+                .inputs
+                .iter()
+                .map(|v| v.as_tensor().expect("tensor input").clone())
+                .collect();
+            // A model that does not compile or run compiled has no emulator time (the tests
+            // report such failures); the others are still timed.
+            let compiled = match compiled(c).and_then(|p| {
+                p.run(&inputs).map_err(|e| e.to_string())?;
+                Ok(p)
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("emulator: {} ({}): skipped: {e}", c.name, c.dialect);
+                    continue;
+                }
+            };
+            time_runs(c, iters, || {
+                let out = compiled.run(&inputs).expect("compiled run");
+                out.outputs.into_iter().map(Value::Tensor).collect()
+            })
+        } else {
+            let ex = executor(&c.program);
+            time_runs(c, iters, || ex.run(&c.inputs).expect("run"))
+        };
+        let side = if emulator { "emulator" } else { "trtfx" };
         println!(
-            "trtfx\t{}\t{}\t{:.4}\t{:.4}\t{iters}",
-            c.dialect,
-            c.name,
-            median(&mut wall),
-            median(&mut cpu)
+            "{side}\t{}\t{}\t{wall:.4}\t{cpu:.4}\t{iters}",
+            c.dialect, c.name
         );
     }
 }
@@ -240,7 +286,11 @@ fn main() {
             .ok()
             .and_then(|s| s.parse().ok())
         {
-            Some(iters) => raw(&cases, iters),
+            Some(iters) => raw(
+                &cases,
+                iters,
+                std::env::var("TRTFX_BENCH_SIDE").is_ok_and(|s| s == "emulator"),
+            ),
             None => criterion_bench(&cases),
         }
     });

@@ -114,8 +114,15 @@ fn binary(kind: Bin, lhs: &'static str, rhs: &'static str) -> OpConverter {
     OpConverter::new(
         move |a| {
             let t = a.result_tensor(0)?;
-            if t.dtype == DType::Bool && kind != Bin::Max && kind != Bin::Min {
-                return Err(format!("{}: bool arithmetic is not supported", a.op));
+            if t.dtype == DType::Bool {
+                // On bools, `add` (alpha 1) is logical or and `mul` logical and, as in
+                // PyTorch; the rest have no bool meaning TensorRT can compute.
+                let alpha_one = !a.has("alpha") || a.f64("alpha")? == 1.0;
+                let ok = matches!(kind, Bin::Max | Bin::Min | Bin::Mul)
+                    || (kind == Bin::Add && alpha_one);
+                if !ok {
+                    return Err(format!("{}: bool arithmetic is not supported", a.op));
+                }
             }
             if kind == Bin::Pow && !t.dtype.is_float() {
                 return Err(format!(
@@ -138,6 +145,10 @@ fn binary(kind: Bin, lhs: &'static str, rhs: &'static str) -> OpConverter {
             let (dt, rank) = result_dt(a)?;
             let x = operand(ctx, a, lhs, dt, rank)?;
             let mut y = operand(ctx, a, rhs, dt, rank)?;
+            if dt == TrtDataType::Bool && matches!(kind, Bin::Add | Bin::Mul) {
+                let op = if kind == Bin::Add { E::Or } else { E::And };
+                return one(ctx.elementwise(x, y, op)?);
+            }
             if a.has("alpha") {
                 let alpha = a.f64("alpha")?;
                 if alpha != 1.0 {

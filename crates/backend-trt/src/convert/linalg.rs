@@ -28,9 +28,7 @@ const CONV3D_MAX_TAPS: i64 = 4096;
 fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     float_result(a)?;
     // `convolution` says whether it is transposed; `conv1d`..`conv3d` never are.
-    if a.has("transposed") && a.bool("transposed")? {
-        return Err(format!("{}: transposed convolution is not supported", a.op));
-    }
+    let transposed = is_transposed(a)?;
     let x = a.tensor("input")?;
     let w = a.tensor("weight")?;
     let n = w.rank().saturating_sub(2);
@@ -49,13 +47,43 @@ fn conv_validate(a: &NodeArgs<'_>) -> Result<(), String> {
             return Err(format!("{}: `{k}` {v:?} for a {n}-D kernel", a.op));
         }
     }
-    if a.has("output_padding") && a.ints("output_padding")?.iter().any(|&p| p != 0) {
-        return Err(format!("{}: output_padding", a.op));
+    if a.has("output_padding") {
+        let out_pad = spread(a.ints("output_padding")?, n);
+        let pad = spread(a.ints("padding")?, n);
+        if !transposed && out_pad.iter().any(|&p| p != 0) {
+            return Err(format!("{}: output_padding", a.op));
+        }
+        // The extra output rows come from trimming less at the end (post padding
+        // `padding - output_padding`), which TensorRT needs to be non-negative.
+        if out_pad.iter().zip(&pad).any(|(&o, &p)| o > p || o < 0) {
+            return Err(format!(
+                "{}: output_padding {out_pad:?} larger than padding {pad:?}",
+                a.op
+            ));
+        }
+    }
+    if transposed
+        && spread(a.ints("stride")?, n).iter().any(|&s| s > 1)
+        && spread(a.ints("dilation")?, n).iter().any(|&d| d > 1)
+    {
+        // TensorRT-RTX's builder refuses these ("Strided & Dilated Deconv are currently not
+        // supported").
+        return Err(format!(
+            "{}: transposed convolution with both a stride and a dilation above 1",
+            a.op
+        ));
     }
     let Some(wshape) = w.static_shape() else {
         return Err(format!("{}: the kernel shape {w} must be static", a.op));
     };
     if n == 3 {
+        if transposed {
+            return Err(format!(
+                "{}: 3-D transposed convolution (the binding has 2-D deconvolution \
+                 parameters only)",
+                a.op
+            ));
+        }
         conv3d_validate(a, x, &wshape)?;
     }
     super::fold::check_build_time(a, "weight")?;
@@ -104,10 +132,17 @@ fn conv3d_validate(a: &NodeArgs<'_>, x: &TensorType, wshape: &[i64]) -> Result<(
     Ok(())
 }
 
+/// Whether a convolution node is transposed: `aten.convolution`'s `transposed`, or one of
+/// the `conv_transposeNd` ops.
+fn is_transposed(a: &NodeArgs<'_>) -> Result<bool, String> {
+    Ok(a.op.starts_with("aten.conv_transpose") || (a.has("transposed") && a.bool("transposed")?))
+}
+
 fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
     let wt = a.tensor("weight")?;
     let wshape = wt.static_shape().ok_or("dynamic kernel shape")?;
     let n = wshape.len() - 2;
+    let transposed = is_transposed(a)?;
     let x = ctx.input(a, "input")?;
     let wtid = ctx.input(a, "weight")?;
     let dt = ctx.desc(x)?.dtype;
@@ -140,21 +175,34 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
     let pad = spread(a.ints("padding")?, n);
     let dil = spread(a.ints("dilation")?, n);
     let groups = a.int("groups")?;
+    // A transposed kernel is `[C, K / groups, k...]` (TensorRT's deconvolution layout too);
+    // the output rows that `output_padding` adds are trimmed less at the end.
+    let (maps, post) = if transposed {
+        let out_pad = if a.has("output_padding") {
+            spread(a.ints("output_padding")?, n)
+        } else {
+            vec![0; n]
+        };
+        let post = pad.iter().zip(&out_pad).map(|(p, o)| p - o).collect();
+        (wshape[1] * groups, post)
+    } else {
+        (wshape[0], pad.clone())
+    };
     // A 1-D convolution runs as 2-D with a unit width; a 3-D one is unrolled into 2-D ones
     // (the binding has no 3-D convolution parameters).
     let (x, mut p) = if n == 1 {
         let x = ctx.reshape_static(x, &[0, 0, 0, 1])?;
-        let mut p = ConvolutionParams::new(wshape[0], &[wshape[2], 1]);
+        let mut p = ConvolutionParams::new(maps, &[wshape[2], 1]);
         p.stride = vec![stride[0], 1];
         p.pre_padding = vec![pad[0], 0];
-        p.post_padding = vec![pad[0], 0];
+        p.post_padding = vec![post[0], 0];
         p.dilation = vec![dil[0], 1];
         (x, p)
     } else {
-        let mut p = ConvolutionParams::new(wshape[0], &wshape[2..]);
+        let mut p = ConvolutionParams::new(maps, &wshape[2..]);
         p.stride = stride;
-        p.pre_padding = pad.clone();
-        p.post_padding = pad;
+        p.pre_padding = pad;
+        p.post_padding = post;
         p.dilation = dil;
         (x, p)
     };
@@ -164,12 +212,16 @@ fn conv_convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>
         return conv3d_by_slices(ctx, a, x, &p, &kernel, bias_t, const_bias);
     }
     let use_layer_bias = const_bias.is_some();
-    let mut y = ctx.net.add_convolution_nd(x, &p, kernel, const_bias)?;
+    let mut y = if transposed {
+        ctx.net.add_deconvolution_nd(x, &p, kernel, const_bias)?
+    } else {
+        ctx.net.add_convolution_nd(x, &p, kernel, const_bias)?
+    };
     if let (Some(b), false) = (bias_t, use_layer_bias) {
         let b = ctx.cast(b, dt)?;
         let rank = ctx.rank(y)?;
         let mut dims = vec![1i64; rank];
-        dims[1] = wshape[0];
+        dims[1] = maps;
         let b = ctx.reshape_static(b, &dims)?;
         y = ctx.elementwise(y, b, E::Sum)?;
     }
@@ -466,6 +518,9 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         "aten.conv1d.default",
         "aten.conv2d.default",
         "aten.conv3d.default",
+        "aten.conv_transpose1d.default",
+        "aten.conv_transpose2d.input",
+        "aten.conv_transpose3d.input",
     ] {
         r.register(name, OpConverter::new(conv_validate, conv_convert).no_i64());
     }

@@ -81,6 +81,9 @@ fn reduce(kind: Red, dim: Option<&'static str>) -> OpConverter {
             }
             let axes = axes_of(a, dim, rank)?;
             let keep = keepdim(a)?;
+            // TensorRT reduces numbers, not bools: any/all, and max/min of bools, reduce 0/1
+            // as i32.
+            let bool_max_min = dt == TrtDataType::Bool && matches!(kind, Red::Max | Red::Min);
             let (x, op) = match kind {
                 Red::Any | Red::All => {
                     let x = ctx.cast(x, TrtDataType::Bool)?;
@@ -102,6 +105,11 @@ fn reduce(kind: Red, dim: Option<&'static str>) -> OpConverter {
                         Red::Max => ReduceOp::Max,
                         Red::Min => ReduceOp::Min,
                         _ => ReduceOp::Prod,
+                    };
+                    let x = if bool_max_min {
+                        ctx.cast(x, TrtDataType::Int32)?
+                    } else {
+                        x
                     };
                     (x, op)
                 }
@@ -553,12 +561,18 @@ fn resize_input(a: &NodeArgs<'_>) -> &'static str {
     }
 }
 
+/// `upsample_*{n}d`: TensorRT's resize of the `n` innermost dims of an `[N, C, spatial...]`
+/// input (linear mode is separable, so 1-D linear, bilinear and trilinear are one mode).
 fn resize(mode: ResizeMode) -> OpConverter {
+    resize_nd(mode, 2)
+}
+
+fn resize_nd(mode: ResizeMode, n: usize) -> OpConverter {
     OpConverter::new(
         move |a| {
             float_result(a)?;
             let x = a.tensor(resize_input(a))?;
-            if x.rank() != 4 {
+            if x.rank() != n + 2 {
                 return Err(format!("{}: input {x}", a.op));
             }
             Ok(())
@@ -626,6 +640,18 @@ fn topk_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     Ok(())
 }
 
+/// `argmax`/`argmin`/`max.dim`/`min.dim`: as TopK, except that a 0-D input is its own answer.
+fn arg_reduce_validate(a: &NodeArgs<'_>) -> Result<(), String> {
+    let x = a.tensor("self")?;
+    if x.rank() == 0 {
+        return match x.dtype {
+            DType::Bool => Err(format!("{}: bool input", a.op)),
+            _ => Ok(()),
+        };
+    }
+    topk_validate(a)
+}
+
 pub(super) fn register(r: &mut ConverterRegistry) {
     for (name, kind, dim) in [
         ("aten.sum.dim_IntList", Red::Sum, Some("dim")),
@@ -634,6 +660,8 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         ("aten.mean.default", Red::Mean, None),
         ("aten.amax.default", Red::Max, Some("dim")),
         ("aten.amin.default", Red::Min, Some("dim")),
+        ("aten.max.default", Red::Max, None),
+        ("aten.min.default", Red::Min, None),
         ("aten.prod.dim_int", Red::Prod, Some("dim")),
         ("aten.prod.default", Red::Prod, None),
         ("aten.any.dim", Red::Any, Some("dim")),
@@ -679,6 +707,15 @@ pub(super) fn register(r: &mut ConverterRegistry) {
         "aten.upsample_nearest2d.default",
         resize(ResizeMode::Nearest),
     );
+    for (name, mode, n) in [
+        ("aten.upsample_nearest1d", ResizeMode::Nearest, 1),
+        ("aten.upsample_nearest3d", ResizeMode::Nearest, 3),
+        ("aten.upsample_linear1d", ResizeMode::Linear, 1),
+        ("aten.upsample_trilinear3d", ResizeMode::Linear, 3),
+    ] {
+        r.register(format!("{name}.vec"), resize_nd(mode, n));
+        r.register(format!("{name}.default"), resize_nd(mode, n));
+    }
     r.register("aten.upsample_bilinear2d.vec", resize(ResizeMode::Linear));
     r.register(
         "aten.upsample_bilinear2d.default",
@@ -726,9 +763,20 @@ pub(super) fn register(r: &mut ConverterRegistry) {
     ] {
         r.register(
             name,
-            OpConverter::new(topk_validate, move |ctx, a| {
+            OpConverter::new(arg_reduce_validate, move |ctx, a| {
                 let mut x = ctx.input(a, "self")?;
                 let rank = ctx.rank(x)?;
+                if rank == 0 {
+                    // The one element is its own extreme, at index 0.
+                    let ii = if values { 1 } else { 0 };
+                    let idx = trt_dtype(a.result_tensor(ii)?.dtype)?;
+                    let zero = ctx.scalar(0.0, idx, 0)?;
+                    return Ok(if values {
+                        vec![Slot::Tensor(x), Slot::Tensor(zero)]
+                    } else {
+                        vec![Slot::Tensor(zero)]
+                    });
+                }
                 let axis = match a.opt_int("dim")? {
                     Some(d) => norm_dim(d, rank)?,
                     None => {

@@ -43,6 +43,40 @@ pub(super) fn register(add: &mut Add<'_>) {
         let (a, b) = (c.tensor("self")?, c.tensor("other")?);
         one(c.call("aten.maximum.default", vec![val(a), val(b)])?)
     });
+    add("aten.broadcast_to.default", |c| {
+        let x = c.tensor("self")?;
+        let size = c.arg("size")?;
+        one(c.call("aten.expand.default", vec![val(x), size])?)
+    });
+    add("aten.dot.default", |c| {
+        let (a, b) = (c.tensor("self")?, c.tensor("tensor")?);
+        one(c.call("aten.matmul.default", vec![val(a), val(b)])?)
+    });
+    add("aten.mv.default", |c| {
+        let (m, v) = (c.tensor("self")?, c.tensor("vec")?);
+        one(c.call("aten.matmul.default", vec![val(m), val(v)])?)
+    });
+    add("aten.exp2.default", |c| {
+        // 2 ** x; integer and bool inputs give the default float dtype, as pow.Scalar does.
+        let x = c.tensor("self")?;
+        one(c.call("aten.pow.Scalar", vec![float(2.0), val(x)])?)
+    });
+    add("aten.isfinite.default", isfinite);
+    add("aten.fmax.default", |c| {
+        fmax_fmin(c, "aten.maximum.default")
+    });
+    add("aten.fmin.default", |c| {
+        fmax_fmin(c, "aten.minimum.default")
+    });
+    add("aten.clamp_min.Tensor", |c| {
+        let (x, m) = (c.tensor("self")?, c.tensor("min")?);
+        one(c.call("aten.maximum.default", vec![val(x), val(m)])?)
+    });
+    add("aten.clamp_max.Tensor", |c| {
+        let (x, m) = (c.tensor("self")?, c.tensor("max")?);
+        one(c.call("aten.minimum.default", vec![val(x), val(m)])?)
+    });
+    add("aten.round.decimals", round_decimals);
     add("aten.baddbmm.default", baddbmm);
     add("aten.linalg_vector_norm.default", vector_norm);
     add("aten.roll.default", roll);
@@ -521,4 +555,69 @@ fn as_strided(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
         "aten.index.Tensor",
         vec![val(flat), Arg::List(vec![val(idx)])],
     )?)
+}
+
+/// `isfinite(x)`: `|x| < inf` for floats (false for infinities, and for NaN, which compares
+/// false with everything; unlike `x - x == 0`, no algebraic simplification can fold it away);
+/// integers and bools are always finite (`x == x`).
+fn isfinite(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    if c.tensor_type(x)?.dtype.is_float() {
+        let m = c.call("aten.abs.default", vec![val(x)])?;
+        one(c.call("aten.lt.Scalar", vec![val(m), float(f64::INFINITY)])?)
+    } else {
+        one(c.call("aten.eq.Tensor", vec![val(x), val(x)])?)
+    }
+}
+
+/// `fmax`/`fmin`: `maximum`/`minimum`, except that a NaN operand yields the other one (NaN
+/// only where both are): `where(isnan(b), a, where(isnan(a), b, max(a, b)))`.
+fn fmax_fmin(c: &mut DecompCx<'_>, op: &str) -> Result<Vec<Arg>, String> {
+    let (a, b) = (c.tensor("self")?, c.tensor("other")?);
+    let m = c.call(op, vec![val(a), val(b)])?;
+    let float = |c: &DecompCx<'_>, v| c.tensor_type(v).map(|t| t.dtype.is_float());
+    if !float(c, a)? && !float(c, b)? {
+        return one(m);
+    }
+    // The promoted operands, so that `where` picks values of the result's dtype.
+    let dt = c.tensor_type(m)?.dtype;
+    let cast = |c: &mut DecompCx<'_>, v: ValueId| -> Result<ValueId, String> {
+        if c.tensor_type(v)?.dtype == dt {
+            return Ok(v);
+        }
+        c.call_kw(
+            "aten._to_copy.default",
+            vec![val(v)],
+            vec![("dtype".into(), Arg::DType(dt))],
+        )
+        .map(|r| r[0])
+    };
+    let (a, b) = (cast(c, a)?, cast(c, b)?);
+    let a_nan = c.call("aten.isnan.default", vec![val(a)])?;
+    let inner = c.call("aten.where.self", vec![val(a_nan), val(b), val(m)])?;
+    let b_nan = c.call("aten.isnan.default", vec![val(b)])?;
+    one(c.call("aten.where.self", vec![val(b_nan), val(a), val(inner)])?)
+}
+
+/// `round(x, decimals=d)` as ATen computes it: `round(x * 10^d) / 10^d`, or for `d < 0`
+/// `round(x / 10^-d) * 10^-d`, with the power taken in the input's float type. Integers are
+/// returned unchanged for `d >= 0`.
+fn round_decimals(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let d = c.int("decimals")?;
+    if !c.tensor_type(x)?.dtype.is_float() {
+        return Err("round with decimals of an integer tensor".into());
+    }
+    if d.unsigned_abs() > 300 {
+        return Err(format!("decimals={d}: 10^{d} is outside the float range"));
+    }
+    let p = 10f64.powi(d.unsigned_abs() as i32);
+    let (scale, unscale) = if d >= 0 {
+        ("aten.mul.Tensor", "aten.div.Tensor")
+    } else {
+        ("aten.div.Tensor", "aten.mul.Tensor")
+    };
+    let s = c.call(scale, vec![val(x), float(p)])?;
+    let r = c.call("aten.round.default", vec![val(s)])?;
+    one(c.call(unscale, vec![val(r), float(p)])?)
 }

@@ -9,6 +9,7 @@
 mod alias;
 mod contract;
 mod conv;
+mod copies;
 mod distance;
 mod einsum;
 mod engine;
@@ -37,6 +38,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     alias::register(&mut add);
     contract::register(&mut add);
     conv::register(&mut add);
+    copies::register(&mut add);
     distance::register(&mut add);
     einsum::register(&mut add);
     engine::register(&mut add);
