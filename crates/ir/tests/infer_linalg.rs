@@ -17,9 +17,18 @@ fn b(x: bool) -> Arg {
     Arg::Bool(x)
 }
 
+/// An op, its input types, positional and keyword arguments, and the expected result.
+type Case = (
+    &'static str,
+    Vec<&'static str>,
+    Vec<Arg>,
+    Vec<(&'static str, Arg)>,
+    &'static str,
+);
+
 #[test]
 fn factorizations_and_solvers() {
-    let cases: Vec<(&str, Vec<&str>, Vec<Arg>, Vec<(&str, Arg)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "aten.linalg_lu_factor_ex.default",
             vec!["f32[3,5]"],
@@ -269,7 +278,7 @@ fn spectral_decompositions() {
 
 #[test]
 fn composites_infer_through_their_decompositions() {
-    let cases: Vec<(&str, Vec<&str>, Vec<Arg>, Vec<(&str, Arg)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "aten.linalg_lu.default",
             vec!["f32[3,5]"],

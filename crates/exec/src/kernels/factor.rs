@@ -396,17 +396,16 @@ pub(crate) fn getrs(lu: &[f64], piv: &[i32], n: usize, b: &mut [f64], nrhs: usiz
 }
 
 /// Solves `A X = B` (`left`) or `X A = B` for `X` (`rows × cols`, row-major) from the LU
-/// factorization of the square `A`; `adjoint` solves with `Aᵀ` instead.
+/// factorization of the square `A` (`n × n`, `n` pivots); `adjoint` solves with `Aᵀ` instead.
 fn lu_solve_one(
     lu: &[f64],
     piv: &[i32],
-    n: usize,
     b: &[f64],
-    rows: usize,
-    cols: usize,
+    (rows, cols): (usize, usize),
     left: bool,
     adjoint: bool,
 ) -> Vec<f64> {
+    let n = piv.len();
     if left {
         let mut x = b.to_vec();
         getrs(lu, piv, n, &mut x, cols, adjoint);
@@ -587,10 +586,8 @@ pub fn lu_solve(
         out.extend(lu_solve_one(
             a.mat(x),
             &piv[x * n..(x + 1) * n],
-            n,
             rhs.mat(y),
-            rhs.rows,
-            rhs.cols,
+            (rhs.rows, rhs.cols),
             left,
             adjoint,
         ));
@@ -784,10 +781,8 @@ pub fn solve_ex(
         out.extend(lu_solve_one(
             &lu[x * n * n..(x + 1) * n * n],
             &piv[x * n..(x + 1) * n],
-            n,
             rhs.mat(y),
-            rhs.rows,
-            rhs.cols,
+            (rhs.rows, rhs.cols),
             left,
             false,
         ));
@@ -1143,9 +1138,7 @@ pub(crate) fn geqrf_in_place(a: &mut [f64], m: usize, n: usize) -> Vec<f64> {
     let mut taus = Vec::with_capacity(k);
     for j in 0..k {
         let alpha = a[j * n + j];
-        let xnorm = (j + 1..m)
-            .map(|i| a[i * n + j])
-            .fold(0.0f64, |s, x| hypot(s, x));
+        let xnorm = (j + 1..m).map(|i| a[i * n + j]).fold(0.0f64, hypot);
         let tau = if m - j <= 1 || xnorm == 0.0 {
             0.0
         } else {

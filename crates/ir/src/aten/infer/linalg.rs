@@ -412,7 +412,7 @@ fn svd(c: &Call) -> R {
     let (m, n) = mn(&a);
     let k = min(&m, &n);
     let b = batch(&a);
-    let s = t(a.dtype, with(&b, &[k.clone()]));
+    let s = t(a.dtype, with(&b, std::slice::from_ref(&k)));
     if !c.bool_or("compute_uv", true) {
         return Ok(vec![empty(a.dtype), s, empty(a.dtype)]);
     }
