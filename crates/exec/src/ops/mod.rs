@@ -11,6 +11,7 @@
 
 mod create;
 mod elementwise;
+mod factor;
 mod fft;
 mod higher_order;
 mod index;
@@ -162,6 +163,7 @@ fn build() -> OpSlots<Kernel> {
     index::register(&mut t);
     create::register(&mut t);
     linalg::register(&mut t);
+    factor::register(&mut t);
     sym::register(&mut t);
     higher_order::register(&mut t);
     prims::register(&mut t);

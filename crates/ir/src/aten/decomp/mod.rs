@@ -15,6 +15,7 @@ mod einsum;
 mod engine;
 mod fft;
 mod layout;
+mod linalg;
 mod logical;
 mod math;
 mod pointwise;
@@ -44,6 +45,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     engine::register(&mut add);
     fft::register(&mut add);
     layout::register(&mut add);
+    linalg::register(&mut add);
     math::register(&mut add);
     logical::register(&mut add);
     pointwise::register(&mut add);

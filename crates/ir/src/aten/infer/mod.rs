@@ -16,6 +16,7 @@
 pub(crate) mod elementwise;
 pub(crate) mod factory;
 pub(crate) mod fft;
+pub(crate) mod linalg;
 pub(crate) mod nn;
 pub(crate) mod reduce;
 pub(crate) mod shape;
@@ -676,8 +677,9 @@ pub(crate) fn rule_for(
 ) -> Option<Rule> {
     let (ns, rest) = op.split_once('.')?;
     let (base, overload) = rest.rsplit_once('.').unwrap_or((rest, "default"));
-    let tables: [&[(&str, Rule)]; 7] = [
+    let tables: [&[(&str, Rule)]; 8] = [
         fft::RULES,
+        linalg::RULES,
         shape::RULES,
         nn::RULES,
         reduce::RULES,
