@@ -643,11 +643,10 @@ mod tests {
         cache
             .remember_library_version(&lib, "TensorRT-RTX 1.8.0")
             .unwrap();
-        let stamp = std::fs::read_dir(cache.dir())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "version"))
-            .unwrap();
+        // The first version's stamp is still in the directory: overwrite this version's own
+        // (read_dir order would pick either).
+        let stamp = cache.library_stamp_path(&library_stamp(&lib).unwrap().0);
+        assert!(stamp.exists(), "{}", stamp.display());
         std::fs::write(&stamp, "garbage\n").unwrap();
         assert_eq!(cache.known_library_version(&lib), None);
         assert_eq!(cache.known_library_version(&d.join("missing.so")), None);
