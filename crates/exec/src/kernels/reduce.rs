@@ -1,5 +1,5 @@
-//! Reductions (`sum`, `mean`, `prod`, `amax`, `amin`, `max.dim`, `min.dim`, `argmax`, `argmin`,
-//! `var`, `std`, `any`, `all`, `logsumexp`, `norm`), scans (`cumsum`, `cumprod`), `softmax`,
+//! Reductions (`sum`, `nansum`, `mean`, `prod`, `amax`, `amin`, `max.dim`, `min.dim`, `argmax`, `argmin`,
+//! `var`, `std`, `any`, `all`, `logsumexp`, `norm`), scans (`cumsum`, `cumprod`, `logcumsumexp`), `softmax`,
 //! `log_softmax`, `sort` and `topk`.
 //!
 //! Reduced dims are permuted to the end (one copy unless they already are), so every reduction
@@ -138,6 +138,30 @@ pub fn sum(
     dtype: Option<DType>,
 ) -> Result<Tensor> {
     sum_like("sum", t, dims, keepdim, dtype, false)
+}
+
+/// `aten.nansum`: `sum` with NaNs counted as 0 (ints/bools sum to int64).
+pub fn nansum(
+    t: &Tensor,
+    dims: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    if !t.dtype().is_float() {
+        return sum_like("nansum", t, dims, keepdim, dtype, false);
+    }
+    let out = sum_dtype(t.dtype(), dtype);
+    let l = lanes("nansum", t, dims, keepdim)?;
+    let v: Vec<f64> = with_dtype!(l.data.dtype(), T => {
+        let s = l.data.as_slice::<T>()?;
+        map_lanes(s, l.outer, l.r, |x| {
+            x.iter()
+                .map(|&b| b.to_f64())
+                .filter(|b| !b.is_nan())
+                .sum::<f64>()
+        })
+    });
+    Ok(Tensor::from_parts(v, l.out_shape).to_dtype(out))
 }
 
 /// `aten.prod` over dims (ints/bools → int64).
@@ -481,6 +505,41 @@ fn scan(
 /// `aten.cumsum` (ints/bools → int64).
 pub fn cumsum(t: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
     scan("cumsum", t, dim, dtype, false)
+}
+
+/// `aten.logcumsumexp`: `log(sum_{j <= i} exp(x_j))` along `dim`, as ATen's scan of
+/// `log1p(exp(min - max)) + max` (never overflowing; equal infinities stay themselves, NaN
+/// propagates). Float inputs only; accumulates in f64.
+pub fn logcumsumexp(t: &Tensor, dim: i64) -> Result<Tensor> {
+    const OP: &str = "logcumsumexp";
+    if !t.dtype().is_float() {
+        return dtype_err(OP, t.dtype());
+    }
+    let d = wrap_dim(OP, dim, t.ndim())?;
+    let x = t.to_dtype(DType::F64);
+    let r = along_dim::<f64, f64>(&x, d, |a, o| {
+        let mut acc = f64::NEG_INFINITY;
+        for (y, &v) in o.iter_mut().zip(a) {
+            acc = log_add_exp(acc, v);
+            *y = acc;
+        }
+    })?;
+    Ok(r.to_dtype(t.dtype()))
+}
+
+/// `log(e^x + e^y)` for the running sum `x` and the next element `y`.
+fn log_add_exp(x: f64, y: f64) -> f64 {
+    let (lo, hi) = if y.is_nan() {
+        (y, y)
+    } else {
+        (x.min(y), x.max(y))
+    };
+    if lo != hi || lo.is_finite() {
+        (lo - hi).exp().ln_1p() + hi
+    } else {
+        // Both the same infinity (or the running sum is NaN, which stays NaN).
+        x
+    }
 }
 
 /// `aten.cumprod` (ints/bools → int64).

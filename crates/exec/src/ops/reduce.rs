@@ -60,7 +60,7 @@ pub(crate) fn register(t: &mut KernelTable) {
     for (name, f) in [
         ("aten.sum.dim_IntList", reduce::sum as SumLike),
         ("aten.mean.dim", reduce::mean),
-        ("aten.nansum.default", reduce::sum),
+        ("aten.nansum.default", reduce::nansum),
     ] {
         t.add(name, move |c| {
             let d = dims(c)?;
@@ -177,6 +177,9 @@ pub(crate) fn register(t: &mut KernelTable) {
     t.add_with_inplace(&["aten.cumsum.default"], |c| {
         let x = c.tensor("self")?;
         one(reduce::cumsum(x, c.int("dim")?, c.opt_dtype("dtype")?), c)
+    });
+    t.add("aten.logcumsumexp.default", |c| {
+        one(reduce::logcumsumexp(c.tensor("self")?, c.int("dim")?), c)
     });
     t.add_with_inplace(&["aten.cumprod.default"], |c| {
         let x = c.tensor("self")?;
