@@ -7,6 +7,7 @@ pub mod create;
 pub mod elementwise;
 pub mod fft;
 pub mod grid_sample;
+pub mod histogram;
 pub mod index;
 pub mod linalg;
 pub mod norm;
