@@ -384,7 +384,7 @@ mod tests {
         // torch.histc(torch.tensor([1., 2, 1, 4]), bins=4, min=0, max=4) = [0, 2, 1, 1]
         let h = histc(&f32s(&[1., 2., 1., 4.]), 4, 0.0, 4.0).unwrap();
         assert_eq!(h.to_f64_vec(), [0., 2., 1., 1.]);
-        // min == max: the data's extremes [1, 4]; 3 bins of width 1; 5 is outside.
+        // min == max: the data's extremes [1, 4], 3 bins (torch.histc(..., bins=3) = [1, 1, 2]).
         let h = histc(&f32s(&[1., 2., 3., 4.]), 3, 0.0, 0.0).unwrap();
         assert_eq!(h.to_f64_vec(), [1., 1., 2.]);
         // One distinct value widens to [v - 1, v + 1].
@@ -398,19 +398,19 @@ mod tests {
     #[test]
     fn histogram_density_and_weights() {
         // torch.histogram(torch.tensor([1., 2, 1]), bins=4, range=(0., 3.),
-        //                 weight=torch.tensor([1., 2, 4])) = ([0, 5, 0, 2], [0, .75, 1.5, 2.25, 3])
+        //                 weight=torch.tensor([1., 2, 4])) = ([0, 5, 2, 0], [0, .75, 1.5, 2.25, 3])
         let x = f32s(&[1., 2., 1.]);
         let w = f32s(&[1., 2., 4.]);
         let (h, e) = histogram_bin_ct(&x, 4, Some(&[0.0, 3.0]), Some(&w), false).unwrap();
-        assert_eq!(h.to_f64_vec(), [0., 5., 0., 2.]);
+        assert_eq!(h.to_f64_vec(), [0., 5., 2., 0.]);
         assert_eq!(e.to_f64_vec(), [0., 0.75, 1.5, 2.25, 3.]);
-        // density: [0, 5, 0, 2] / 7 / 0.75
+        // density=True (PyTorch 2.11): [0, 5, 2, 0] / 7 / 0.75
         let (h, _) = histogram_bin_ct(&x, 4, Some(&[0.0, 3.0]), Some(&w), true).unwrap();
-        let want = [0.0, 5.0 / 7.0 / 0.75, 0.0, 2.0 / 7.0 / 0.75];
+        let want = [0.0, 0.9523809552192688, 0.380952388048172, 0.0];
         for (a, b) in h.to_f64_vec().iter().zip(want) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }
-        // Given edges, binary search: [0, 1) [1, 3]
+        // Given edges, binary search: [0, 1) [1, 3]; 4 is outside (PyTorch: [1, 2]).
         let (h, _) =
             histogram_bins_tensor(&f32s(&[0.5, 1., 3., 4.]), &f32s(&[0., 1., 3.]), None, false)
                 .unwrap();
