@@ -1,4 +1,5 @@
-//! Creation ops: `arange`, `full`, `zeros`, `ones`, `empty`, `*_like`, `eye`, `linspace`.
+//! Creation ops: `arange`, `full`, `zeros`, `ones`, `empty`, `*_like`, `eye`, `linspace`,
+//! `logspace`.
 
 use crate::dtype::DType;
 use crate::error::{invalid, Result};
@@ -139,16 +140,50 @@ pub fn linspace(start: Scalar, end: Scalar, steps: i64, dtype: Option<DType>) ->
     if steps < 0 {
         return invalid("linspace", "number of steps must be non-negative");
     }
-    let (s, e, n) = (start.to_f64(), end.to_f64(), steps as usize);
-    let step = if n > 1 { (e - s) / (n - 1) as f64 } else { 0.0 };
-    let half = n / 2;
+    let n = steps as usize;
     Ok(with_dtype!(dtype.unwrap_or(DType::F32), T => {
+        // ATen converts the endpoints to the result dtype first (an integer result truncates
+        // them), then steps in double.
+        let (s, e) = (T::from_f64(start.to_f64()).to_f64(), T::from_f64(end.to_f64()).to_f64());
+        let step = if n > 1 { (e - s) / (n - 1) as f64 } else { 0.0 };
+        let half = n / 2;
         let v: Vec<T> = (0..n)
             .map(|i| {
                 let x = if n == 1 {
                     s
                 } else if i < half { s + step * i as f64 } else { e - step * (n - 1 - i) as f64 };
                 T::from_f64(x)
+            })
+            .collect();
+        Tensor::from_parts(v, vec![n])
+    }))
+}
+
+/// `aten.logspace`: `base ** linspace(start, end, steps)` (default f32), computed as ATen's
+/// kernel does: endpoints converted to the result dtype (integers truncate), exponents in
+/// double from `start` for the first half and from `end` for the second, and the power
+/// converted back (integers truncate). One step is `base ** start`.
+pub fn logspace(
+    start: Scalar,
+    end: Scalar,
+    steps: i64,
+    base: f64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    if steps < 0 {
+        return invalid("logspace", "number of steps must be non-negative");
+    }
+    let n = steps as usize;
+    Ok(with_dtype!(dtype.unwrap_or(DType::F32), T => {
+        let (s, e) = (T::from_f64(start.to_f64()).to_f64(), T::from_f64(end.to_f64()).to_f64());
+        let step = if n > 1 { (e - s) / (n - 1) as f64 } else { 0.0 };
+        let half = n / 2;
+        let v: Vec<T> = (0..n)
+            .map(|i| {
+                let x = if n == 1 {
+                    start.to_f64()
+                } else if i < half { s + step * i as f64 } else { e - step * (n - 1 - i) as f64 };
+                T::from_f64(base.powf(x))
             })
             .collect();
         Tensor::from_parts(v, vec![n])

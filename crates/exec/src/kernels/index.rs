@@ -1,5 +1,6 @@
 //! Indexing ops: `index_select`, `gather`, `scatter*`, advanced `index` / `index_put`,
-//! `slice_scatter`, `select_scatter`, `embedding`, `one_hot`, `nonzero`, `masked_select`.
+//! `slice_scatter`, `select_scatter`, `embedding`, `one_hot`, `nonzero`, `masked_select`,
+//! `repeat_interleave` (the index of a tensor of repeats).
 
 use crate::dtype::{DType, Element};
 use crate::error::{dtype_err, index_err, invalid, shape_err, Result};
@@ -66,6 +67,39 @@ fn add_elem<T: Element>(a: T, b: T) -> T {
     } else {
         T::from_i64(a.to_i64().wrapping_add(b.to_i64()))
     }
+}
+
+/// `aten.repeat_interleave.Tensor(repeats)`: `i` repeated `repeats[i]` times, for every `i`
+/// in order (the index that `repeat_interleave(self, repeats)` gathers with), in `repeats`'
+/// dtype. `output_size`, when given, must be the total.
+pub fn repeat_interleave(repeats: &Tensor, output_size: Option<i64>) -> Result<Tensor> {
+    const OP: &str = "repeat_interleave";
+    if repeats.ndim() > 1 {
+        return shape_err(
+            OP,
+            format!("repeats must be 0-d or 1-d, got {:?}", repeats.shape()),
+        );
+    }
+    let r = index_values(OP, repeats)?;
+    if let Some(bad) = r.iter().find(|&&v| v < 0) {
+        return invalid(OP, format!("repeats must be non-negative, got {bad}"));
+    }
+    let total: i64 = r.iter().sum();
+    if let Some(n) = output_size {
+        if n != total {
+            return invalid(
+                OP,
+                format!("output_size {n} does not match the sum of repeats {total}"),
+            );
+        }
+    }
+    let out: Vec<i64> = r
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &k)| std::iter::repeat_n(i as i64, k as usize))
+        .collect();
+    let n = out.len();
+    Ok(Tensor::from_parts(out, vec![n]).to_dtype(repeats.dtype()))
 }
 
 /// `aten.index_select` (index is 0-d or 1-d).

@@ -8,6 +8,7 @@ pub mod elementwise;
 pub mod factor;
 pub mod fft;
 pub mod grid_sample;
+pub mod histogram;
 pub mod index;
 pub mod linalg;
 pub mod norm;

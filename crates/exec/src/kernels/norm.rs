@@ -213,6 +213,12 @@ pub fn batch_norm(
     training: bool,
     eps: f64,
 ) -> Result<Tensor> {
+    // ATen's `batch_norm` returns a copy of an empty input before any shape check (so an
+    // empty 1-D input is fine); the product with `weight[0]` and sum with `bias[0]` it then
+    // takes leave an empty tensor as it is.
+    if x.numel() == 0 {
+        return Ok(x.clone());
+    }
     Ok(native_batch_norm(x, weight, bias, running_mean, running_var, training, eps)?.0)
 }
 

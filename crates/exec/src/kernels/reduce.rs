@@ -1,5 +1,5 @@
-//! Reductions (`sum`, `mean`, `prod`, `amax`, `amin`, `max.dim`, `min.dim`, `argmax`, `argmin`,
-//! `var`, `std`, `any`, `all`, `logsumexp`, `norm`), scans (`cumsum`, `cumprod`), `softmax`,
+//! Reductions (`sum`, `nansum`, `mean`, `prod`, `amax`, `amin`, `max.dim`, `min.dim`, `argmax`, `argmin`,
+//! `var`, `std`, `any`, `all`, `logsumexp`, `norm`), scans (`cumsum`, `cumprod`, `logcumsumexp`), `softmax`,
 //! `log_softmax`, `sort` and `topk`.
 //!
 //! Reduced dims are permuted to the end (one copy unless they already are), so every reduction
@@ -138,6 +138,30 @@ pub fn sum(
     dtype: Option<DType>,
 ) -> Result<Tensor> {
     sum_like("sum", t, dims, keepdim, dtype, false)
+}
+
+/// `aten.nansum`: `sum` with NaNs counted as 0 (ints/bools sum to int64).
+pub fn nansum(
+    t: &Tensor,
+    dims: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    if !t.dtype().is_float() {
+        return sum_like("nansum", t, dims, keepdim, dtype, false);
+    }
+    let out = sum_dtype(t.dtype(), dtype);
+    let l = lanes("nansum", t, dims, keepdim)?;
+    let v: Vec<f64> = with_dtype!(l.data.dtype(), T => {
+        let s = l.data.as_slice::<T>()?;
+        map_lanes(s, l.outer, l.r, |x| {
+            x.iter()
+                .map(|&b| b.to_f64())
+                .filter(|b| !b.is_nan())
+                .sum::<f64>()
+        })
+    });
+    Ok(Tensor::from_parts(v, l.out_shape).to_dtype(out))
 }
 
 /// `aten.prod` over dims (ints/bools → int64).
@@ -481,6 +505,165 @@ fn scan(
 /// `aten.cumsum` (ints/bools → int64).
 pub fn cumsum(t: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
     scan("cumsum", t, dim, dtype, false)
+}
+
+/// `aten.segment_reduce(data, reduce, lengths=, offsets=, axis, unsafe, initial)`: `data`
+/// split along `axis` into consecutive segments of the given lengths (or between consecutive
+/// offsets), each reduced by `max`, `min`, `sum`, `mean` or `prod`, starting from `initial`
+/// (default: -inf, inf, 0, 0, 1; an empty segment's mean is NaN without one). `lengths` has
+/// the shape of `data` up to `axis` plus the segment count. As ATen's CPU kernel, `max`/`min`
+/// propagate NaN and `mean` divides the sum (with `initial`) by the length.
+pub fn segment_reduce(
+    data: &Tensor,
+    reduce: &str,
+    lengths: Option<&Tensor>,
+    offsets: Option<&Tensor>,
+    axis: i64,
+    unsafe_: bool,
+    initial: Option<f64>,
+) -> Result<Tensor> {
+    const OP: &str = "segment_reduce";
+    if !data.dtype().is_float() {
+        return dtype_err(OP, data.dtype());
+    }
+    let ax = wrap_dim(OP, axis, data.ndim())?;
+    if data.ndim() == 0 {
+        return invalid(OP, "data must have at least one dim");
+    }
+    // Per outer row, the segment lengths.
+    let (lens, lshape): (Vec<i64>, Vec<usize>) = match (lengths, offsets) {
+        (Some(l), None) => (l.to_i64_vec(), l.shape().to_vec()),
+        (None, Some(o)) => {
+            let s = o.shape();
+            let Some(&last) = s.last() else {
+                return invalid(OP, "offsets must have at least one dim");
+            };
+            if last == 0 {
+                return invalid(OP, "offsets must not be empty");
+            }
+            let v = o.to_i64_vec();
+            let lens = v
+                .chunks(last)
+                .flat_map(|r| r.windows(2).map(|w| w[1] - w[0]))
+                .collect();
+            let mut ls = s.to_vec();
+            *ls.last_mut().unwrap_or(&mut 0) = last - 1;
+            (lens, ls)
+        }
+        _ => {
+            return invalid(
+                OP,
+                "exactly one of lengths and offsets is needed (indices are not supported)",
+            )
+        }
+    };
+    if lshape.len() != ax + 1 || lshape[..ax] != data.shape()[..ax] {
+        return invalid(
+            OP,
+            format!(
+                "lengths {lshape:?} must have data's sizes {:?} before axis {ax} plus the segment count",
+                &data.shape()[..ax]
+            ),
+        );
+    }
+    let segs = lshape[ax];
+    let outer: usize = data.shape()[..ax].iter().product();
+    let size = data.shape()[ax];
+    let inner: usize = data.shape()[ax + 1..].iter().product();
+    for row in lens.chunks(segs.max(1)).take(outer) {
+        if let Some(bad) = row.iter().find(|&&l| l < 0) {
+            return invalid(OP, format!("lengths must be non-negative, got {bad}"));
+        }
+        let total: i64 = row.iter().sum();
+        if total > size as i64 || (!unsafe_ && total != size as i64) {
+            return invalid(
+                OP,
+                format!("the lengths sum to {total}, but data has {size} elements along axis {ax}"),
+            );
+        }
+    }
+    let how = match reduce {
+        "max" | "min" | "sum" | "mean" | "prod" => reduce,
+        r => return invalid(OP, format!("unknown reduction {r:?}")),
+    };
+    let dt = data.dtype();
+    let x = data.to_f64_vec();
+    let mut out = vec![0f64; outer * segs * inner];
+    for o in 0..outer {
+        let row = &lens[o * segs..(o + 1) * segs];
+        let mut start = 0usize;
+        for (k, &len) in row.iter().enumerate() {
+            let len = len as usize;
+            for i in 0..inner {
+                let mut acc = initial
+                    .map(|v| with_real!(dt, F => F::lit(v).to_f64()))
+                    .unwrap_or(match how {
+                        "max" => f64::NEG_INFINITY,
+                        "min" => f64::INFINITY,
+                        "prod" => 1.0,
+                        _ => 0.0,
+                    });
+                for j in 0..len {
+                    let v = x[(o * size + start + j) * inner + i];
+                    acc = match how {
+                        "max" if v.is_nan() || acc.is_nan() => f64::NAN,
+                        "max" => acc.max(v),
+                        "min" if v.is_nan() || acc.is_nan() => f64::NAN,
+                        "min" => acc.min(v),
+                        "prod" => acc * v,
+                        _ => acc + v,
+                    };
+                }
+                if how == "mean" {
+                    if len == 0 && initial.is_none() {
+                        acc = f64::NAN;
+                    } else if len > 0 {
+                        acc /= len as f64;
+                    }
+                }
+                out[(o * segs + k) * inner + i] = acc;
+            }
+            start += len;
+        }
+    }
+    let mut shape = data.shape().to_vec();
+    shape[ax] = segs;
+    Tensor::from_f64s(&out, shape, dt)
+}
+
+/// `aten.logcumsumexp`: `log(sum_{j <= i} exp(x_j))` along `dim`, as ATen's scan of
+/// `log1p(exp(min - max)) + max` (never overflowing; equal infinities stay themselves, NaN
+/// propagates). Float inputs only; accumulates in f64.
+pub fn logcumsumexp(t: &Tensor, dim: i64) -> Result<Tensor> {
+    const OP: &str = "logcumsumexp";
+    if !t.dtype().is_float() {
+        return dtype_err(OP, t.dtype());
+    }
+    let d = wrap_dim(OP, dim, t.ndim())?;
+    let x = t.to_dtype(DType::F64);
+    let r = along_dim::<f64, f64>(&x, d, |a, o| {
+        let mut acc = f64::NEG_INFINITY;
+        for (y, &v) in o.iter_mut().zip(a) {
+            acc = log_add_exp(acc, v);
+            *y = acc;
+        }
+    })?;
+    Ok(r.to_dtype(t.dtype()))
+}
+
+/// `log(e^x + e^y)` for the running sum `x` and the next element `y`.
+fn log_add_exp(x: f64, y: f64) -> f64 {
+    let (lo, hi) = if y.is_nan() {
+        (y, y)
+    } else {
+        (x.min(y), x.max(y))
+    };
+    if lo != hi || lo.is_finite() {
+        (lo - hi).exp().ln_1p() + hi
+    } else {
+        // Both the same infinity (or the running sum is NaN, which stays NaN).
+        x
+    }
 }
 
 /// `aten.cumprod` (ints/bools → int64).

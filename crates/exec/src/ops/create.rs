@@ -11,6 +11,19 @@ fn dtype(c: &CallArgs<'_>) -> RunResult<Option<DType>> {
     Ok(c.opt_dtype("dtype")?.or(c.result_dtype()))
 }
 
+/// A `linspace`/`logspace` bound: a number, or the value of a 0-d tensor (ATen's `item()`).
+fn bound(c: &CallArgs<'_>, name: &str) -> RunResult<Scalar> {
+    if let Ok(t) = c.tensor(name) {
+        if t.ndim() != 0 {
+            return Err(c.err(format!(
+                "only 0-dimensional start and end tensors are supported, `{name}` has {} dims",
+                t.ndim()
+            )));
+        }
+    }
+    c.scalar(name)
+}
+
 pub(crate) fn register(t: &mut KernelTable) {
     t.add("aten.arange.default", |c| {
         // `arange(end)` counts from 0 by 1 (ATen's `arange.start_step` defaults).
@@ -100,6 +113,35 @@ pub(crate) fn register(t: &mut KernelTable) {
             c,
         )
     });
+    // The tensor-bound overloads read their 0-d bounds as numbers (ATen's `item()`).
+    t.add_all(
+        &[
+            "aten.linspace.Tensor_Tensor",
+            "aten.linspace.Tensor_Scalar",
+            "aten.linspace.Scalar_Tensor",
+        ],
+        |c| {
+            let (s, e) = (bound(c, "start")?, bound(c, "end")?);
+            one(create::linspace(s, e, c.int("steps")?, dtype(c)?), c)
+        },
+    );
+    t.add("aten.logspace.default", |c| {
+        let (s, e) = (c.scalar("start")?, c.scalar("end")?);
+        let base = c.scalar("base")?.to_f64();
+        one(create::logspace(s, e, c.int("steps")?, base, dtype(c)?), c)
+    });
+    t.add_all(
+        &[
+            "aten.logspace.Tensor_Tensor",
+            "aten.logspace.Tensor_Scalar",
+            "aten.logspace.Scalar_Tensor",
+        ],
+        |c| {
+            let (s, e) = (bound(c, "start")?, bound(c, "end")?);
+            let base = c.scalar("base")?.to_f64();
+            one(create::logspace(s, e, c.int("steps")?, base, dtype(c)?), c)
+        },
+    );
     t.add("aten.scalar_tensor.default", |c| {
         Ok(vec![Value::Tensor(create::scalar_tensor(
             c.scalar("s")?,

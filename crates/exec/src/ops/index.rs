@@ -85,6 +85,10 @@ pub(crate) fn register(t: &mut KernelTable) {
         let x = c.tensor("self")?;
         one(index::index_select(x, c.int("dim")?, c.tensor("index")?), c)
     });
+    t.add("aten.repeat_interleave.Tensor", |c| {
+        let r = c.tensor("repeats")?;
+        one(index::repeat_interleave(r, c.opt_int("output_size")?), c)
+    });
     t.add("aten.gather.default", |c| {
         let x = c.tensor("self")?;
         one(index::gather(x, c.int("dim")?, c.tensor("index")?), c)

@@ -1,9 +1,10 @@
-//! Reductions, scans, softmax, sort and top-k. An empty or omitted dim list reduces over
+//! Reductions, scans, histograms, softmax, sort and top-k. An empty or omitted dim list reduces over
 //! every dim, as in ATen.
 
-use super::{one, two, KResult, KernelTable};
-use crate::interp::{CallArgs, RunResult};
+use super::{many, one, two, KResult, KernelTable};
+use crate::interp::{CallArgs, RunResult, Value};
 use crate::kernels::elementwise as ew;
+use crate::kernels::histogram;
 use crate::kernels::reduce;
 use crate::tensor::Tensor;
 use crate::DType;
@@ -47,6 +48,16 @@ fn var_kernels(t: &mut KernelTable, base: &str, f: VarLike) {
     });
 }
 
+/// The per-dim bin counts of a `histogramdd` call: the `int[]`, or the one `int` repeated
+/// for every dim of the points (`int_bins`).
+fn dd_bins(c: &CallArgs<'_>, x: &Tensor) -> RunResult<Vec<i64>> {
+    if let Ok(b) = c.int("bins") {
+        let n = x.shape().last().copied().unwrap_or(0);
+        return Ok(vec![b; n]);
+    }
+    c.ints("bins")
+}
+
 pub(crate) fn register(t: &mut KernelTable) {
     for (base, f) in [
         ("sum", reduce::sum as SumLike),
@@ -60,7 +71,7 @@ pub(crate) fn register(t: &mut KernelTable) {
     for (name, f) in [
         ("aten.sum.dim_IntList", reduce::sum as SumLike),
         ("aten.mean.dim", reduce::mean),
-        ("aten.nansum.default", reduce::sum),
+        ("aten.nansum.default", reduce::nansum),
     ] {
         t.add(name, move |c| {
             let d = dims(c)?;
@@ -177,6 +188,123 @@ pub(crate) fn register(t: &mut KernelTable) {
     t.add_with_inplace(&["aten.cumsum.default"], |c| {
         let x = c.tensor("self")?;
         one(reduce::cumsum(x, c.int("dim")?, c.opt_dtype("dtype")?), c)
+    });
+    // ---- histograms
+    t.add("aten.histc.default", |c| {
+        let x = c.tensor("self")?;
+        let (lo, hi) = (c.scalar("min")?.to_f64(), c.scalar("max")?.to_f64());
+        one(histogram::histc(x, c.int("bins")?, lo, hi), c)
+    });
+    t.add("aten.histogram.bin_ct", |c| {
+        let x = c.tensor("self")?;
+        let range = c.opt_floats("range")?;
+        two(
+            histogram::histogram_bin_ct(
+                x,
+                c.int("bins")?,
+                range.as_deref(),
+                c.opt_tensor("weight")?,
+                c.bool("density")?,
+            ),
+            c,
+        )
+    });
+    t.add("aten.histogram.bins_tensor", |c| {
+        let x = c.tensor("self")?;
+        two(
+            histogram::histogram_bins_tensor(
+                x,
+                c.tensor("bins")?,
+                c.opt_tensor("weight")?,
+                c.bool("density")?,
+            ),
+            c,
+        )
+    });
+    t.add_all(
+        &["aten.histogramdd.default", "aten.histogramdd.int_bins"],
+        |c| {
+            let x = c.tensor("self")?;
+            let bins = dd_bins(c, x)?;
+            let range = c.opt_floats("range")?;
+            let (h, edges) = histogram::histogramdd(
+                x,
+                &bins,
+                range.as_deref(),
+                c.opt_tensor("weight")?,
+                c.bool("density")?,
+            )
+            .map_err(|e| c.kernel_err(e))?;
+            Ok(std::iter::once(h).chain(edges).map(Value::Tensor).collect())
+        },
+    );
+    t.add("aten.histogramdd.TensorList_bins", |c| {
+        let x = c.tensor("self")?;
+        let edges = c.tensors("bins")?;
+        let h = histogram::histogramdd_from_edges(
+            x,
+            &edges,
+            c.opt_tensor("weight")?,
+            c.bool("density")?,
+        )
+        .map_err(|e| c.kernel_err(e))?;
+        Ok(std::iter::once(h)
+            .chain(edges.into_iter().cloned())
+            .map(Value::Tensor)
+            .collect())
+    });
+    t.add("aten._histogramdd_bin_edges.default", |c| {
+        let x = c.tensor("self")?;
+        let range = c.opt_floats("range")?;
+        many(
+            histogram::histogramdd_bin_edges(x, &c.ints("bins")?, range.as_deref()),
+            c,
+        )
+    });
+    t.add("aten._histogramdd_from_bin_cts.default", |c| {
+        let x = c.tensor("self")?;
+        let range = c.opt_floats("range")?;
+        let r = histogram::histogramdd(
+            x,
+            &c.ints("bins")?,
+            range.as_deref(),
+            c.opt_tensor("weight")?,
+            c.bool("density")?,
+        );
+        one(r.map(|(h, _)| h), c)
+    });
+    t.add("aten._histogramdd_from_bin_tensors.default", |c| {
+        let x = c.tensor("self")?;
+        let edges = c.tensors("bins")?;
+        one(
+            histogram::histogramdd_from_edges(
+                x,
+                &edges,
+                c.opt_tensor("weight")?,
+                c.bool("density")?,
+            ),
+            c,
+        )
+    });
+    t.add("aten.segment_reduce.default", |c| {
+        if c.opt_tensor("indices")?.is_some() {
+            return Err(c.err("indices based reduction is not supported (as in ATen)"));
+        }
+        one(
+            reduce::segment_reduce(
+                c.tensor("data")?,
+                &c.str("reduce")?,
+                c.opt_tensor("lengths")?,
+                c.opt_tensor("offsets")?,
+                c.int("axis")?,
+                c.bool("unsafe")?,
+                c.opt_scalar("initial")?.map(|s| s.to_f64()),
+            ),
+            c,
+        )
+    });
+    t.add("aten.logcumsumexp.default", |c| {
+        one(reduce::logcumsumexp(c.tensor("self")?, c.int("dim")?), c)
     });
     t.add_with_inplace(&["aten.cumprod.default"], |c| {
         let x = c.tensor("self")?;

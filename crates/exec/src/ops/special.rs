@@ -1,6 +1,6 @@
 //! Special functions and reducing scatters: `digamma`, `polygamma`, `i0`, `erfcx`, `erfinv`,
 //! Bessel functions, the orthogonal polynomials, `zeta`, `copysign`, `fmax`/`fmin`,
-//! `signbit`, `scatter_reduce`, `index_reduce`, `index_add`, `index_copy`, `index_fill`, `cummax`/`cummin`, `copy`, `empty_permuted`,
+//! `signbit`, `igamma`/`igammac`, `nextafter`, `frexp`, `scatter_reduce`, `index_reduce`, `index_add`, `index_copy`, `index_fill`, `cummax`/`cummin`, `copy`, `empty_permuted`,
 //! and the `_copy` forms of the views (the same values: views here are copies anyway).
 
 use super::{many, one, two, KResult, KernelTable};
@@ -190,6 +190,25 @@ pub(crate) fn register(t: &mut KernelTable) {
             sp::fmax_fmin(c.tensor("self")?, c.tensor("other")?, false),
             c,
         )
+    });
+    for (name, op, f) in [
+        ("aten.igamma.default", "igamma", sp::igamma as F2),
+        ("aten.special_gammainc.default", "igamma", sp::igamma),
+        ("aten.igammac.default", "igammac", sp::igammac),
+        ("aten.special_gammaincc.default", "igammac", sp::igammac),
+    ] {
+        t.add(name, move |c| {
+            one(
+                sp::float_binary(op, c.tensor("self")?, c.tensor("other")?, f),
+                c,
+            )
+        });
+    }
+    t.add("aten.nextafter.default", |c| {
+        one(sp::nextafter(c.tensor("self")?, c.tensor("other")?), c)
+    });
+    t.add("aten.frexp.Tensor", |c| {
+        two(sp::frexp(c.tensor("self")?), c)
     });
     t.add("aten.signbit.default", |c| {
         one(sp::signbit(c.tensor("self")?), c)

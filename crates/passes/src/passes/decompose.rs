@@ -12,9 +12,9 @@
 //!
 //! Result types are computed from the input types. A node is left alone (counter `refused`,
 //! and a per-reason counter) when the rewrite would be wrong or needs information the types
-//! do not carry: training-mode batch norm or dropout, unbatched convolutions, a causal or
-//! boolean attention mask, dropout in attention, GQA, a flatten with two or more symbolic
-//! output dims.
+//! do not carry: training-mode batch norm or dropout, batch norm of an input without a
+//! channel dim, unbatched convolutions, a causal or boolean attention mask, dropout in
+//! attention, GQA, a flatten with two or more symbolic output dims.
 
 use super::{arg, insert_call, result, Namer};
 use crate::analysis::OpHistogram;
@@ -232,6 +232,11 @@ fn decompose_node(g: &mut Graph, namer: &mut Namer, n: NodeId) -> Option<Outcome
             let training = bool_arg(arg(g, n, 5, "training"), false)?;
             if training {
                 return Some(Outcome::Refused("refused-training"));
+            }
+            if xt.rank() < 2 {
+                // No channel dim: ATen's `batch_norm` accepts only an empty such input (it
+                // returns a copy), which the native op would reject.
+                return Some(Outcome::Refused("refused-no-channel-dim"));
             }
             let (Some(Arg::Value(mean)), Some(Arg::Value(var))) = (
                 arg(g, n, 3, "running_mean").cloned(),

@@ -17,6 +17,61 @@ pub(super) fn register(add: &mut Add<'_>) {
     // The export dialect keeps the public ops; `compute_mode` only picks PyTorch's kernel.
     add("aten.cdist.default", cdist);
     add("aten.pdist.default", pdist);
+    add("aten.cosine_similarity.default", cosine_similarity);
+}
+
+/// ATen's `cosine_similarity`: both inputs broadcast, each divided by its 2-norm over `dim`
+/// (clamped below at `eps`), and the product summed over `dim`. Dividing first keeps the
+/// result within [-1, 1].
+fn cosine_similarity(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let (mut a, mut b) = (c.tensor("x1")?, c.tensor("x2")?);
+    let (dim, eps) = (c.int("dim")?, c.float("eps")?);
+    let (ta, tb) = (c.tensor_type(a)?.clone(), c.tensor_type(b)?.clone());
+    let common = crate::aten::promote::result_type(&[
+        crate::aten::promote::Operand::tensor(ta.dtype, ta.rank()),
+        crate::aten::promote::Operand::tensor(tb.dtype, tb.rank()),
+    ])?;
+    if !common.is_float() {
+        return Err(format!(
+            "expected the common dtype to be floating point, got {common}"
+        ));
+    }
+    for (v, t) in [(&mut a, &ta), (&mut b, &tb)] {
+        if t.dtype != common {
+            *v = super::layout::to_dtype(c, *v, common)?;
+        }
+    }
+    if ta.shape != tb.shape {
+        let shape = crate::aten::broadcast_shapes(&[&ta.shape, &tb.shape], &crate::aten::NoRanges)?;
+        let sizes: Vec<i64> = shape
+            .iter()
+            .map(|d| {
+                d.as_const()
+                    .ok_or_else(|| format!("needs static sizes to broadcast {ta} and {tb}"))
+            })
+            .collect::<Result<_, _>>()?;
+        if ta.shape.as_slice() != shape.as_slice() {
+            a = c.call("aten.expand.default", vec![val(a), ints(&sizes)])?;
+        }
+        if tb.shape.as_slice() != shape.as_slice() {
+            b = c.call("aten.expand.default", vec![val(b), ints(&sizes)])?;
+        }
+    }
+    let unit = |c: &mut DecompCx<'_>, v: ValueId| -> Result<ValueId, String> {
+        let n = c.call(
+            "aten.linalg_vector_norm.default",
+            vec![val(v), float(2.0), ints(&[dim]), Arg::Bool(true)],
+        )?;
+        let n = c.call("aten.clamp_min.default", vec![val(n), float(eps)])?;
+        c.call("aten.div.Tensor", vec![val(v), val(n)])
+    };
+    let ua = unit(c, a)?;
+    let ub = unit(c, b)?;
+    let p = c.call("aten.mul.Tensor", vec![val(ua), val(ub)])?;
+    one(c.call(
+        "aten.sum.dim_IntList",
+        vec![val(p), ints(&[dim]), Arg::Bool(false)],
+    )?)
 }
 
 /// `p`-norm of `d` over its last dim.

@@ -142,7 +142,7 @@ pub(super) fn register(add: &mut Add<'_>) {
         let x = c.tensor("input")?;
         let (w, b) = (c.opt_tensor("weight")?, c.opt_tensor("bias")?);
         let eps = c.float("eps")?;
-        let (y, mean, rstd) = batch_stats_norm(c, x, w, b, eps)?;
+        let (y, mean, rstd, _) = batch_stats_norm(c, x, w, b, eps)?;
         Ok(vec![val(y), val(mean), val(rstd)])
     });
 }
@@ -345,6 +345,14 @@ fn batch_norm(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
     let training = c.bool("training")?;
     let eps = c.float("eps")?;
     let momentum = c.float("momentum")?;
+    if c.tensor_type(x)?
+        .shape
+        .iter()
+        .any(|d| d.as_const() == Some(0))
+    {
+        // ATen returns a copy of an empty input before any check (an empty 1-D input too).
+        return one(c.call("aten.clone.default", vec![val(x)])?);
+    }
     match (training, rm, rv) {
         (false, Some(rm), Some(rv)) => {
             let opt = |v: Option<ValueId>| v.map_or(Arg::None, val);
@@ -370,14 +378,15 @@ fn batch_norm(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
 }
 
 /// Normalises `x` (`[N, C, ...]`) per channel with the biased mean and variance over every
-/// other dim; returns the result, the mean `[C]` and `1 / sqrt(var + eps)` `[C]`.
-fn batch_stats_norm(
+/// other dim; returns the result, the mean `[C]`, `1 / sqrt(var + eps)` `[C]` and the biased
+/// variance `[C]`.
+pub(super) fn batch_stats_norm(
     c: &mut DecompCx<'_>,
     x: ValueId,
     w: Option<ValueId>,
     b: Option<ValueId>,
     eps: f64,
-) -> Result<(ValueId, ValueId, ValueId), String> {
+) -> Result<(ValueId, ValueId, ValueId, ValueId), String> {
     let t = c.tensor_type(x)?.clone();
     let r = t.rank();
     if r < 2 {
@@ -407,7 +416,8 @@ fn batch_stats_norm(
     }
     let mean = c.call("aten.reshape.default", vec![val(mean), ints(&[-1])])?;
     let rstd = c.call("aten.reshape.default", vec![val(rstd), ints(&[-1])])?;
-    Ok((y, mean, rstd))
+    let var = c.call("aten.reshape.default", vec![val(var), ints(&[-1])])?;
+    Ok((y, mean, rstd, var))
 }
 
 /// An optional SymInt argument that must be a literal here.

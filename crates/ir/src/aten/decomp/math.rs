@@ -367,7 +367,7 @@ fn scale_float(c: &mut DecompCx<'_>, k: f64) -> Result<Vec<Arg>, String> {
 }
 
 /// `apply_loss_reduction`: 0 none, 1 mean, 2 sum.
-fn reduce(c: &mut DecompCx<'_>, l: ValueId) -> Result<Vec<Arg>, String> {
+pub(super) fn reduce(c: &mut DecompCx<'_>, l: ValueId) -> Result<Vec<Arg>, String> {
     match c.int("reduction")? {
         0 => one(l),
         1 => one(c.call("aten.mean.default", vec![val(l)])?),

@@ -17,8 +17,12 @@ mod fft;
 mod layout;
 mod linalg;
 mod logical;
+mod loss;
 mod math;
+mod nn;
 mod pointwise;
+mod reduce;
+mod scatter;
 mod search;
 mod shape;
 
@@ -48,6 +52,10 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     linalg::register(&mut add);
     math::register(&mut add);
     logical::register(&mut add);
+    loss::register(&mut add);
+    nn::register(&mut add);
+    reduce::register(&mut add);
+    scatter::register(&mut add);
     pointwise::register(&mut add);
     search::register(&mut add);
     shape::register(&mut add);

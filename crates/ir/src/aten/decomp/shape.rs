@@ -1,9 +1,11 @@
-//! Shape composites: `diff`, `mT` / `mH` / `adjoint` / `matrix_H` (real tensors), `movedim`,
-//! `pixel_shuffle` / `pixel_unshuffle`, `sum_to_size`, `reshape_as`, `atleast_{1,2,3}d`.
+//! Shape composites: `diff`, `gradient`, `mT` / `mH` / `adjoint` / `matrix_H` (real tensors),
+//! `movedim`, `pixel_shuffle` / `pixel_unshuffle`, `sum_to_size`, `reshape_as`,
+//! `atleast_{1,2,3}d`, `repeat_interleave` by an int, and the functional `resize` /
+//! `resize_as` (that `functionalize` makes of `resize_` / `resize_as_`).
 
 use super::{one, Add};
 use crate::graph::Arg;
-use crate::ops::decomp::{int, ints, val};
+use crate::ops::decomp::{float, int, ints, val};
 use crate::ops::DecompCx;
 use crate::types::Type;
 use crate::DType;
@@ -54,6 +56,254 @@ pub(super) fn register(add: &mut Add<'_>) {
     add("aten.atleast_1d.default", |c| atleast(c, 1));
     add("aten.atleast_2d.default", |c| atleast(c, 2));
     add("aten.atleast_3d.default", |c| atleast(c, 3));
+    add("aten.repeat_interleave.self_int", repeat_interleave_int);
+    add(
+        "aten.repeat_interleave.self_Tensor",
+        repeat_interleave_tensor,
+    );
+    add("aten.resize.default", |c| {
+        let x = c.tensor("self")?;
+        let size = c.ints("size")?;
+        resize(c, x, &size)
+    });
+    add("aten.resize_as.default", |c| {
+        let (x, t) = (c.tensor("self")?, c.tensor("the_template")?);
+        let size = super::layout::const_shape(c, t)?;
+        resize(c, x, &size)
+    });
+    add("aten.gradient.scalarint", |c| {
+        let spacing = c.arg("spacing")?;
+        let dims = c.opt_int("dim")?.map(|d| vec![d]);
+        gradient(c, GradSpacing::One(spacing), dims)
+    });
+    add("aten.gradient.scalararray", |c| {
+        let spacing = c.arg("spacing")?;
+        let dims = c.ints("dim")?;
+        gradient(c, GradSpacing::One(spacing), Some(dims))
+    });
+    add("aten.gradient.scalarrayint", |c| {
+        let spacing = c.arg("spacing")?;
+        let dims = c.opt_int("dim")?.map(|d| vec![d]);
+        gradient(c, GradSpacing::Each(spacing), dims)
+    });
+    add("aten.gradient.scalarrayarray", |c| {
+        let spacing = c.arg("spacing")?;
+        let dims = c.ints("dim")?;
+        gradient(c, GradSpacing::Each(spacing), Some(dims))
+    });
+    add("aten.gradient.array", |c| {
+        let dims = c.ints("dim")?;
+        gradient(c, GradSpacing::One(Arg::None), Some(dims))
+    });
+}
+
+/// `repeat_interleave(self, repeats: int, dim)`: each element (each slice along `dim`)
+/// repeated `repeats` times in place; without `dim` the flattened tensor. ATen's
+/// unsqueeze / expand / flatten.
+fn repeat_interleave_int(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let r = match c.arg("repeats")? {
+        Arg::Int(r) => r,
+        a => return Err(format!("repeats must be an int literal, got {a:?}")),
+    };
+    if r < 0 {
+        return Err(format!("repeats must be non-negative, got {r}"));
+    }
+    let (input, dim) = match c.opt_int("dim")? {
+        None => (
+            c.call("aten.reshape.default", vec![val(x), ints(&[-1])])?,
+            0i64,
+        ),
+        Some(d) => {
+            let rank = c.rank(x)? as i64;
+            if rank == 0 {
+                return Err("a dim of a zero-dim tensor cannot be repeated".into());
+            }
+            let w = if d < 0 { d + rank } else { d };
+            if !(0..rank).contains(&w) {
+                return Err(format!("dim {d} is out of range for rank {rank}"));
+            }
+            (x, w)
+        }
+    };
+    let mut shape = super::layout::const_shape(c, input)?;
+    let u = c.call("aten.unsqueeze.default", vec![val(input), int(dim + 1)])?;
+    let mut e_shape = shape.clone();
+    e_shape.insert(dim as usize + 1, r);
+    let e = c.call("aten.expand.default", vec![val(u), ints(&e_shape)])?;
+    shape[dim as usize] *= r;
+    one(c.call("aten.reshape.default", vec![val(e), ints(&shape)])?)
+}
+
+/// `repeat_interleave(self, repeats: Tensor, dim)`: `index_select` along `dim` (of the
+/// flattened tensor without `dim`) at `repeat_interleave(repeats)`; one repeat count applies
+/// to every slice.
+fn repeat_interleave_tensor(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let (x, r) = (c.tensor("self")?, c.tensor("repeats")?);
+    let out_size = c.arg("output_size")?;
+    let (input, dim) = match c.opt_int("dim")? {
+        None => (
+            c.call("aten.reshape.default", vec![val(x), ints(&[-1])])?,
+            0i64,
+        ),
+        Some(d) => {
+            let rank = c.rank(x)? as i64;
+            if rank == 0 {
+                return Err("a dim of a zero-dim tensor cannot be repeated".into());
+            }
+            let w = if d < 0 { d + rank } else { d };
+            if !(0..rank).contains(&w) {
+                return Err(format!("dim {d} is out of range for rank {rank}"));
+            }
+            (x, w)
+        }
+    };
+    let size = super::layout::const_shape(c, input)?[dim as usize];
+    let rt = c.tensor_type(r)?.clone();
+    let one_count = rt.shape.iter().all(|d| d.as_const() == Some(1));
+    let r = if one_count && size != 1 {
+        let r1 = c.call("aten.reshape.default", vec![val(r), ints(&[1])])?;
+        c.call("aten.expand.default", vec![val(r1), ints(&[size])])?
+    } else {
+        r
+    };
+    let idx = c.call_kw(
+        "aten.repeat_interleave.Tensor",
+        vec![val(r)],
+        vec![("output_size".into(), out_size)],
+    )?[0];
+    one(c.call(
+        "aten.index_select.default",
+        vec![val(input), int(dim), val(idx)],
+    )?)
+}
+
+/// The functional `resize`: the first `numel(size)` elements of `x` (row-major) in the new
+/// shape. Growing is refused: ATen leaves the added elements uninitialised, so their values
+/// are whatever the allocator returned and no result can match them.
+fn resize(c: &mut DecompCx<'_>, x: crate::ValueId, size: &[i64]) -> Result<Vec<Arg>, String> {
+    if let Some(d) = size.iter().find(|&&d| d < 0) {
+        return Err(format!("sizes must be non-negative, got {d}"));
+    }
+    let old: i64 = super::layout::const_shape(c, x)?.iter().product();
+    let new: i64 = size.iter().product();
+    if new > old {
+        return Err(format!(
+            "resizing {old} elements to {new} leaves {} of them uninitialised memory (their values \
+             are unspecified, so they cannot be computed)",
+            new - old
+        ));
+    }
+    let flat = c.call("aten.reshape.default", vec![val(x), ints(&[-1])])?;
+    let head = if new == old {
+        flat
+    } else {
+        c.call(
+            "aten.slice.Tensor",
+            vec![val(flat), int(0), int(0), int(new), int(1)],
+        )?
+    };
+    let head = c.call("aten.clone.default", vec![val(head)])?;
+    one(c.call("aten.reshape.default", vec![val(head), ints(size)])?)
+}
+
+/// The spacing argument of a `gradient` overload: one value for every dim, or one per dim.
+enum GradSpacing {
+    One(Arg),
+    Each(Arg),
+}
+
+/// `torch.gradient` with uniform spacing: per dim, central differences
+/// `(x[i+1] - x[i-1]) / (2h)` inside and one-sided differences of order `edge_order` (1 or 2)
+/// at both ends, as ATen computes them (the differences in the input's dtype, so integers
+/// subtract before they become floats). One result per dim (all dims without `dim`).
+fn gradient(
+    c: &mut DecompCx<'_>,
+    spacing: GradSpacing,
+    dims: Option<Vec<i64>>,
+) -> Result<Vec<Arg>, String> {
+    let x = c.tensor("self")?;
+    let edge = c.int("edge_order")?;
+    if edge != 1 && edge != 2 {
+        return Err(format!("edge_order must be 1 or 2, got {edge}"));
+    }
+    let shape = super::layout::const_shape(c, x)?;
+    let rank = shape.len() as i64;
+    let dims = dims.unwrap_or_else(|| (0..rank).collect());
+    let hs: Vec<Arg> = match spacing {
+        GradSpacing::One(Arg::None) => vec![float(1.0); dims.len()],
+        GradSpacing::One(a) => vec![a; dims.len()],
+        GradSpacing::Each(Arg::List(v)) => {
+            if v.len() != dims.len() {
+                return Err(format!(
+                    "{} spacings for {} dims: expected one per dim",
+                    v.len(),
+                    dims.len()
+                ));
+            }
+            v
+        }
+        GradSpacing::Each(a) => return Err(format!("spacing must be a list, got {a:?}")),
+    };
+    let mut out = Vec::with_capacity(dims.len());
+    for (&d0, h) in dims.iter().zip(hs) {
+        if h.as_f64().is_none() {
+            return Err(format!("spacing must be a number, got {h:?}"));
+        }
+        let d = if d0 < 0 { d0 + rank } else { d0 };
+        if !(0..rank).contains(&d) {
+            return Err(format!("dim {d0} is out of range for rank {rank}"));
+        }
+        if shape[d as usize] < edge + 1 {
+            return Err(format!(
+                "each dim needs at least edge_order + 1 = {} elements, dim {d} has {}",
+                edge + 1,
+                shape[d as usize]
+            ));
+        }
+        let sl = |c: &mut DecompCx<'_>, a: i64, b: i64| {
+            c.call(
+                "aten.slice.Tensor",
+                vec![val(x), int(d), int(a), int(b), int(1)],
+            )
+        };
+        let hi = sl(c, 2, i64::MAX)?;
+        let lo = sl(c, 0, -2)?;
+        let center = c.call("aten.sub.Tensor", vec![val(hi), val(lo)])?;
+        let center = c.call("aten.div.Scalar", vec![val(center), h.clone()])?;
+        let center = c.call("aten.div.Scalar", vec![val(center), int(2)])?;
+        let (pre, app) = if edge == 1 {
+            let (a, b) = (sl(c, 1, 2)?, sl(c, 0, 1)?);
+            let pre = c.call("aten.sub.Tensor", vec![val(a), val(b)])?;
+            let (a, b) = (sl(c, -1, i64::MAX)?, sl(c, -2, -1)?);
+            let app = c.call("aten.sub.Tensor", vec![val(a), val(b)])?;
+            (pre, app)
+        } else {
+            let comb = |c: &mut DecompCx<'_>, terms: [(f64, i64, i64); 3]| {
+                let mut acc: Option<crate::ValueId> = None;
+                for (k, a, b) in terms {
+                    let s = sl(c, a, b)?;
+                    let t = c.call("aten.mul.Scalar", vec![val(s), float(k)])?;
+                    acc = Some(match acc {
+                        None => t,
+                        Some(p) => c.call("aten.add.Tensor", vec![val(p), val(t)])?,
+                    });
+                }
+                acc.ok_or_else(|| "no terms".to_string())
+            };
+            let pre = comb(c, [(-1.5, 0, 1), (2.0, 1, 2), (-0.5, 2, 3)])?;
+            let app = comb(c, [(0.5, -3, -2), (-2.0, -2, -1), (1.5, -1, i64::MAX)])?;
+            (pre, app)
+        };
+        let pre = c.call("aten.div.Scalar", vec![val(pre), h.clone()])?;
+        let app = c.call("aten.div.Scalar", vec![val(app), h])?;
+        let r = c.call(
+            "aten.cat.default",
+            vec![Arg::List(vec![val(pre), val(center), val(app)]), int(d)],
+        )?;
+        out.push(val(r));
+    }
+    Ok(out)
 }
 
 /// The sizes of tensor `v` as a list argument: literal ints where static, `sym_size` calls

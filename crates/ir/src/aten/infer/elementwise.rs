@@ -14,6 +14,7 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("where.ScalarSelf", where_self),
     ("where.ScalarOther", where_self),
     ("where.Scalar", where_self),
+    ("frexp.Tensor", frexp),
     ("masked_fill", same_as_self),
     ("masked_fill_", same_as_self),
     ("native_dropout", native_dropout),
@@ -366,4 +367,10 @@ pub(crate) fn scalar_dtype(s: &ScalarVal) -> DType {
         ScalarVal::Bool => DType::Bool,
         ScalarVal::Complex => crate::aten::promote::DEFAULT_COMPLEX,
     }
+}
+
+/// `frexp`: the mantissa in `self`'s type and int32 exponents of its shape.
+fn frexp(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    Ok(vec![t(x.dtype, x.shape.clone()), t(DType::I32, x.shape)])
 }

@@ -804,7 +804,10 @@ fn cosine_similarity(c: &Call) -> R {
     let b = c.tensor("x2")?;
     let mut s = broadcast(&[&a.shape, &b.shape])?;
     let d = norm_dim(c.opt_int("dim")?.unwrap_or(1), s.len())?;
-    s.remove(d);
+    // A scalar's dim 0 is the scalar itself: the result stays a scalar.
+    if !s.is_empty() {
+        s.remove(d);
+    }
     Ok(vec![t(a.dtype, s)])
 }
 

@@ -4,10 +4,20 @@ use super::{norm_dim, t, Call, Rule, R};
 use crate::aten::promote::to_real;
 use crate::dim::Dim;
 use crate::dtype::DType;
-use crate::types::{Shape, TensorType};
+use crate::types::{Shape, TensorType, Type};
 
 /// Explicit rules of this family (by `base` or `base.overload`).
 pub(crate) const RULES: &[(&str, Rule)] = &[
+    ("segment_reduce", segment_reduce),
+    ("histc", histc),
+    ("histogram.bin_ct", histogram_bin_ct),
+    ("histogram.bins_tensor", histogram_bins_tensor),
+    ("histogramdd.default", histogramdd),
+    ("histogramdd.int_bins", histogramdd),
+    ("histogramdd.TensorList_bins", histogramdd),
+    ("_histogramdd_bin_edges", histogramdd_edges),
+    ("_histogramdd_from_bin_cts", histogramdd_hist),
+    ("_histogramdd_from_bin_tensors", histogramdd_hist),
     ("sum", sum_like),
     ("nansum", sum_like),
     ("prod", sum_like),
@@ -227,4 +237,113 @@ fn kthvalue(c: &Call) -> R {
     let d = norm_dim(c.opt_int("dim")?.unwrap_or(-1), x.rank())?;
     let s = reduced_shape(&x, &[d], c.bool_or("keepdim", false));
     Ok(vec![t(x.dtype, s.clone()), t(DType::I64, s)])
+}
+
+/// `histc`: `[bins]` in the input's dtype.
+fn histc(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let bins = c.opt_int("bins")?.unwrap_or(100);
+    Ok(vec![t(x.dtype, vec![Dim::constant(bins)])])
+}
+
+/// `histogram(self, bins: int)`: `[bins]` counts and `[bins + 1]` edges.
+fn histogram_bin_ct(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let bins = c.opt_int("bins")?.unwrap_or(100);
+    Ok(vec![
+        t(x.dtype, vec![Dim::constant(bins)]),
+        t(x.dtype, vec![Dim::constant(bins + 1)]),
+    ])
+}
+
+/// `histogram(self, bins: Tensor)`: one count per pair of edges, and the edges.
+fn histogram_bins_tensor(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let e = c.tensor("bins")?;
+    let n = e
+        .shape
+        .first()
+        .cloned()
+        .ok_or("bins must be a 1-D tensor")?;
+    Ok(vec![
+        t(x.dtype, vec![n.add(&Dim::constant(-1))]),
+        Type::Tensor(e),
+    ])
+}
+
+/// The per-dim edge counts (bins + 1) of a `histogramdd` call: from an `int[]`, one `int`
+/// for every dim of the points, or the edge tensors.
+fn dd_edges(c: &Call) -> Result<Vec<Dim>, String> {
+    let x = c.tensor("self")?;
+    if let Ok(es) = c.tensors("bins") {
+        return es
+            .iter()
+            .map(|e| {
+                e.shape
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| "bins must be 1-D".to_string())
+            })
+            .collect();
+    }
+    let n = x
+        .shape
+        .last()
+        .and_then(|d| d.as_const())
+        .ok_or("histogramdd needs a static last dim")?;
+    let bins = match c.ints("bins") {
+        Ok(b) if c.overload() != "int_bins" => b,
+        _ => vec![c.int("bins")?; n as usize],
+    };
+    Ok(bins.iter().map(|&b| Dim::constant(b + 1)).collect())
+}
+
+/// `histogramdd`: the histogram (one dim per point dim) and the edge tensors.
+fn histogramdd(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let edges = dd_edges(c)?;
+    let hist: Shape = edges.iter().map(|e| e.add(&Dim::constant(-1))).collect();
+    let mut out = vec![t(x.dtype, hist)];
+    out.extend(edges.into_iter().map(|e| t(x.dtype, vec![e])));
+    Ok(out)
+}
+
+fn histogramdd_edges(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    Ok(dd_edges(c)?
+        .into_iter()
+        .map(|e| t(x.dtype, vec![e]))
+        .collect())
+}
+
+fn histogramdd_hist(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let hist: Shape = dd_edges(c)?
+        .iter()
+        .map(|e| e.add(&Dim::constant(-1)))
+        .collect();
+    Ok(vec![t(x.dtype, hist)])
+}
+
+/// `segment_reduce`: `data` with dim `axis` replaced by the segment count (the last size of
+/// `lengths`, or of `offsets` minus one).
+fn segment_reduce(c: &Call) -> R {
+    let x = c.tensor("data")?;
+    let axis = norm_dim(c.opt_int("axis")?.unwrap_or(0), x.rank())?;
+    let n = if let Some(l) = c.opt_tensor("lengths")? {
+        l.shape.last().cloned().ok_or("lengths must have a dim")?
+    } else if let Some(o) = c.opt_tensor("offsets")? {
+        o.shape
+            .last()
+            .ok_or("offsets must have a dim")?
+            .add(&Dim::constant(-1))
+    } else {
+        return Err("segment_reduce needs lengths or offsets".into());
+    };
+    let mut s = x.shape.clone();
+    if s.is_empty() {
+        return Err("data must have at least one dim".into());
+    }
+    s[axis] = n;
+    Ok(vec![t(x.dtype, s)])
 }

@@ -15,6 +15,11 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("_reshape_copy", reshape),
     ("view_copy.default", reshape),
     ("as_strided", as_strided),
+    // `resize_` changes the shape of the tensor it writes, unlike other in-place ops.
+    ("resize", reshape_size),
+    ("resize_", reshape_size),
+    ("resize_as", resize_as),
+    ("resize_as_", resize_as),
     ("permute", permute),
     ("transpose.int", transpose),
     ("swapaxes", transpose),
@@ -147,6 +152,12 @@ fn reshape(c: &Call) -> R {
 fn reshape_size(c: &Call) -> R {
     let x = c.tensor("self")?;
     Ok(vec![t(x.dtype, c.syms("size")?)])
+}
+
+/// `resize_as(self, the_template)`: `self`'s dtype in the template's shape.
+fn resize_as(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    Ok(vec![t(x.dtype, c.tensor("the_template")?.shape)])
 }
 
 fn as_strided(c: &Call) -> R {

@@ -33,6 +33,11 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("nonzero_static", nonzero_static),
     ("argwhere", nonzero),
     ("masked_select", masked_select),
+    ("repeat_interleave.Tensor", repeat_interleave_tensor),
+    (
+        "repeat_interleave.self_Tensor",
+        repeat_interleave_self_tensor,
+    ),
     ("_unique2", unique2),
     ("unique_consecutive", unique_consecutive),
     ("unique_dim", unique_dim),
@@ -134,6 +139,38 @@ fn nonzero_static(c: &Call) -> R {
     let x = c.tensor("self")?;
     let n = c.sym("size")?;
     Ok(vec![t(DType::I64, vec![n, Dim::constant(x.rank() as i64)])])
+}
+
+/// `repeat_interleave(repeats)`: the `[sum(repeats)]` indices in `repeats`' dtype; the sum
+/// is `output_size` when given, else unbacked.
+fn repeat_interleave_tensor(c: &Call) -> R {
+    let r = c.tensor("repeats")?;
+    if r.rank() > 1 {
+        return Err(format!("repeats must be 0-d or 1-d, got {r}"));
+    }
+    let n = match c.opt_sym("output_size")? {
+        Some(n) => n,
+        None => fresh_unbacked(0, Some(0), Some(0)),
+    };
+    Ok(vec![t(r.dtype, vec![n])])
+}
+
+/// `repeat_interleave(self, repeats: Tensor, dim)`: `self` (flattened without `dim`) with dim
+/// `dim` of size `output_size` when given, else unbacked.
+fn repeat_interleave_self_tensor(c: &Call) -> R {
+    let x = c.tensor("self")?;
+    let (mut shape, d): (Shape, usize) = match c.opt_int("dim")? {
+        None => (std::iter::once(x.numel()).collect(), 0),
+        Some(_) if x.rank() == 0 => {
+            return Err("a dim of a zero-dim tensor cannot be repeated".into())
+        }
+        Some(d) => (x.shape.clone(), norm_dim(d, x.rank())?),
+    };
+    shape[d] = match c.opt_sym("output_size")? {
+        Some(n) => n,
+        None => fresh_unbacked(0, Some(d), Some(0)),
+    };
+    Ok(vec![t(x.dtype, shape)])
 }
 
 fn masked_select(c: &Call) -> R {
