@@ -94,7 +94,7 @@ pub fn library_from_pt2(path: &Path) -> Result<OpLibrary, LibraryError> {
             )))
         }
     };
-    let schema = String::from_utf8(schema)
+    let schema = std::str::from_utf8(&schema)
         .map_err(|_| err(format!("`{member}` is not UTF-8 text")))?
         .trim()
         .to_string();
