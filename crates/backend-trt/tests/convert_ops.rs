@@ -1860,6 +1860,40 @@ fn select() {
     run_family("select", &select_cases());
 }
 
+/// Embedding bags (issue 23), converting through their decomposition (comparisons with the
+/// offsets, a gather, a one-hot matrix product, a masked max): sum with a padding row, mean
+/// with an empty bag, max, per-sample weights on the fast sum path (empty `offset2bag`), the
+/// public `padding_idx` overload with `include_last_offset` (padding -1 wraps to the last row),
+/// int32 indices and offsets, and a dynamic number of indices. Offsets are computed in the
+/// program (`arange`, clamped for an empty bag) since they must start at 0 and not decrease.
+fn embedding_bag_cases() -> Vec<Case> {
+    vec![
+        case!("embedding_bag_sum_padding", [("w", "f32[5,3]"), ("i", "i64[6]")], [], "%o: i64[3] = aten.arange.start_step(0, 6, 2, dtype=i64)
+            %out: f32[3,3], %o2b: i64[6], %bs: i64[3], %mi: i64[3] = aten._embedding_bag_forward_only.default(%w, %i, %o, false, 0, false, None, false, 1)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_mean_empty_bag", [("w", "f32[5,3]"), ("i", "i64[6]")], [], "%a: i64[3] = aten.arange.start_step(0, 6, 2, dtype=i64)
+            %o: i64[3] = aten.clamp.default(%a, None, 2)
+            %out: f32[3,3], %o2b: i64[6], %bs: i64[3], %mi: i64[3] = aten._embedding_bag_forward_only.default(%w, %i, %o, false, 1, false, None, false, 2)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_max", [("w", "f32[5,3]"), ("i", "i64[6]")], [], "%a: i64[3] = aten.arange.start_step(0, 6, 2, dtype=i64)
+            %o: i64[3] = aten.clamp.default(%a, None, 2)
+            %out: f32[3,3], %o2b: i64[6], %bs: i64[3], %mi: i64[3,3] = aten._embedding_bag.default(%w, %i, %o, false, 2, false, None, false, -1)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_per_sample_weights", [("w", "f32[5,3]"), ("i", "i64[6]"), ("p", "f32[6]")], [], "%o: i64[2] = aten.arange.start_step(0, 6, 3, dtype=i64)
+            %out: f32[2,3], %o2b: i64[0], %bs: i64[2], %mi: i64[2] = aten._embedding_bag_forward_only.default(%w, %i, %o, false, 0, false, %p, false, -1)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_public_last_offset", [("w", "f32[5,3]"), ("i", "i64[6]")], [], "%a: i64[4] = aten.arange.start_step(0, 8, 2, dtype=i64)
+            %o: i64[4] = aten.clamp.default(%a, None, 6)
+            %out: f32[3,3], %o2b: i64[6], %bs: i64[4], %mi: i64[3] = aten.embedding_bag.padding_idx(%w, %i, %o, false, 1, false, None, true, -1)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_int32", [("w", "f32[5,3]"), ("i", "i32[6]")], [], "%o: i32[3] = aten.arange.start_step(0, 6, 2, dtype=i32)
+            %j: i32[6] = aten.clamp.default(%i, 0, 4)
+            %out: f32[3,3], %o2b: i32[6], %bs: i32[3], %mi: i32[3,3] = aten._embedding_bag_forward_only.default(%w, %j, %o, false, 2, false, None, false, -1)", ["out", "o2b", "bs", "mi"]),
+        case!("embedding_bag_dynamic_indices", [("w", "f32[5,3]"), ("i", "i64[s0]")], [], "%o: i64[2] = aten.arange.start_step(0, 4, 2, dtype=i64)
+            %out: f32[2,3], %o2b: i64[s0], %bs: i64[2], %mi: i64[2] = aten.embedding_bag.padding_idx(%w, %i, %o, false, 1, false, None, false, None)", ["out", "o2b", "bs", "mi"]),
+    ]
+}
+
+#[test]
+fn embedding_bag() {
+    run_family("embedding_bag", &embedding_bag_cases());
+}
+
 /// The cases of every family.
 fn all_cases() -> Vec<Case> {
     let mut v = elementwise_cases();
@@ -1882,5 +1916,6 @@ fn all_cases() -> Vec<Case> {
     v.extend(grid_sample_cases());
     v.extend(distance_cases());
     v.extend(select_cases());
+    v.extend(embedding_bag_cases());
     v
 }

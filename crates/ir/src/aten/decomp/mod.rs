@@ -11,6 +11,7 @@ mod contract;
 mod conv;
 mod distance;
 mod einsum;
+mod embedding;
 mod engine;
 mod fft;
 mod layout;
@@ -39,6 +40,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     conv::register(&mut add);
     distance::register(&mut add);
     einsum::register(&mut add);
+    embedding::register(&mut add);
     engine::register(&mut add);
     fft::register(&mut add);
     layout::register(&mut add);
