@@ -48,6 +48,9 @@ fn i64s(t: &Tensor) -> Vec<i64> {
     t.to_i64_vec()
 }
 
+/// Mode, `max_indices` type, output, `bag_size`, `max_indices`.
+type ModeCase = (i64, &'static str, Vec<f64>, Vec<i64>, Vec<i64>);
+
 #[test]
 fn sum_mean_max_with_a_padding_row() {
     // torch.ops.aten._embedding_bag_forward_only(w, i, o, False, mode, False, None, False, 4):
@@ -55,7 +58,7 @@ fn sum_mean_max_with_a_padding_row() {
     //         max_indices [0, 0, 0];
     // mean -> [[0, 0], [3, 2], [0.5, 2.5]], bag_size [0, 2, 2], max_indices [0, 2, 2];
     // max  -> [[0, 0], [3, 5], [1, 5]], bag_size [0, 2, 2], max_indices [[0, 0], [1, 1], [0, 0]].
-    let want: [(i64, &str, Vec<f64>, Vec<i64>, Vec<i64>); 3] = [
+    let want: [ModeCase; 3] = [
         (
             0,
             "i64[3]",
