@@ -849,6 +849,10 @@ fn run_layer(vals: &[Option<Val>], op: &LayerOp) -> Result<Vec<Val>, String> {
             *align_corners,
             *sample_mode,
         )?),
+        LayerOp::NonZero {
+            input,
+            indices_dtype,
+        } => one(non_zero(g(input)?, *indices_dtype)?),
     }
 }
 
@@ -2594,4 +2598,33 @@ fn grid_sample(
     let mut shape = vec![n, c];
     shape.extend(out_sp);
     v.with(shape, Data::F(out))
+}
+
+/// `INonZeroLayer`: the `[rank, n]` coordinates of the nonzero elements, one column per
+/// element in row-major order (NvInfer.h: "The columns are lexically ordered"). Floats are
+/// nonzero when `!= 0` (so NaN counts and `-0.0` does not), bools when true.
+fn non_zero(v: &Val, indices_dtype: TrtDataType) -> Result<Val, String> {
+    let r = v.shape.len();
+    if r == 0 {
+        return Err("a 0-d input has no NonZero result".into());
+    }
+    if !indices_dtype.is_int() {
+        return Err(format!("indices type {indices_dtype} is not i32 or i64"));
+    }
+    let hits: Vec<usize> = match &v.data {
+        Data::F(x) => (0..x.len()).filter(|&i| x[i] != 0.0).collect(),
+        Data::I(x) => (0..x.len()).filter(|&i| x[i] != 0).collect(),
+        Data::B(x) => (0..x.len()).filter(|&i| x[i]).collect(),
+    };
+    let n = hits.len();
+    let st = strides(&v.shape);
+    let mut out = vec![0i64; r * n];
+    for (k, &flat) in hits.iter().enumerate() {
+        let mut rest = flat;
+        for d in 0..r {
+            out[d * n + k] = (rest / st[d]) as i64;
+            rest %= st[d];
+        }
+    }
+    Val::new(indices_dtype, vec![r, n], Data::I(out))
 }

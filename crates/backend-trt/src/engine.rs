@@ -13,8 +13,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use trtfx_ir::{
-    Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, SymName,
-    Type, ValueId,
+    Arg, DimSpec, Graph, GraphId, InputKind, InputSpec, NodeId, Op, OutputKind, Program, SymKind,
+    SymName, Type, ValueId,
 };
 
 use crate::convert::{
@@ -336,9 +336,18 @@ fn convert_call(
             data.results.len()
         ))));
     }
+    let backed = |s: &SymName| {
+        program
+            .symbols
+            .get(s)
+            .is_some_and(|sym| matches!(sym.kind, SymKind::Size | SymKind::Int))
+    };
     for (v, s) in data.results.iter().zip(slots) {
         if let Slot::Tensor(t) = s {
             check_type(ctx, t, g.ty(*v)).map_err(|e| node_err(ConvertError::Other(e)))?;
+            if let Type::Tensor(tt) = g.ty(*v) {
+                ctx.add_result_sym_sources(t, tt, &backed);
+            }
         }
         ctx.set(*v, s);
     }

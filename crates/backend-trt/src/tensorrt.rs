@@ -1107,6 +1107,10 @@ impl NetworkBuilder for TrtNetworkBuilder {
                 align_corners,
                 sample_mode,
             } => vec![self.add_grid_sample(input, grid, mode, align_corners, sample_mode)?],
+            LayerOp::NonZero {
+                input,
+                indices_dtype,
+            } => vec![self.add_non_zero(input, indices_dtype)?],
         })
     }
 
@@ -1893,6 +1897,19 @@ impl TrtNetworkBuilder {
         layer.set_align_corners(net, align_corners);
         layer.set_sample_mode(net, sample);
         self.push_layer_output("addGridSample", &layer, 0)
+    }
+
+    pub(crate) fn add_non_zero(
+        &mut self,
+        input: TensorId,
+        indices_dtype: TrtDataType,
+    ) -> Result<TensorId, NetworkError> {
+        let t = self.t(input)?;
+        let layer = self
+            .network
+            .add_non_zero(&t, dt(indices_dtype))
+            .map_err(|e| trt_err("addNonZero", e))?;
+        self.push_layer_output("addNonZero", &layer, 0)
     }
 }
 

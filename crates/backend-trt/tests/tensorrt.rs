@@ -187,3 +187,44 @@ fn builds_grid_sample_plan() {
         plan.bytes.len()
     );
 }
+
+/// `INonZeroLayer` through the real builder: `addNonZero` takes bool, f32 and i32 inputs with
+/// Int64 or Int32 indices and reports the data-dependent `[rank, -1]` shape the recorded rule
+/// gives. TensorRT-RTX 1.7 then refuses to build it ("NonZero has no runners that implement
+/// it", the gap NVIDIA tracks as NVIDIA/TensorRT-RTX#36); TensorRT 10/11 build it. The test
+/// accepts exactly those two outcomes, so a library that gains the kernel is noticed.
+#[test]
+fn non_zero_layer_in_the_real_builder() {
+    use trtfx_backend_trt::network::TrtDataType;
+    use trtfx_backend_trt::RecordedNetwork;
+    let Some(lib) = library() else { return };
+    let mut net = RecordedNetwork::new();
+    let m = net.add_input("m", TrtDataType::Bool, &[3, 4]).unwrap();
+    let x = net.add_input("x", TrtDataType::Float, &[-1, 5]).unwrap();
+    let i = net.add_input("i", TrtDataType::Int32, &[6]).unwrap();
+    let a = net.add_non_zero(m, TrtDataType::Int64).unwrap();
+    let b = net.add_non_zero(x, TrtDataType::Int32).unwrap();
+    let c = net.add_non_zero(i, TrtDataType::Int64).unwrap();
+    for (k, t) in [a, b, c].into_iter().enumerate() {
+        net.mark_output(t, &format!("y{k}")).unwrap();
+    }
+    let mut profile = trtfx_backend_trt::settings::OptimizationProfile::new();
+    profile.set_dimensions("x", &[1, 5], &[2, 5], &[4, 5]);
+    net.add_optimization_profile(&profile).unwrap();
+    let mut trt = TrtNetworkBuilder::new(lib).unwrap();
+    let map = net.replay_into(&mut trt).unwrap();
+    for (k, desc) in net.tensors.iter().enumerate() {
+        assert_eq!(trt.tensor_desc(map[k]).unwrap(), *desc, "tensor %{k}");
+    }
+    match trt.build_serialized_plan(&BuildSettings::default()) {
+        Ok(plan) => assert!(!plan.bytes.is_empty()),
+        Err(e) => {
+            let e = e.to_string();
+            assert!(
+                lib.version().to_string().contains("RTX") && e.contains("NonZero] has no runners"),
+                "{e}"
+            );
+            let _ = writeln!(std::io::stderr(), "NonZero: known TensorRT-RTX gap: {e}");
+        }
+    }
+}

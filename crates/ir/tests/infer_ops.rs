@@ -1064,3 +1064,154 @@ fn search_and_order_ops() {
     ];
     insta::assert_snapshot!(run(cases));
 }
+
+/// Embedding bags: the four results with the shapes and dtypes of PyTorch 2.11's meta
+/// function (`FakeTensorMode`, CPU, weights without grad), written next to each case.
+#[test]
+fn embedding_bag_ops() {
+    let no = Arg::Bool(false);
+    let yes = Arg::Bool(true);
+    let call = |op: &str, inputs: &[&'static str], mode: i64, psw: bool, last: bool, pad: Arg| {
+        let mut args = vec![v(0), v(1), v(2), no.clone(), Arg::Int(mode), no.clone()];
+        args.push(if psw { v(3) } else { Arg::None });
+        args.push(if last { yes.clone() } else { no.clone() });
+        args.push(pad);
+        show(op, inputs, args, vec![])
+    };
+    let fo = "aten._embedding_bag_forward_only.default";
+    let eb = "aten._embedding_bag.default";
+    let pi = "aten.embedding_bag.padding_idx";
+    let ins: &[&str] = &["f32[5,2]", "i64[5]", "i64[4]"];
+    // _embedding_bag_forward_only(w[5,2], i[5], o[4], ..., include_last_offset=True, -1):
+    // sum (3,2),(0,),(4,),(3,); mean (3,2),(5,),(4,),(3,); max (3,2),(5,),(4,),(3,2).
+    assert_eq!(
+        call(fo, ins, 0, false, true, Arg::Int(-1)),
+        "(f32[3,2], i64[0], i64[4], i64[3])"
+    );
+    assert_eq!(
+        call(fo, ins, 1, false, true, Arg::Int(-1)),
+        "(f32[3,2], i64[5], i64[4], i64[3])"
+    );
+    assert_eq!(
+        call(fo, ins, 2, false, true, Arg::Int(-1)),
+        "(f32[3,2], i64[5], i64[4], i64[3,2])"
+    );
+    // _embedding_bag: bag_size has B entries: (3,2),(5,),(3,),(3,2).
+    assert_eq!(
+        call(eb, ins, 2, false, true, Arg::Int(-1)),
+        "(f32[3,2], i64[5], i64[3], i64[3,2])"
+    );
+    // embedding_bag.padding_idx(..., -1): -1 wraps to row 4, so no fast path:
+    // (3,2),(5,),(4,),(3,); padding_idx None: (3,2),(0,),(4,),(3,).
+    assert_eq!(
+        call(pi, ins, 0, false, true, Arg::Int(-1)),
+        "(f32[3,2], i64[5], i64[4], i64[3])"
+    );
+    assert_eq!(
+        call(pi, ins, 0, false, true, Arg::None),
+        "(f32[3,2], i64[0], i64[4], i64[3])"
+    );
+    // bf16 weights take no fast path: (4,2) bf16, (5,), (4,), (4,).
+    assert_eq!(
+        call(
+            fo,
+            &["bf16[5,2]", "i64[5]", "i64[4]"],
+            0,
+            false,
+            false,
+            Arg::Int(-1)
+        ),
+        "(bf16[4,2], i64[5], i64[4], i64[4])"
+    );
+    // int32 offsets give int32 aux results: (4,2) f32, (5,), (4,), (4,2) int32.
+    assert_eq!(
+        call(
+            fo,
+            &["f32[5,2]", "i32[5]", "i32[4]"],
+            2,
+            false,
+            false,
+            Arg::Int(-1)
+        ),
+        "(f32[4,2], i32[5], i32[4], i32[4,2])"
+    );
+    // embedding_bag.default (max): (4,2),(5,),(4,),(4,2).
+    assert_eq!(
+        show(
+            "aten.embedding_bag.default",
+            ins,
+            vec![v(0), v(1), v(2), no.clone(), Arg::Int(2)],
+            vec![]
+        ),
+        "(f32[4,2], i64[5], i64[4], i64[4,2])"
+    );
+    // Per-sample weights (sum, fast path) and symbolic sizes.
+    assert_eq!(
+        call(
+            fo,
+            &["f32[5,2]", "i64[s0]", "i64[s1]", "f32[s0]"],
+            0,
+            true,
+            true,
+            Arg::Int(-1)
+        ),
+        "(f32[s1 - 1,2], i64[0], i64[s1], i64[s1 - 1])"
+    );
+    // PyTorch's checks.
+    for (got, want) in [
+        (
+            call(
+                fo,
+                &["f32[5,2]", "i64[5]", "i64[4]", "f32[5]"],
+                1,
+                true,
+                false,
+                Arg::Int(-1),
+            ),
+            "per_sample_weights only supported with mode='sum'",
+        ),
+        (
+            call(
+                fo,
+                &["i64[5,2]", "i64[5]", "i64[4]"],
+                0,
+                false,
+                false,
+                Arg::Int(-1),
+            ),
+            "weight must be a float matrix",
+        ),
+        (
+            call(
+                fo,
+                &["f32[5,2]", "f32[5]", "i64[4]"],
+                0,
+                false,
+                false,
+                Arg::Int(-1),
+            ),
+            "indices must be a 1-d int32/int64",
+        ),
+        (
+            call(
+                fo,
+                &["f32[5,2]", "i64[5]", "i64[0]"],
+                0,
+                false,
+                true,
+                Arg::Int(-1),
+            ),
+            "numBags should be at least 1",
+        ),
+        (
+            call(fo, ins, 3, false, false, Arg::Int(-1)),
+            "mode 3 is not",
+        ),
+        (
+            call(pi, ins, 0, false, false, Arg::Int(5)),
+            "padding_idx 5 is out of range",
+        ),
+    ] {
+        assert!(got.starts_with("error:") && got.contains(want), "{got}");
+    }
+}

@@ -73,8 +73,14 @@ impl<'a> ConvertCtx<'a> {
     /// symbol sources) stays shared, since the branch's layers live in the same network.
     pub fn with_value_scope<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         let outer = std::mem::take(&mut self.slots);
+        // Symbols a scope's results define (a decomposition's own unbacked names) are the
+        // scope's; the outer graph's sources and size tensors come back afterwards.
+        let sources = self.sym_sources.clone();
+        let dims = self.dims.clone();
         let r = f(self);
         self.slots = outer;
+        self.sym_sources = sources;
+        self.dims = dims;
         r
     }
 
@@ -91,6 +97,30 @@ impl<'a> ConvertCtx<'a> {
         for (axis, d) in ty.shape.iter().enumerate() {
             if let Some(s) = d.as_sym() {
                 self.sym_sources.entry(s.clone()).or_insert((t, axis));
+            }
+        }
+    }
+
+    /// Remembers that the dims of result tensor `t` (of IR type `ty`) define the symbols that
+    /// appear there alone. A data-dependent size (`u0` of `nonzero`) has no network input to
+    /// be read from: the first result carrying it is its source. `backed` says which symbols
+    /// are sizes of the program's inputs: those keep the input they were read from, while any
+    /// other symbol takes the latest result that carries it, since a decomposition's scratch
+    /// graph mints its own unbacked names (`u0`, ...) that may repeat a name of the program
+    /// (the expansion's scope, [`ConvertCtx::with_value_scope`], restores the outer sources).
+    pub fn add_result_sym_sources(
+        &mut self,
+        t: TensorId,
+        ty: &TensorType,
+        backed: &dyn Fn(&SymName) -> bool,
+    ) {
+        for (axis, d) in ty.shape.iter().enumerate() {
+            let Some(s) = d.as_sym() else { continue };
+            if backed(s) {
+                self.sym_sources.entry(s.clone()).or_insert((t, axis));
+            } else if self.sym_sources.insert(s.clone(), (t, axis)) != Some((t, axis)) {
+                // Cached size tensors may have read the symbol from its previous source.
+                self.dims.clear();
             }
         }
     }

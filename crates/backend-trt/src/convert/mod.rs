@@ -37,6 +37,7 @@ mod norm;
 mod registry;
 mod sample;
 mod scatter;
+mod select;
 mod shape;
 
 pub use args::{NodeArgs, Scope};

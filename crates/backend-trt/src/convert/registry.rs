@@ -100,6 +100,7 @@ impl ConverterRegistry {
         super::hop::register(&mut r);
         super::scatter::register(&mut r);
         super::sample::register(&mut r);
+        super::select::register(&mut r);
         r
     }
 

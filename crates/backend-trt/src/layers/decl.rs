@@ -258,4 +258,15 @@ super::declare_layers! {
         { tensor input: TensorId, tensor grid: TensorId, attr mode: ResizeMode, attr align_corners: bool, attr sample_mode: SliceMode }
         types { input: DTypes::FLOAT, grid: DTypes::FLOAT }
         infer rules::grid_sample;
+
+    /// `addNonZero(input, indicesType)`: the coordinates of the nonzero (for bool, true)
+    /// elements of `input` as a `[rank, n]` matrix of `indices_dtype` (Int32 or Int64), one
+    /// column per element in row-major (lexicographic) order. `n` depends on the data: it is
+    /// `-1` at build time (0 when the input has statically no elements). NvInfer.h lists
+    /// kFLOAT, kHALF, kINT32 and kBOOL inputs.
+    NonZero "non_zero"
+        fn add_non_zero(input: TensorId, indices_dtype: TrtDataType) -> TensorId;
+        { tensor input: TensorId, attr indices_dtype: TrtDataType }
+        types { input: DTypes::of(&[TrtDataType::Float, TrtDataType::Half, TrtDataType::Int32, TrtDataType::Bool]) }
+        infer rules::non_zero;
 }

@@ -1235,3 +1235,27 @@ pub(crate) fn grid_sample(
     dims.extend(&g.dims[1..g.rank() - 1]);
     Ok(one(TensorDesc::new(d.dtype, dims)))
 }
+
+/// `INonZeroLayer` (NvInfer.h: "For an input with dimensions [L1, L2, ..., Lm], the output has
+/// dimensions [m, n], where n is the number of non-zero elements"; indices kINT32 or kINT64).
+/// `n` is data-dependent: `-1`, or 0 when an input extent is statically 0. A 0-d input has
+/// no documented result and is refused (converters reshape it to `[1]`).
+pub(crate) fn non_zero(
+    cx: &dyn LayerCx,
+    input: TensorId,
+    indices_dtype: TrtDataType,
+) -> Result<Vec<Inferred>, NetworkError> {
+    let l = "non_zero";
+    let d = cx.desc(input)?;
+    if d.rank() == 0 {
+        return err(l, format!("input {d} must have rank >= 1"));
+    }
+    if !indices_dtype.is_int() {
+        return err(l, "indices type must be i32 or i64");
+    }
+    let n = if d.dims.contains(&0) { 0 } else { -1 };
+    Ok(one(TensorDesc::new(
+        indices_dtype,
+        vec![d.rank() as i64, n],
+    )))
+}

@@ -158,6 +158,15 @@ impl<'a> DecompCx<'a> {
         }
     }
 
+    /// The type of result `i` of the call being decomposed: what inference (or the export)
+    /// gave it, or [`Type::None`] while the call is inferred through this decomposition.
+    /// Lets a decomposition lay out results whose shape PyTorch chose from facts the IR does
+    /// not carry (whether a weight requires grad, the device).
+    pub fn result_type(&self, i: usize) -> Option<&Type> {
+        let v = *self.graph.node(self.before).results.get(i)?;
+        Some(self.graph.ty(v))
+    }
+
     /// The type of value `v`.
     pub fn ty(&self, v: ValueId) -> &Type {
         self.graph.ty(v)

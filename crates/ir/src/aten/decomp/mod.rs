@@ -12,6 +12,7 @@ mod conv;
 mod copies;
 mod distance;
 mod einsum;
+mod embedding;
 mod engine;
 mod fft;
 mod layout;
@@ -46,6 +47,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     copies::register(&mut add);
     distance::register(&mut add);
     einsum::register(&mut add);
+    embedding::register(&mut add);
     engine::register(&mut add);
     fft::register(&mut add);
     layout::register(&mut add);

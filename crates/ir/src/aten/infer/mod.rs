@@ -216,6 +216,13 @@ pub(crate) fn set_recorded(tys: Vec<Type>) {
     CONTEXT.with(|c| c.borrow_mut().recorded = tys);
 }
 
+/// The result type recorded on the node being inferred at position `result`, if any (the
+/// export's, or the previous inference's): for results whose layout PyTorch chose from facts
+/// the IR does not carry.
+pub(crate) fn recorded_type(result: usize) -> Option<Type> {
+    CONTEXT.with(|c| c.borrow().recorded.get(result).cloned())
+}
+
 /// Sets the autocast region of the graph about to be inferred.
 pub(crate) fn set_autocast(a: Option<Autocast>) {
     CONTEXT.with(|c| c.borrow_mut().autocast = a);

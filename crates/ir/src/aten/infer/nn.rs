@@ -57,7 +57,9 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
         sdpa_flash_cpu,
     ),
     ("embedding", embedding),
-    ("embedding_bag", embedding_bag_unsupported),
+    ("embedding_bag", embedding_bag),
+    ("_embedding_bag", embedding_bag),
+    ("_embedding_bag_forward_only", embedding_bag),
     ("max_pool1d", max_pool),
     ("max_pool2d", max_pool),
     ("max_pool3d", max_pool),
@@ -562,8 +564,188 @@ fn embedding(c: &Call) -> R {
     Ok(vec![t(w.dtype, s)])
 }
 
-fn embedding_bag_unsupported(_: &Call) -> R {
-    Err("embedding_bag inference is not implemented".into())
+/// The arguments of an embedding-bag call that decide its results.
+pub(crate) struct BagSpec<'a> {
+    /// `[V, D]` float rows.
+    pub weight: &'a TensorType,
+    /// `[n]` int32/int64 row numbers.
+    pub indices: &'a TensorType,
+    /// `[B']` int32/int64 bag starts (`B' = B + 1` with `include_last_offset`).
+    pub offsets: &'a TensorType,
+    /// 0 sum, 1 mean, 2 max.
+    pub mode: i64,
+    /// `[n]` weights of the rows (sum mode only).
+    pub per_sample_weights: Option<&'a TensorType>,
+    /// Whether `offsets` ends with the end of the last bag.
+    pub include_last_offset: bool,
+    /// The row left out of every bag, or negative for none (already wrapped).
+    pub padding_idx: i64,
+}
+
+/// The shapes and dtype PyTorch gives the four results (`output`, `offset2bag`, `bag_size`,
+/// `max_indices`).
+pub(crate) struct BagLayout {
+    /// `B`, the number of bags.
+    pub bags: Dim,
+    /// Length of `offset2bag` (`n`, or 0 where PyTorch's CPU sum path skips it).
+    pub offset2bag: Dim,
+    /// Length of `bag_size`.
+    pub bag_size: Dim,
+    /// Shape of `max_indices`.
+    pub max_indices: Vec<Dim>,
+    /// The dtype of the three auxiliary results.
+    pub aux: DType,
+}
+
+/// `padding_idx` of `embedding_bag.padding_idx` as its kernel sees it: `None` is -1 (no
+/// padding row), a negative index counts from the end of the weight's rows.
+pub(crate) fn wrap_padding_idx(p: Option<i64>, rows: &Dim) -> Result<i64, String> {
+    let Some(p) = p else { return Ok(-1) };
+    match rows.as_const() {
+        Some(v) if p < -v || p >= v => Err(format!(
+            "padding_idx {p} is out of range for {v} embeddings"
+        )),
+        Some(v) if p < 0 => Ok(p + v),
+        None if p < 0 => Err(format!(
+            "padding_idx {p} counts from the end of a symbolic number of rows {rows}"
+        )),
+        _ => Ok(p),
+    }
+}
+
+/// PyTorch's meta function of `_embedding_bag` (`forward_only = false`) and
+/// `_embedding_bag_forward_only` (`meta_embedding_bag`, `_meta_registrations.py`), with its
+/// checks. On the CPU, `offset2bag` is empty on the sum fast path (f32/f16 rows, no padding
+/// row), `bag_size` has `B` entries (`B'` for the forward-only op) and `max_indices` is
+/// `[B, D]` in max mode, else as long as the `B`-entry `bag_size`; the aux dtype is
+/// `offsets`'. Elsewhere (CUDA) they are `[n]`, `[B']` and `[B, D]` or `[0]`, of `indices`'
+/// dtype.
+pub(crate) fn bag_layout(
+    b: &BagSpec<'_>,
+    forward_only: bool,
+    cpu: bool,
+) -> Result<BagLayout, String> {
+    let (w, i, o) = (b.weight, b.indices, b.offsets);
+    if !w.dtype.is_float() || w.rank() != 2 {
+        return Err(format!(
+            "embedding_bag: weight must be a float matrix, got {w}"
+        ));
+    }
+    for (name, x) in [("indices", i), ("offsets", o)] {
+        if !matches!(x.dtype, DType::I32 | DType::I64) || x.rank() != 1 {
+            return Err(format!(
+                "embedding_bag: {name} must be a 1-d int32/int64 tensor, got {x}"
+            ));
+        }
+    }
+    if !(0..=2).contains(&b.mode) {
+        return Err(format!(
+            "embedding_bag: mode {} is not 0 (sum), 1 (mean) or 2 (max)",
+            b.mode
+        ));
+    }
+    if let Some(p) = b.per_sample_weights {
+        if b.mode != 0 {
+            return Err("embedding_bag: per_sample_weights only supported with mode='sum'".into());
+        }
+        if p.rank() != 1 || p.shape[0] != i.shape[0] || p.dtype != w.dtype {
+            return Err(format!(
+                "embedding_bag: per_sample_weights {p} must be a 1-d {} tensor of one weight \
+                 per index ({i})",
+                w.dtype
+            ));
+        }
+    }
+    let all = o.shape[0].clone();
+    let bags = if b.include_last_offset {
+        if all.as_const() == Some(0) {
+            return Err("embedding_bag: include_last_offset: numBags should be at least 1".into());
+        }
+        all.add(&Dim::constant(-1))
+    } else {
+        all.clone()
+    };
+    let n = i.shape[0].clone();
+    let d = w.shape[1].clone();
+    let max = b.mode == 2;
+    Ok(if cpu {
+        let fast_sum = matches!(w.dtype, DType::F32 | DType::F16) && b.padding_idx < 0;
+        BagLayout {
+            offset2bag: if b.mode != 0 || !fast_sum {
+                n
+            } else {
+                Dim::constant(0)
+            },
+            bag_size: if forward_only { all } else { bags.clone() },
+            max_indices: if max {
+                vec![bags.clone(), d]
+            } else {
+                vec![bags.clone()]
+            },
+            bags,
+            aux: o.dtype,
+        }
+    } else {
+        BagLayout {
+            offset2bag: n,
+            bag_size: all,
+            max_indices: if max {
+                vec![bags.clone(), d]
+            } else {
+                vec![Dim::constant(0)]
+            },
+            bags,
+            aux: i.dtype,
+        }
+    })
+}
+
+/// `embedding_bag(.padding_idx)`, `_embedding_bag`, `_embedding_bag_forward_only`: `[B, D]`
+/// bags of the weight's dtype and the three auxiliary results of [`bag_layout`]. The public
+/// op runs `_embedding_bag_forward_only` when the weight needs no gradient (the export's
+/// usual case) and `_embedding_bag` otherwise; the IR does not say which, so the recorded
+/// `bag_size` picks (forward-only unless it has `B` entries where they differ).
+fn embedding_bag(c: &Call) -> R {
+    let (w, i, o) = (
+        c.tensor("weight")?,
+        c.tensor("indices")?,
+        c.tensor("offsets")?,
+    );
+    let psw = c.opt_tensor("per_sample_weights")?;
+    let rows = w.shape.first().cloned().unwrap_or(Dim::constant(0));
+    let padding_idx = match c.base() {
+        "embedding_bag" if c.overload() == "padding_idx" => {
+            wrap_padding_idx(c.opt_int("padding_idx")?, &rows)?
+        }
+        "embedding_bag" => -1,
+        _ => c.opt_int("padding_idx")?.unwrap_or(-1),
+    };
+    let spec = BagSpec {
+        weight: &w,
+        indices: &i,
+        offsets: &o,
+        mode: c.int("mode")?,
+        per_sample_weights: psw.as_ref(),
+        include_last_offset: c.bool_or("include_last_offset", false),
+        padding_idx,
+    };
+    let cpu = super::on_cpu();
+    let forward_only = match c.base() {
+        "_embedding_bag_forward_only" => true,
+        "_embedding_bag" => false,
+        _ => {
+            let grad = bag_layout(&spec, false, cpu)?;
+            !matches!(super::recorded_type(2), Some(Type::Tensor(t))
+                if t.shape.first() == Some(&grad.bag_size) && t.shape.first() != Some(&o.shape[0]))
+        }
+    };
+    let l = bag_layout(&spec, forward_only, cpu)?;
+    Ok(vec![
+        t(w.dtype, vec![l.bags, w.shape[1].clone()]),
+        t(l.aux, vec![l.offset2bag]),
+        t(l.aux, vec![l.bag_size]),
+        t(l.aux, l.max_indices),
+    ])
 }
 
 /// Spatial output of max pooling, with `ceil_mode`: rounds up, but the last window must start
