@@ -116,6 +116,8 @@ fn elementwise_op_dtypes() {
         ("aten.lt.Scalar", vec!["i64[3]"], vec![v(0), f(0.5)]),
         ("aten.sigmoid.default", vec!["i64[3]"], vec![v(0)]),
         ("aten.abs.default", vec!["c64[3]"], vec![v(0)]),
+        ("aten.square.default", vec!["bool[3]"], vec![v(0)]),
+        ("aten.square.default", vec!["u8[3]"], vec![v(0)]),
         ("aten.pow.Tensor_Scalar", vec!["i64[3]"], vec![v(0), f(0.5)]),
         ("aten.pow.Scalar", vec!["i64[3]"], vec![Arg::Int(2), v(0)]),
         ("aten.rsub.Scalar", vec!["i64[3]"], vec![v(0), f(1.5)]),

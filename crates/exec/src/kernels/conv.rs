@@ -101,7 +101,8 @@ fn kernel_offsets(k: &[usize]) -> Vec<Vec<usize>> {
 
 /// `aten.convolution(input, weight, bias, stride, padding, dilation, transposed,
 /// output_padding, groups)`. Input `[N, C, *spatial]` (or unbatched `[C, *spatial]`); weight
-/// `[O, C/groups, *k]` (transposed: `[C, O/groups, *k]`). Float dtypes only.
+/// `[O, C/groups, *k]` (transposed: `[C, O/groups, *k]`). Float and integer dtypes; integers
+/// accumulate with wrap-around, as PyTorch's integer convolution does.
 #[allow(clippy::too_many_arguments)]
 pub fn convolution(
     input: &Tensor,
@@ -116,7 +117,9 @@ pub fn convolution(
 ) -> Result<Tensor> {
     const OP: &str = "convolution";
     let dt = input.dtype();
-    float_only(OP, dt)?;
+    if !dt.is_int() {
+        float_only(OP, dt)?;
+    }
     if weight.dtype() != dt || bias.is_some_and(|b| b.dtype() != dt) {
         return invalid(OP, "input, weight and bias must have the same dtype");
     }
@@ -223,11 +226,13 @@ pub fn convolution(
     };
     // Depthwise-like 2-d convolutions run directly; 1×1 stride-1 unpadded ones read the input
     // as the GEMM operand. Neither needs the im2col pairs.
-    let direct2d = !transposed && cin_g == 1 && nd == 2;
+    // Integer convolutions take the general pairs path (`integer_convolution`).
+    let float = dt.is_float();
+    let direct2d = float && !transposed && cin_g == 1 && nd == 2;
     let pointwise =
-        !transposed && kk == 1 && s.iter().all(|&v| v == 1) && p.iter().all(|&v| v == 0);
+        float && !transposed && kk == 1 && s.iter().all(|&v| v == 1) && p.iter().all(|&v| v == 0);
     // Other 2-d forward convolutions build their column matrix row by row (`im2col_2d`).
-    let rows2d = !transposed && nd == 2;
+    let rows2d = float && !transposed && nd == 2;
     let geo = (nd == 2).then(|| Geo2d {
         img: [in_sp[0], in_sp[1]],
         out: [out_sp[0], out_sp[1]],
@@ -248,6 +253,25 @@ pub fn convolution(
     let li = numel(img_sp);
     if li > u32::MAX as usize || lc > u32::MAX as usize {
         return invalid(OP, "spatial size too large");
+    }
+    let mut shape = vec![n, cout];
+    shape.extend_from_slice(&out_sp);
+    if !float {
+        let geo = IntConv {
+            groups: g,
+            cin_g,
+            cout_g,
+            kk,
+            lc,
+            li,
+            transposed,
+        };
+        let r = integer_convolution(&x, weight, bias, &geo, &pairs, shape)?.to_dtype(dt);
+        return if unbatched {
+            crate::kernels::shape::squeeze(&r, Some(&[0]))
+        } else {
+            Ok(r)
+        };
     }
     with_real!(dt, F => {
         let xf = x.to_dtype(F::DTYPE);
@@ -329,11 +353,88 @@ pub fn convolution(
         } else {
             out.chunks_mut(cout * l_out).enumerate().for_each(per_image);
         }
-        let mut shape = vec![n, cout];
-        shape.extend_from_slice(&out_sp);
         let r = Tensor::from_parts(out, shape).to_dtype(dt);
         if unbatched { crate::kernels::shape::squeeze(&r, Some(&[0])) } else { Ok(r) }
     })
+}
+
+/// Channel and position counts of a convolution on the pairs path.
+struct IntConv {
+    groups: usize,
+    cin_g: usize,
+    cout_g: usize,
+    /// Kernel positions.
+    kk: usize,
+    /// Column positions (forward: output; transposed: input).
+    lc: usize,
+    /// Image positions (forward: input; transposed: output).
+    li: usize,
+    transposed: bool,
+}
+
+/// An integer convolution in `i64` with wrapping arithmetic: the result modulo 2^bits is the
+/// same as accumulating in the narrower type, so casting back gives PyTorch's wrap-around.
+/// `pairs[k]` maps column positions to image positions for kernel offset `k`.
+fn integer_convolution(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    geo: &IntConv,
+    pairs: &[Vec<(u32, u32)>],
+    shape: Vec<usize>,
+) -> Result<Tensor> {
+    use crate::dtype::DType;
+    let IntConv {
+        groups,
+        cin_g,
+        cout_g,
+        kk,
+        lc,
+        li,
+        transposed,
+    } = *geo;
+    let xv = x.to_dtype(DType::I64);
+    let wv = weight.to_dtype(DType::I64);
+    let (xs, ws) = (xv.as_slice::<i64>()?, wv.as_slice::<i64>()?);
+    let n = x.shape()[0];
+    let cout = cout_g * groups;
+    let cin = cin_g * groups;
+    let (l_in, l_out) = if transposed { (lc, li) } else { (li, lc) };
+    let mut out = vec![0i64; n * cout * l_out];
+    for ni in 0..n {
+        for gi in 0..groups {
+            for co in 0..cout_g {
+                let oc = gi * cout_g + co;
+                let od = &mut out[(ni * cout + oc) * l_out..(ni * cout + oc + 1) * l_out];
+                for ci in 0..cin_g {
+                    let ic = gi * cin_g + ci;
+                    let xc = &xs[(ni * cin + ic) * l_in..(ni * cin + ic + 1) * l_in];
+                    // Forward weight [cout, cin_g, k]; transposed [cin, cout_g, k].
+                    let wk = if transposed {
+                        &ws[(ic * cout_g + co) * kk..(ic * cout_g + co + 1) * kk]
+                    } else {
+                        &ws[(oc * cin_g + ci) * kk..(oc * cin_g + ci + 1) * kk]
+                    };
+                    for (pr, &w) in pairs.iter().zip(wk) {
+                        for &(cp, ip) in pr {
+                            let (o, i) = if transposed { (ip, cp) } else { (cp, ip) };
+                            let v = &mut od[o as usize];
+                            *v = v.wrapping_add(w.wrapping_mul(xc[i as usize]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(b) = bias {
+        let bv = b.to_dtype(DType::I64);
+        let bs = bv.as_slice::<i64>()?;
+        for (row, v) in out.chunks_mut(l_out.max(1)).enumerate() {
+            let bc = bs[row % cout];
+            v.iter_mut().for_each(|o| *o = o.wrapping_add(bc));
+        }
+    }
+    Ok(Tensor::from_parts(out, shape))
 }
 
 /// Geometry of a 2-d convolution: image, output and kernel sizes, stride, padding, dilation.
@@ -541,6 +642,62 @@ mod tests {
         .unwrap();
         assert_eq!(t.to_f64_vec(), vec![1., 10., 2., 20., 0.]);
         assert!(conv(&x, &f(&[1.; 6], &[1, 1, 6]), None, &[1], &[0], &[1], 1).is_err());
+    }
+
+    /// Integer convolutions (the pairs path in i64) agree with the float GEMM paths on small
+    /// integers, forward and transposed, grouped, strided, padded and dilated, with bias.
+    #[test]
+    fn integer_convolution_matches_float_paths() {
+        use crate::dtype::DType;
+        let xs: Vec<f32> = (0..2 * 4 * 5 * 6)
+            .map(|i| ((i * 7) % 11) as f32 - 5.)
+            .collect();
+        let x = f(&xs, &[2, 4, 5, 6]);
+        let w = f(
+            &(0..6 * 2 * 3 * 2)
+                .map(|i| ((i * 5) % 7) as f32 - 3.)
+                .collect::<Vec<_>>(),
+            &[6, 2, 3, 2],
+        );
+        let b = f(&[1., -2., 3., 0., 5., -1.], &[6]);
+        let int = |t: &Tensor| t.to_dtype(DType::I64);
+        for (stride, pad, dil) in [([1, 1], [0, 0], [1, 1]), ([2, 1], [1, 2], [1, 2])] {
+            let want = conv(&x, &w, Some(&b), &stride, &pad, &dil, 2).unwrap();
+            let got = conv(&int(&x), &int(&w), Some(&int(&b)), &stride, &pad, &dil, 2).unwrap();
+            assert_eq!(got.dtype(), DType::I64);
+            assert_eq!(got.shape(), want.shape());
+            assert_eq!(
+                got.to_f64_vec(),
+                want.to_f64_vec(),
+                "{stride:?} {pad:?} {dil:?}"
+            );
+            // Transposed: weight [C, O/groups, k].
+            let wt = f(
+                &w.to_f64_vec()[..4 * 3 * 3 * 2]
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect::<Vec<_>>(),
+                &[4, 3, 3, 2],
+            );
+            let want = conv_transpose(&x, &wt, None, &stride, &pad, &[0], 2, &dil).unwrap();
+            let got =
+                conv_transpose(&int(&x), &int(&wt), None, &stride, &pad, &[0], 2, &dil).unwrap();
+            assert_eq!(got.to_f64_vec(), want.to_f64_vec(), "transposed {stride:?}");
+        }
+        // u8 wraps: 200 * 2 + 100 * 1 = 500 = 244 (mod 256).
+        let xu = Tensor::from_vec(vec![200u8, 100], vec![1, 1, 2]).unwrap();
+        let wu = Tensor::from_vec(vec![2u8, 1], vec![1, 1, 2]).unwrap();
+        let r = conv(&xu, &wu, None, &[1], &[0], &[1], 1).unwrap();
+        assert_eq!(r.dtype(), DType::U8);
+        assert_eq!(r.to_i64_vec(), vec![244]);
+        // i64 wraps instead of overflowing.
+        let xl = Tensor::from_vec(vec![i64::MAX, 1], vec![1, 1, 2]).unwrap();
+        let wl = Tensor::from_vec(vec![1i64, 1], vec![1, 1, 2]).unwrap();
+        let r = conv(&xl, &wl, None, &[1], &[0], &[1], 1).unwrap();
+        assert_eq!(r.to_i64_vec(), vec![i64::MIN]);
+        // Bool is still refused.
+        let xb = xu.to_dtype(DType::Bool);
+        assert!(conv(&xb, &wu.to_dtype(DType::Bool), None, &[1], &[0], &[1], 1).is_err());
     }
 
     #[test]

@@ -71,11 +71,7 @@ fn hist_dd(
     let bins: Vec<usize> = edges.iter().map(|e| e.len() - 1).collect();
     let total: usize = bins.iter().product();
     let mut hist = vec![0f64; total];
-    let m = if n_dims == 0 {
-        0
-    } else {
-        points.len() / n_dims
-    };
+    let m = points.len().checked_div(n_dims).unwrap_or(0);
     'points: for i in 0..m {
         let mut flat = 0usize;
         for (d, e) in edges.iter().enumerate() {

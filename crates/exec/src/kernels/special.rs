@@ -607,6 +607,179 @@ pub fn signbit(t: &Tensor) -> Result<Tensor> {
     Tensor::from_vec(v, t.shape().to_vec())
 }
 
+/// `ln Γ(a) `-free prefactor `x^a e^-x / Γ(a)` of the incomplete gamma functions, in logs.
+fn igamma_prefactor(a: f64, x: f64) -> f64 {
+    (a * x.ln() - x - libm::lgamma(a)).exp()
+}
+
+/// `P(a, x)` by its power series (converges fast for `x < a + 1`).
+fn igamma_series(a: f64, x: f64) -> f64 {
+    let (mut term, mut sum, mut n) = (1.0 / a, 1.0 / a, a);
+    for _ in 0..100_000 {
+        n += 1.0;
+        term *= x / n;
+        sum += term;
+        if term.abs() < sum.abs() * 1e-17 {
+            break;
+        }
+    }
+    sum * igamma_prefactor(a, x)
+}
+
+/// `Q(a, x)` by its continued fraction (modified Lentz; converges fast for `x >= a + 1`).
+fn igammac_fraction(a: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut b = x + 1.0 - a;
+    let mut c = 1.0 / TINY;
+    let mut d = 1.0 / b;
+    let mut h = d;
+    for i in 1..100_000 {
+        let an = -(i as f64) * (i as f64 - a);
+        b += 2.0;
+        d = an * d + b;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = b + an / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    igamma_prefactor(a, x) * h
+}
+
+/// The regularized lower incomplete gamma function `P(a, x)` (`torch.igamma`), with ATen's
+/// values at the edges: NaN for negative or NaN arguments and for `a = x = 0`, 1 for `a = 0`
+/// or `x = inf`, 0 for `x = 0` or `a = inf` (NaN when both are infinite).
+pub fn igamma(a: f64, x: f64) -> f64 {
+    if a.is_nan() || x.is_nan() || a < 0.0 || x < 0.0 {
+        return f64::NAN;
+    }
+    if a == 0.0 {
+        return if x > 0.0 { 1.0 } else { f64::NAN };
+    }
+    if x == 0.0 {
+        return 0.0;
+    }
+    if a.is_infinite() {
+        return if x.is_infinite() { f64::NAN } else { 0.0 };
+    }
+    if x.is_infinite() {
+        return 1.0;
+    }
+    if x < a + 1.0 {
+        igamma_series(a, x)
+    } else {
+        1.0 - igammac_fraction(a, x)
+    }
+}
+
+/// The regularized upper incomplete gamma function `Q(a, x) = 1 - P(a, x)`
+/// (`torch.igammac`), with ATen's edge values (the complements of [`igamma`]'s).
+pub fn igammac(a: f64, x: f64) -> f64 {
+    if a.is_nan() || x.is_nan() || a < 0.0 || x < 0.0 {
+        return f64::NAN;
+    }
+    if a == 0.0 {
+        return if x > 0.0 { 0.0 } else { f64::NAN };
+    }
+    if x == 0.0 {
+        return 1.0;
+    }
+    if a.is_infinite() {
+        return if x.is_infinite() { f64::NAN } else { 1.0 };
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
+    if x < a + 1.0 {
+        1.0 - igamma_series(a, x)
+    } else {
+        igammac_fraction(a, x)
+    }
+}
+
+/// A float-only binary special function (ATen has no integer kernels for `igamma`,
+/// `igammac`): `f` in f64 over the broadcast, rounded to the promoted float dtype.
+pub fn float_binary(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    f: fn(f64, f64) -> f64,
+) -> Result<Tensor> {
+    let dt = result_type_tt(a, b);
+    if !dt.is_float() {
+        return dtype_err(op, dt);
+    }
+    zip_f64(op, a, b, f)
+}
+
+/// `nextafter(a, b)`: the next value of the promoted float dtype after `a` towards `b`
+/// (`b` when they are equal, NaN when either is NaN), stepping in that dtype's own bits.
+pub fn nextafter(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    const OP: &str = "nextafter";
+    let dt = result_type_tt(a, b);
+    let out = broadcast_shapes(OP, a.shape(), b.shape())?;
+    let (va, vb) = (a.to_f64_vec(), b.to_f64_vec());
+    let r = match dt {
+        DType::F64 => zip_broadcast(&va, a.shape(), &vb, b.shape(), &out, |x, y| {
+            if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else if x == y {
+                y
+            } else if x < y {
+                x.next_up()
+            } else {
+                x.next_down()
+            }
+        }),
+        DType::F32 => zip_broadcast(&va, a.shape(), &vb, b.shape(), &out, |x, y| {
+            let (x, y) = (x as f32, y as f32);
+            (if x.is_nan() || y.is_nan() {
+                f32::NAN
+            } else if x == y {
+                y
+            } else if x < y {
+                x.next_up()
+            } else {
+                x.next_down()
+            }) as f64
+        }),
+        d => return dtype_err(OP, d),
+    };
+    Tensor::from_f64s(&r, out, dt)
+}
+
+/// `frexp`: mantissas in `[0.5, 1)` (signed; 0, infinities and NaN unchanged) and int32
+/// exponents (0 for 0, infinities and NaN) with `x = mantissa * 2^exponent`. Float only.
+pub fn frexp(t: &Tensor) -> Result<(Tensor, Tensor)> {
+    if !t.dtype().is_float() {
+        return dtype_err("frexp", t.dtype());
+    }
+    let (m, e): (Vec<f64>, Vec<i32>) = t
+        .to_f64_vec()
+        .into_iter()
+        .map(|x| {
+            if x == 0.0 || !x.is_finite() {
+                (x, 0)
+            } else {
+                libm::frexp(x)
+            }
+        })
+        .unzip();
+    let shape = t.shape().to_vec();
+    Ok((
+        Tensor::from_f64s(&m, shape.clone(), t.dtype())?,
+        Tensor::from_parts(e, shape),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,177 +989,4 @@ mod tests {
         let s = signbit(&b).unwrap();
         assert_eq!(s.to_bool_vec(), vec![true, false, true]);
     }
-}
-
-/// `ln Γ(a) `-free prefactor `x^a e^-x / Γ(a)` of the incomplete gamma functions, in logs.
-fn igamma_prefactor(a: f64, x: f64) -> f64 {
-    (a * x.ln() - x - libm::lgamma(a)).exp()
-}
-
-/// `P(a, x)` by its power series (converges fast for `x < a + 1`).
-fn igamma_series(a: f64, x: f64) -> f64 {
-    let (mut term, mut sum, mut n) = (1.0 / a, 1.0 / a, a);
-    for _ in 0..100_000 {
-        n += 1.0;
-        term *= x / n;
-        sum += term;
-        if term.abs() < sum.abs() * 1e-17 {
-            break;
-        }
-    }
-    sum * igamma_prefactor(a, x)
-}
-
-/// `Q(a, x)` by its continued fraction (modified Lentz; converges fast for `x >= a + 1`).
-fn igammac_fraction(a: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let mut b = x + 1.0 - a;
-    let mut c = 1.0 / TINY;
-    let mut d = 1.0 / b;
-    let mut h = d;
-    for i in 1..100_000 {
-        let an = -(i as f64) * (i as f64 - a);
-        b += 2.0;
-        d = an * d + b;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = b + an / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < 1e-16 {
-            break;
-        }
-    }
-    igamma_prefactor(a, x) * h
-}
-
-/// The regularized lower incomplete gamma function `P(a, x)` (`torch.igamma`), with ATen's
-/// values at the edges: NaN for negative or NaN arguments and for `a = x = 0`, 1 for `a = 0`
-/// or `x = inf`, 0 for `x = 0` or `a = inf` (NaN when both are infinite).
-pub fn igamma(a: f64, x: f64) -> f64 {
-    if a.is_nan() || x.is_nan() || a < 0.0 || x < 0.0 {
-        return f64::NAN;
-    }
-    if a == 0.0 {
-        return if x > 0.0 { 1.0 } else { f64::NAN };
-    }
-    if x == 0.0 {
-        return 0.0;
-    }
-    if a.is_infinite() {
-        return if x.is_infinite() { f64::NAN } else { 0.0 };
-    }
-    if x.is_infinite() {
-        return 1.0;
-    }
-    if x < a + 1.0 {
-        igamma_series(a, x)
-    } else {
-        1.0 - igammac_fraction(a, x)
-    }
-}
-
-/// The regularized upper incomplete gamma function `Q(a, x) = 1 - P(a, x)`
-/// (`torch.igammac`), with ATen's edge values (the complements of [`igamma`]'s).
-pub fn igammac(a: f64, x: f64) -> f64 {
-    if a.is_nan() || x.is_nan() || a < 0.0 || x < 0.0 {
-        return f64::NAN;
-    }
-    if a == 0.0 {
-        return if x > 0.0 { 0.0 } else { f64::NAN };
-    }
-    if x == 0.0 {
-        return 1.0;
-    }
-    if a.is_infinite() {
-        return if x.is_infinite() { f64::NAN } else { 1.0 };
-    }
-    if x.is_infinite() {
-        return 0.0;
-    }
-    if x < a + 1.0 {
-        1.0 - igamma_series(a, x)
-    } else {
-        igammac_fraction(a, x)
-    }
-}
-
-/// A float-only binary special function (ATen has no integer kernels for `igamma`,
-/// `igammac`): `f` in f64 over the broadcast, rounded to the promoted float dtype.
-pub fn float_binary(
-    op: &'static str,
-    a: &Tensor,
-    b: &Tensor,
-    f: fn(f64, f64) -> f64,
-) -> Result<Tensor> {
-    let dt = result_type_tt(a, b);
-    if !dt.is_float() {
-        return dtype_err(op, dt);
-    }
-    zip_f64(op, a, b, f)
-}
-
-/// `nextafter(a, b)`: the next value of the promoted float dtype after `a` towards `b`
-/// (`b` when they are equal, NaN when either is NaN), stepping in that dtype's own bits.
-pub fn nextafter(a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    const OP: &str = "nextafter";
-    let dt = result_type_tt(a, b);
-    let out = broadcast_shapes(OP, a.shape(), b.shape())?;
-    let (va, vb) = (a.to_f64_vec(), b.to_f64_vec());
-    let r = match dt {
-        DType::F64 => zip_broadcast(&va, a.shape(), &vb, b.shape(), &out, |x, y| {
-            if x.is_nan() || y.is_nan() {
-                f64::NAN
-            } else if x == y {
-                y
-            } else if x < y {
-                x.next_up()
-            } else {
-                x.next_down()
-            }
-        }),
-        DType::F32 => zip_broadcast(&va, a.shape(), &vb, b.shape(), &out, |x, y| {
-            let (x, y) = (x as f32, y as f32);
-            (if x.is_nan() || y.is_nan() {
-                f32::NAN
-            } else if x == y {
-                y
-            } else if x < y {
-                x.next_up()
-            } else {
-                x.next_down()
-            }) as f64
-        }),
-        d => return dtype_err(OP, d),
-    };
-    Tensor::from_f64s(&r, out, dt)
-}
-
-/// `frexp`: mantissas in `[0.5, 1)` (signed; 0, infinities and NaN unchanged) and int32
-/// exponents (0 for 0, infinities and NaN) with `x = mantissa * 2^exponent`. Float only.
-pub fn frexp(t: &Tensor) -> Result<(Tensor, Tensor)> {
-    if !t.dtype().is_float() {
-        return dtype_err("frexp", t.dtype());
-    }
-    let (m, e): (Vec<f64>, Vec<i32>) = t
-        .to_f64_vec()
-        .into_iter()
-        .map(|x| {
-            if x == 0.0 || !x.is_finite() {
-                (x, 0)
-            } else {
-                libm::frexp(x)
-            }
-        })
-        .unzip();
-    let shape = t.shape().to_vec();
-    Ok((
-        Tensor::from_f64s(&m, shape.clone(), t.dtype())?,
-        Tensor::from_parts(e, shape),
-    ))
 }

@@ -293,7 +293,7 @@ pub(crate) fn register(t: &mut KernelTable) {
         one(
             reduce::segment_reduce(
                 c.tensor("data")?,
-                &c.str("reduce")?,
+                c.str("reduce")?,
                 c.opt_tensor("lengths")?,
                 c.opt_tensor("offsets")?,
                 c.int("axis")?,

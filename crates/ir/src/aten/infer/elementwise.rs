@@ -115,6 +115,8 @@ pub(crate) fn promotion_kind(base: &str) -> PromotionKind {
         | "isposinf" | "signbit" | "logical_and" | "logical_or" | "logical_xor" | "logical_not"
         | "isclose" | "isreal" => AlwaysBool,
         "abs" | "absolute" => ComplexToFloat,
+        // `square` is `pow(x, 2)`: a bool squared is an int64.
+        "square" => BoolToLong,
         "angle" => IntToFloatComplexToFloat,
         "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "arcsin" | "arccos" | "arctan"
         | "sinh" | "cosh" | "tanh" | "asinh" | "acosh" | "atanh" | "exp" | "exp2" | "expm1"
