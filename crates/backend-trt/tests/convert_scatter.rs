@@ -285,23 +285,96 @@ fn index_put_over_its_parameter_space() {
     );
 }
 
+/// Whole-number floats, so sums in any order are exact.
+fn whole(n: usize, seed: u64, shape: &[usize]) -> Tensor {
+    let v: Vec<f32> = floats(n, seed).iter().map(|x| x.round()).collect();
+    Tensor::from_vec(v, shape.to_vec()).unwrap()
+}
+
+/// `index_put(accumulate=True)` sums the updates of repeated indices (a one-hot sum, not the
+/// overwriting scatter): one index with repeats and negatives, a broadcast row, two adjacent
+/// indices, indices after an unindexed dim, a scalar value, and integer data.
 #[test]
-fn index_put_accumulate_is_refused() {
-    let p = program(
-        &[("x", "f32[4,3]"), ("i", "i64[2]"), ("v", "f32[2,3]")],
+fn index_put_accumulate_sums_repeated_indices() {
+    let net = check(
+        &[("x", "f32[4,3]"), ("i", "i64[5]"), ("v", "f32[5,3]")],
+        vec![
+            whole(12, 1, &[4, 3]),
+            ti(&[1, 3, 1, -3, 0], &[5]),
+            whole(15, 2, &[5, 3]),
+        ],
         "%r: f32[4,3] = aten.index_put.default(%x, [%i], %v, true)",
     );
-    let g = p.main_graph();
-    let reg = ConverterRegistry::standard();
-    let e = g
-        .nodes()
-        .filter(|&n| {
-            g.node(n)
-                .op
-                .target()
-                .is_some_and(|t| t == "aten.index_put.default")
-        })
-        .find_map(|n| reg.check(g, n).err())
-        .expect("index_put with accumulate=True must be refused");
-    assert!(e.contains("accumulate=True"), "{e}");
+    assert!(!net.contains("mode=Nd"), "no scatter for a sum: {net}");
+    check(
+        &[("x", "f32[4,3]"), ("i", "i64[3]"), ("v", "f32[3]")],
+        vec![
+            whole(12, 3, &[4, 3]),
+            ti(&[2, 2, 2], &[3]),
+            whole(3, 4, &[3]),
+        ],
+        "%r: f32[4,3] = aten.index_put.default(%x, [%i], %v, true)",
+    );
+    check(
+        &[
+            ("x", "f32[3,4,2]"),
+            ("i", "i64[4]"),
+            ("j", "i64[4]"),
+            ("v", "f32[4,2]"),
+        ],
+        vec![
+            whole(24, 5, &[3, 4, 2]),
+            ti(&[0, 2, 0, -1], &[4]),
+            ti(&[3, 1, 3, 1], &[4]),
+            whole(8, 6, &[4, 2]),
+        ],
+        "%r: f32[3,4,2] = aten.index_put.default(%x, [%i, %j], %v, true)",
+    );
+    check(
+        &[("x", "f32[2,5]"), ("i", "i64[3]"), ("v", "f32[]")],
+        vec![
+            whole(10, 7, &[2, 5]),
+            ti(&[4, 4, 0], &[3]),
+            Tensor::from_vec(vec![2.0f32], vec![]).unwrap(),
+        ],
+        "%r: f32[2,5] = aten.index_put.default(%x, [None, %i], %v, true)",
+    );
+    check(
+        &[("x", "i64[4,2]"), ("i", "i64[3]"), ("v", "i64[3,2]")],
+        vec![
+            ti(&[1, 2, 3, 4, 5, 6, 7, 8], &[4, 2]),
+            ti(&[3, 3, 0], &[3]),
+            ti(&[10, 20, 30, 40, 50, 60], &[3, 2]),
+        ],
+        "%r: i64[4,2] = aten.index_put.default(%x, [%i], %v, true)",
+    );
+}
+
+/// What the one-hot sum cannot take is refused with the reason: a dynamic shape, bool data.
+#[test]
+fn index_put_accumulate_refusals_name_the_reason() {
+    let refusal = |inputs: &[(&str, &str)], body: &str| {
+        let p = program(inputs, body);
+        let g = p.main_graph();
+        let reg = ConverterRegistry::standard();
+        g.nodes()
+            .filter(|&n| {
+                g.node(n)
+                    .op
+                    .target()
+                    .is_some_and(|t| t == "aten.index_put.default")
+            })
+            .find_map(|n| reg.check(g, n).err())
+            .unwrap_or_else(|| panic!("must be refused: {body}"))
+    };
+    let e = refusal(
+        &[("x", "f32[s0,3]"), ("i", "i64[2]"), ("v", "f32[2,3]")],
+        "%r: f32[s0,3] = aten.index_put.default(%x, [%i], %v, true)",
+    );
+    assert!(e.contains("static shapes"), "{e}");
+    let e = refusal(
+        &[("x", "bool[4]"), ("i", "i64[2]"), ("v", "bool[2]")],
+        "%r: bool[4] = aten.index_put.default(%x, [%i], %v, true)",
+    );
+    assert!(e.contains("bool"), "{e}");
 }

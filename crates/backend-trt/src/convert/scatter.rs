@@ -13,7 +13,7 @@ use super::index::{
     broadcast_shape, broadcast_to, index_entries, index_front, index_tensors, IndexFront,
 };
 use super::{CResult, ConvertCtx, ConverterRegistry, NodeArgs, OpConverter, Slot};
-use crate::network::{ScatterMode, SliceParams, TrtDataType};
+use crate::network::{ElementWiseOp, ReduceOp, ScatterMode, SliceParams, TensorId, TrtDataType};
 
 fn norm_dim(d: i64, rank: usize) -> Result<usize, String> {
     let r = rank.max(1) as i64;
@@ -80,20 +80,40 @@ fn convert(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
     Ok(vec![Slot::Tensor(out)])
 }
 
-/// `index_put(self, indices, values, accumulate)` without accumulation: integer index
-/// tensors (negative ones count from the end) select like `aten.index`, and `values`
-/// (broadcast to the selection's shape) is written there. Accumulation is refused: TensorRT's
-/// scatter has no reducing mode, and a sum of scattered updates would be wrong for duplicate
-/// indices, which only the values tell.
+/// `index_put(self, indices, values, accumulate)`: integer index tensors (negative ones
+/// count from the end) select like `aten.index`, and `values` (broadcast to the selection's
+/// shape) is written there. TensorRT's scatter has no reducing mode and overwrites repeated
+/// indices, so `accumulate=True` is a one-hot sum instead ([`accumulate_updates`]), which
+/// needs static shapes and a bounded one-hot product.
 fn index_put_validate(a: &NodeArgs<'_>) -> Result<(), String> {
     let op = a.op;
-    if a.has("accumulate") && a.bool("accumulate")? {
-        return Err(format!(
-            "{op}: accumulate=True (TensorRT's scatter overwrites; repeated indices would \
-             need a sum)"
-        ));
-    }
     let x = a.tensor("self")?;
+    if accumulates(a)? {
+        if x.dtype == trtfx_ir::DType::Bool {
+            return Err(format!("{op}: accumulate=True on bool {x}"));
+        }
+        let e = index_entries(a)?;
+        let statics = std::iter::once(x)
+            .chain(e.iter().map(|(_, t)| *t))
+            .chain(std::iter::once(a.tensor("values")?));
+        for t in statics {
+            if ConvertCtx::trt_dims(t).iter().any(|&d| d < 0) {
+                return Err(format!(
+                    "{op}: accumulate=True needs static shapes, {t} is dynamic"
+                ));
+            }
+        }
+        let ts: Vec<&TensorType> = e.iter().map(|(_, t)| *t).collect();
+        let b = broadcast_shape(op, &ts)?;
+        let n_updates: i64 = b.iter().filter_map(Dim::as_const).product();
+        let elems: i64 = ConvertCtx::trt_dims(x).iter().product();
+        if n_updates.saturating_mul(elems) > ONE_HOT_LIMIT {
+            return Err(format!(
+                "{op}: accumulate=True over {n_updates} updates of {x} exceeds the one-hot \
+                 limit of {ONE_HOT_LIMIT} elements"
+            ));
+        }
+    }
     let v = a.tensor("values")?;
     if v.dtype != x.dtype {
         return Err(format!("{op}: values {v} and self {x} differ in dtype"));
@@ -182,7 +202,13 @@ fn index_put(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
             .collect();
         u = ctx.transpose(u, &to_front)?;
     }
-    let yp = ctx.net.add_scatter(xp, tuples, u, ScatterMode::Nd, 0)?;
+    let yp = if accumulates(a)? {
+        let dims = ConvertCtx::trt_dims(xt);
+        let front: Vec<i64> = perm.iter().map(|&p| dims[p as usize]).collect();
+        accumulate_updates(ctx, xp, tuples, u, &front, entries.len(), &b)?
+    } else {
+        ctx.net.add_scatter(xp, tuples, u, ScatterMode::Nd, 0)?
+    };
     if identity {
         return Ok(vec![Slot::Tensor(yp)]);
     }
@@ -191,6 +217,57 @@ fn index_put(ctx: &mut ConvertCtx<'_>, a: &NodeArgs<'_>) -> CResult<Vec<Slot>> {
         inverse[p as usize] = i as i32;
     }
     Ok(vec![Slot::Tensor(ctx.transpose(yp, &inverse)?)])
+}
+
+/// Largest one-hot product (updates × elements of `self`) `index_put(accumulate=True)`
+/// builds: beyond it the network's memory would dwarf the tensors it computes.
+const ONE_HOT_LIMIT: i64 = 1 << 24;
+
+fn accumulates(a: &NodeArgs<'_>) -> Result<bool, String> {
+    Ok(a.has("accumulate") && a.bool("accumulate")?)
+}
+
+/// `xp + Σ_k onehot(tuples[k]) ⊗ u[k]`: the sum of the updates at their (possibly repeated)
+/// positions. `xp` is `self` with the `m` indexed dims in front (static dims `front`), `tuples`
+/// the `B + [m]` index tuples, `u` the updates `B + rest`. The tuples become linear positions
+/// in the indexed block (`N` of them), compared with `0..N` into a `[nB, N]` one-hot, which
+/// times the updates `[nB, 1, R]`, summed over the updates, is the `[N, R]` contribution.
+fn accumulate_updates(
+    ctx: &mut ConvertCtx<'_>,
+    xp: TensorId,
+    tuples: TensorId,
+    u: TensorId,
+    front: &[i64],
+    m: usize,
+    b: &[Dim],
+) -> CResult<TensorId> {
+    let n_updates: i64 = b.iter().filter_map(Dim::as_const).product();
+    let (block, rest) = front.split_at(m);
+    let n: i64 = block.iter().product();
+    let r: i64 = rest.iter().product();
+    let int = ctx.desc(tuples)?.dtype;
+    let dtype = ctx.desc(xp)?.dtype;
+    // Linear position of each tuple: Σ_j t_j · stride_j (row-major strides of the block).
+    let mut strides = vec![1i64; m];
+    for j in (0..m.saturating_sub(1)).rev() {
+        strides[j] = strides[j + 1] * block[j + 1];
+    }
+    let t = ctx.reshape_static(tuples, &[n_updates, m as i64])?;
+    let sw = super::ctx::weights_of(&strides.iter().map(|&v| v as f64).collect::<Vec<_>>(), int)?;
+    let sc = ctx.constant(&[1, m as i64], sw)?;
+    let scaled = ctx.elementwise(t, sc, ElementWiseOp::Prod)?;
+    let linear = ctx.net.add_reduce(scaled, ReduceOp::Sum, 1 << 1, true)?; // [nB, 1]
+    let positions = (0..n).map(|v| v as f64).collect::<Vec<_>>();
+    let pw = super::ctx::weights_of(&positions, int)?;
+    let range = ctx.constant(&[1, n], pw)?;
+    let hit = ctx.elementwise(linear, range, ElementWiseOp::Equal)?; // [nB, N] bool
+    let one_hot = ctx.cast(hit, dtype)?;
+    let one_hot = ctx.reshape_static(one_hot, &[n_updates, n, 1])?;
+    let updates = ctx.reshape_static(u, &[n_updates, 1, r])?;
+    let parts = ctx.elementwise(one_hot, updates, ElementWiseOp::Prod)?; // [nB, N, R]
+    let sum = ctx.net.add_reduce(parts, ReduceOp::Sum, 1, false)?; // [N, R]
+    let sum = ctx.reshape_static(sum, front)?;
+    ctx.elementwise(xp, sum, ElementWiseOp::Sum)
 }
 
 pub(super) fn register(r: &mut ConverterRegistry) {
