@@ -137,6 +137,26 @@ fn constant_all_types() {
     assert_eq!(outs[3].1, Tensor::from_slice(&[true, false]));
 }
 
+/// An empty integer constant against a one-element one: the recorder's value tracking
+/// broadcasts to an empty result (it indexed the empty side before), and the emulator agrees.
+#[test]
+fn elementwise_of_an_empty_and_a_scalar_constant() {
+    let mut n = RecordedNetwork::new();
+    let e = n.add_constant(&[0], Weights::from_i32(&[])).unwrap();
+    let s = n.add_constant(&[1], Weights::from_i32(&[256])).unwrap();
+    for (i, op) in [ElementWiseOp::Sum, ElementWiseOp::FloorDiv]
+        .into_iter()
+        .enumerate()
+    {
+        let (a, b) = if i == 0 { (e, s) } else { (s, e) };
+        let r = n.add_elementwise(a, b, op).unwrap();
+        assert_eq!(n.desc(r).unwrap().dims, vec![0]);
+        n.mark_output(r, &format!("r{i}")).unwrap();
+    }
+    let outs = emulate::<&str>(&n, &[]).unwrap();
+    assert!(outs.iter().all(|(_, t)| t.numel() == 0 && t.shape() == [0]));
+}
+
 /// Naive grouped, strided, dilated 2-D convolution with asymmetric padding (TensorRT's rule).
 #[allow(clippy::too_many_arguments)]
 fn naive_conv2d(

@@ -8,7 +8,8 @@
 //! ir-opt params  INPUT
 //! ir-opt engine  MODEL -o OUT.plan [--print-network]
 //! ir-opt compile MODEL -o OUT.trtfx [--min-block-size N] [--fallback-ops a,b] [--require-full-compilation]
-//!                [--truncate-double] [--int64 native|int32|fallback] [--dump-pipeline] [--report]
+//!                [--truncate-double] [--int64 native|int32|fallback] [--small-int int32|native]
+//!                [--dump-pipeline] [--report]
 //! ir-opt opt     MODEL --passes 'compile{...}' -o OUT.trtfx    # the same artifact
 //! ir-opt passes                                                # passes, pipelines, backends
 //! ir-opt inspect OUT.trtfx
@@ -116,6 +117,24 @@ enum Int64Arg {
     Int32,
     /// Nodes with i64 values stay on the executor.
     Fallback,
+}
+
+/// `--small-int`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum SmallIntArg {
+    /// u8/i8/i16/u16 become i32 inside TensorRT segments, wrap-around repaired.
+    Int32,
+    /// They stay as they are: such nodes run on the executor.
+    Native,
+}
+
+impl From<SmallIntArg> for trtfx::SmallIntPolicy {
+    fn from(a: SmallIntArg) -> Self {
+        match a {
+            SmallIntArg::Int32 => trtfx::SmallIntPolicy::Int32,
+            SmallIntArg::Native => trtfx::SmallIntPolicy::Native,
+        }
+    }
 }
 
 impl From<Int64Arg> for trtfx::Int64Policy {
@@ -291,6 +310,11 @@ enum Cmd {
         /// (truncated; compile-time values outside int32 are an error) or fallback.
         #[arg(long, value_enum, default_value = "native")]
         int64: Int64Arg,
+        /// u8/i8/i16/u16 inside TensorRT segments: int32 (widened; arithmetic results are
+        /// reduced back into the narrow range, so results are exact) or native (they stay on
+        /// the executor: TensorRT has no arithmetic on these types).
+        #[arg(long, value_enum, default_value = "int32")]
+        small_int: SmallIntArg,
         /// Precision of f32 computation inside TensorRT segments (the `autocast` pass; see
         /// docs/precision.md): numerically sensitive operators stay f32, program inputs and
         /// outputs keep their types.
@@ -689,6 +713,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             require_full_compilation,
             truncate_double,
             int64,
+            small_int,
             precision,
             keep_f32,
             dump_pipeline,
@@ -715,6 +740,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 require_full_compilation,
                 truncate_double,
                 int64: int64.into(),
+                small_int: small_int.into(),
                 precision: precision.into(),
                 keep_f32,
                 plan_cache,

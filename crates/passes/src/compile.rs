@@ -3,10 +3,10 @@
 //! times, verifies and reproduces) exactly what `trtfx::compile` does.
 //!
 //! ```text
-//! compile{min-block-size=5,truncate-double=false,int64=native,precision=f32}
+//! compile{min-block-size=5,truncate-double=false,int64=native,small-int=int32,precision=f32}
 //!   = default,
-//!     partition{min-block-size=5,truncate-double=false,int64=native},
-//!     truncate-long-double{double=native,int64=native},
+//!     partition{min-block-size=5,truncate-double=false,int64=native,small-int=int32},
+//!     truncate-long-double{double=native,int64=native,small-int=int32},
 //!     repair-types,
 //!     autocast{precision=fp16,keep-f32=[...]}   (only when precision is not f32)
 //!     outline-segments,
@@ -16,7 +16,7 @@
 use crate::declare_options;
 use crate::options::{OptionSet, OptionType};
 use crate::passes::autocast::{AutocastOptions, Precision};
-use crate::passes::truncate::{DoublePolicy, Int64Policy, TruncateOptions};
+use crate::passes::truncate::{DoublePolicy, Int64Policy, SmallIntPolicy, TruncateOptions};
 use crate::registry::PassRegistry;
 
 /// The registered name.
@@ -37,6 +37,8 @@ declare_options! {
         truncate_double: bool = "truncate-double", false;
         /// i64 in backend segments: `native`, `int32` or `fallback`.
         int64: Int64Policy = "int64", Int64Policy::Native;
+        /// u8/i8/i16/u16 in backend segments: `int32` (widened, wraps repaired) or `native`.
+        small_int: SmallIntPolicy = "small-int", SmallIntPolicy::Int32;
         /// Precision of f32 computation in backend segments (`autocast`): f32, fp16 or bf16.
         precision: Precision = "precision", Precision::F32;
         /// Operators `autocast` keeps in f32 besides its policy table.
@@ -63,17 +65,20 @@ pub fn expand(o: &CompileOptions, registry: &PassRegistry) -> String {
             DoublePolicy::Native
         },
         int64: o.int64,
+        small_int: o.small_int,
     };
     let mut text = format!(
         "default,partition{{{backend}min-block-size={},fallback-ops={list},\
-         require-full-compilation={},truncate-double={},int64={}}},\
-         truncate-long-double{{double={},int64={}}},repair-types",
+         require-full-compilation={},truncate-double={},int64={},small-int={}}},\
+         truncate-long-double{{double={},int64={},small-int={}}},repair-types",
         o.min_block_size,
         o.require_full_compilation,
         o.truncate_double,
         o.int64.word(),
+        o.small_int.word(),
         truncate.double.word(),
         truncate.int64.word(),
+        truncate.small_int.word(),
     );
     if o.precision != Precision::F32 {
         let a = AutocastOptions {

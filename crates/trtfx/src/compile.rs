@@ -24,7 +24,7 @@ use trtfx_passes::options::OptionSet;
 use trtfx_passes::partition::{outlined_segments, PartitionOptions, FALLBACK};
 pub use trtfx_passes::passes::autocast::Precision;
 use trtfx_passes::passes::partition::PartitionReport;
-pub use trtfx_passes::passes::truncate::Int64Policy;
+pub use trtfx_passes::passes::truncate::{Int64Policy, SmallIntPolicy};
 use trtfx_passes::{PassManager, Products, RunError};
 
 /// The passes run before partitioning: the `default` pipeline (`functionalize`, `decompose`,
@@ -53,6 +53,10 @@ pub struct CompileSettings {
     /// (truncated like f64; compile-time values outside i32 are an error) or `Fallback`
     /// (nodes with i64 values stay on the executor).
     pub int64: Int64Policy,
+    /// u8/i8/i16/u16 inside TensorRT segments: `Int32` (default: widened to i32, with
+    /// wrap-around repaired after arithmetic, so results are exact) or `Native` (such nodes
+    /// stay on the executor: TensorRT has no arithmetic on these types).
+    pub small_int: SmallIntPolicy,
     /// Precision of f32 computation inside TensorRT segments (the `autocast` pass): `F32`
     /// (default), `Fp16` or `Bf16`. Numerically sensitive operators stay f32 by the pass's
     /// policy table; program inputs and outputs and the executor's segments keep their types.
@@ -76,6 +80,7 @@ impl Default for CompileSettings {
             build_plans: true,
             truncate_double: false,
             int64: Int64Policy::Native,
+            small_int: SmallIntPolicy::Int32,
             precision: Precision::F32,
             keep_f32: Vec::new(),
             plan_cache: None,
@@ -96,6 +101,7 @@ impl CompileSettings {
             require_full_compilation: self.require_full_compilation,
             truncate_double: self.truncate_double,
             int64: self.int64,
+            small_int: self.small_int,
             precision: self.precision,
             keep_f32: self.keep_f32.clone(),
             engines: !custom_build,

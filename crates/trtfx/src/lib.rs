@@ -30,8 +30,8 @@ pub mod store;
 pub use artifact::{ArtifactError, Manifest, RunOutput, Runtime, FORMAT_VERSION};
 pub use compile::{
     compile, compile_with_libraries, compile_with_progress, CompileError, CompileSettings,
-    CompiledProgram, CompiledSegment, Int64Policy, Precision, SegmentBackend, TrtSegment,
-    UnsupportedNode,
+    CompiledProgram, CompiledSegment, Int64Policy, Precision, SegmentBackend, SmallIntPolicy,
+    TrtSegment, UnsupportedNode,
 };
 pub use store::{load_program, save_program};
 

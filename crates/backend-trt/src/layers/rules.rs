@@ -522,7 +522,8 @@ pub(crate) fn elementwise(
     // Track shape arithmetic on small integer tensors.
     let value = match (cx.value(a), cx.value(b)) {
         (Some(x), Some(y)) if x.len() == y.len() || x.len() == 1 || y.len() == 1 => {
-            let n = x.len().max(y.len());
+            // Broadcasting: a one-element side repeats; an empty side makes the result empty.
+            let n = if x.len() == 1 { y.len() } else { x.len() };
             let get = |v: &Vec<Option<i64>>, i: usize| if v.len() == 1 { v[0] } else { v[i] };
             let f = |p: i64, q: i64| -> Option<i64> {
                 match op {

@@ -6,7 +6,8 @@
 //!
 //! With `truncate-double=true` or `int64=int32`, the capability judges every node as
 //! `truncate-long-double` will make it inside a segment (f64 as f32, i64 as i32), so it sees
-//! the post-truncation types; with `int64=fallback`, nodes with i64 values are refused.
+//! the post-truncation types; with `int64=fallback`, nodes with i64 values are refused. With
+//! `small-int=int32` it judges u8/i8/i16/u16 nodes as i32 nodes, likewise.
 
 use crate::declare_options;
 use crate::options::{OptionError, OptionSet, PassOptions};
@@ -15,7 +16,9 @@ use crate::partition::{
     SharedCapability, FALLBACK,
 };
 use crate::pass::{Pass, PassCx, PassError, PassOutcome};
-use crate::passes::truncate::{DoublePolicy, Int64Policy, Truncation};
+use crate::passes::truncate::{
+    small_int_bits, widening_is_exact, DoublePolicy, Int64Policy, SmallIntPolicy, Truncation,
+};
 use crate::registry::PassRegistry;
 use trtfx_ir::{DType, Graph, NodeId, Op, Program, SegmentTag, Type};
 
@@ -37,6 +40,8 @@ declare_options! {
         truncate_double: bool = "truncate-double", false;
         /// i64 policy truncate-long-double will apply (`native`, `int32`, `fallback`).
         int64: Int64Policy = "int64", Int64Policy::Native;
+        /// Judge u8/i8/i16/u16 nodes as i32 nodes (`int32`) or as they are (`native`).
+        small_int: SmallIntPolicy = "small-int", SmallIntPolicy::Native;
         /// Only print the plan to stderr; change nothing.
         dry_run: bool = "dry-run", false;
     }
@@ -97,6 +102,48 @@ impl Capability for NoInt64<'_> {
     }
 }
 
+/// Refuses nodes with u8/i8/i16/u16 values whose operator widening cannot compute exactly
+/// (`small-int=int32`; [`widening_is_exact`]). It judges the program as it was before the
+/// truncation view (`original`: same node ids), where the narrow types are still visible.
+struct SmallIntOps<'a> {
+    original: &'a Graph,
+    inner: &'a dyn Capability,
+}
+
+impl Capability for SmallIntOps<'_> {
+    fn supports(&self, g: &Graph, n: NodeId) -> Result<(), String> {
+        let o = self.original;
+        let node = o.node(n);
+        let narrow = node
+            .inputs()
+            .into_iter()
+            .chain(node.results.iter().copied())
+            .find_map(|v| {
+                let t = match o.ty(v) {
+                    Type::Tensor(t) => Some(t),
+                    Type::List(inner) => inner.as_tensor(),
+                    _ => None,
+                }?;
+                small_int_bits(t.dtype).map(|_| t.dtype)
+            });
+        if let Some(d) = narrow {
+            // A called graph's narrow nodes would be retyped without their wraps.
+            let target = match &node.op {
+                Op::Call { .. } => node.op.target().unwrap_or_default(),
+                Op::CallGraph { .. } => "call_graph",
+                _ => return self.inner.supports(g, n),
+            };
+            if !widening_is_exact(target) {
+                return Err(format!(
+                    "{d} values: {target} wraps around inside itself, which widening to i32 \
+                     (small-int=int32) cannot repair"
+                ));
+            }
+        }
+        self.inner.supports(g, n)
+    }
+}
+
 impl PartitionPass {
     /// The pass for declared options; the backend is looked up in `registry`.
     pub fn new(
@@ -149,7 +196,8 @@ impl PartitionPass {
                 DoublePolicy::Native
             },
             self.options.int64,
-        );
+        )
+        .with_small_ints(self.options.small_int);
         let view;
         let judged = if tr.is_noop() {
             p
@@ -167,6 +215,16 @@ impl PartitionPass {
             &no_i64
         } else {
             &cap
+        };
+        let small;
+        let cap: &dyn Capability = if self.options.small_int == SmallIntPolicy::Int32 {
+            small = SmallIntOps {
+                original: &p.graphs[p.main],
+                inner: cap,
+            };
+            &small
+        } else {
+            cap
         };
         plan(&judged.graphs[p.main], cap, &self.partition_options())
             .map_err(|e| PassError::new(e.to_string()))

@@ -6,8 +6,9 @@
 //! backend segment infers f32 where it stores f64; a segment node reading an f64 value of the
 //! fallback code infers f64 where it stores f32. For such a node, the operands that come from
 //! another segment (or from outside every segment) are cast to their 64-bit partner dtype
-//! (f32 → f64, i32 → i64) or to their 32-bit partner (f64 → f32, i64 → i32), whichever makes
-//! inference reproduce the stored types; if neither does, the pass fails at that node.
+//! (f32 → f64, i32 → i64) or to their segment type (f64 → f32, i64 → i32, and u8/i8/i16/u16 →
+//! i32 under `small-int=int32`), whichever makes inference reproduce the stored types; if
+//! neither does, the pass fails at that node.
 //!
 //! Where the cast goes: into the consumer's segment when the consumer is in a fallback segment
 //! (the executor runs it); otherwise right after the producer, into the producer's segment if
@@ -36,10 +37,13 @@ fn widen(d: DType) -> Option<DType> {
     }
 }
 
+/// The dtype a value takes inside a backend segment: the 32-bit partner of a 64-bit type, or
+/// i32 for the small integer types `small-int=int32` widens.
 fn narrow(d: DType) -> Option<DType> {
     match d {
         DType::F64 => Some(DType::F32),
         DType::I64 => Some(DType::I32),
+        DType::U8 | DType::I8 | DType::I16 | DType::U16 => Some(DType::I32),
         _ => None,
     }
 }

@@ -19,6 +19,15 @@
 //! 4. **Outputs** (`outputs-restored`): a program output computed in a segment is cast back to
 //!    its 64-bit type before the output node, so the program's signature never changes.
 //!
+//! With `small-int=int32`, the 8- and 16-bit integer types (u8, i8, i16, u16), which TensorRT
+//! has no arithmetic for, become i32 the same way (weights, inputs, body, outputs), and wrap-
+//! around is repaired where it matters (`wraps-inserted`): after every segment node whose
+//! narrow result could leave its type's range in i32 (arithmetic, casts, literals) the value
+//! is reduced back into that range (`remainder(v, 2^k)`, shifted by `2^(k-1)` for signed
+//! types). Wrapping arithmetic commutes with the reduction, so every later node computes what
+//! the narrow type would; data movement and selection (views, `cat`, `index`, `where`,
+//! `max`, `sort`, …) cannot leave the range and get no wrap.
+//!
 //! Edges between a segment and the fallback code are left to `repair-types`, which finds them
 //! with type inference; until it runs the program's stored types disagree with inference there
 //! (the pass says so with [`PassCx::defer_type_check`]).
@@ -64,6 +73,18 @@ option_enum! {
     expected "`native`, `int32` or `fallback`"
 }
 
+option_enum! {
+    /// What happens to the 8- and 16-bit integer types (u8, i8, i16, u16) inside backend
+    /// segments.
+    pub enum SmallIntPolicy {
+        /// They stay as they are (TensorRT refuses them: such nodes fall back).
+        Native = "native",
+        /// They become i32, with wrap-around repaired after arithmetic.
+        Int32 = "int32",
+    }
+    expected "`native` or `int32`"
+}
+
 /// A truncation policy: which dtypes become which inside backend segments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncation {
@@ -71,6 +92,8 @@ pub struct Truncation {
     pub double: bool,
     /// i64 → i32.
     pub int64_to_int32: bool,
+    /// u8, i8, i16, u16 → i32 (widening, with wrap-around repaired).
+    pub small_int_to_int32: bool,
 }
 
 impl Truncation {
@@ -79,12 +102,19 @@ impl Truncation {
         Truncation {
             double: double == DoublePolicy::F32,
             int64_to_int32: int64 == Int64Policy::Int32,
+            small_int_to_int32: false,
         }
+    }
+
+    /// The policy with the small integer types widened to i32 or not.
+    pub fn with_small_ints(mut self, small: SmallIntPolicy) -> Self {
+        self.small_int_to_int32 = small == SmallIntPolicy::Int32;
+        self
     }
 
     /// True when nothing is truncated.
     pub fn is_noop(self) -> bool {
-        !self.double && !self.int64_to_int32
+        !self.double && !self.int64_to_int32 && !self.small_int_to_int32
     }
 
     /// The dtype `d` becomes, when it changes.
@@ -92,6 +122,7 @@ impl Truncation {
         match d {
             DType::F64 if self.double => Some(DType::F32),
             DType::I64 if self.int64_to_int32 => Some(DType::I32),
+            d if self.small_int_to_int32 && small_int_bits(d).is_some() => Some(DType::I32),
             _ => None,
         }
     }
@@ -194,10 +225,226 @@ impl Truncation {
                     .collect::<Result<Vec<i32>, String>>()?;
                 encode(&narrow)
             }
-            _ => unreachable!("only f64 and i64 are truncated"),
+            (DType::U8, DType::I32) => widen::<u8>(name, &bytes)?,
+            (DType::I8, DType::I32) => widen::<i8>(name, &bytes)?,
+            (DType::I16, DType::I32) => widen::<i16>(name, &bytes)?,
+            (DType::U16, DType::I32) => widen::<u16>(name, &bytes)?,
+            (from, to) => {
+                return Err(format!(
+                    "weight `{name}`: no truncation from {from} to {to}"
+                ))
+            }
         };
         Ok(Some(Weight::from_bytes(to, w.shape.clone(), out)))
     }
+}
+
+/// The bytes of an i32 copy of the `T` elements `bytes` (exact: `T` fits in i32).
+fn widen<T: trtfx_ir::elements::LeElement + Into<i32>>(
+    name: &str,
+    bytes: &[u8],
+) -> Result<Vec<u8>, String> {
+    let v = decode::<T>(bytes).map_err(|e| format!("weight `{name}`: {e}"))?;
+    Ok(encode(&v.into_iter().map(Into::into).collect::<Vec<i32>>()))
+}
+
+/// Bits and signedness of the small integer types `small-int=int32` widens.
+pub fn small_int_bits(d: DType) -> Option<(u32, bool)> {
+    match d {
+        DType::U8 => Some((8, false)),
+        DType::I8 => Some((8, true)),
+        DType::I16 => Some((16, true)),
+        DType::U16 => Some((16, false)),
+        _ => None,
+    }
+}
+
+/// Operators whose results only hold values of their operands (data movement, selection,
+/// order statistics): computed in i32 on in-range operands they stay in range, so widening
+/// needs no wrap after them. Everything else (arithmetic, casts, literals, fills) is wrapped.
+fn keeps_value_range(target: &str) -> bool {
+    let base = target
+        .strip_prefix("aten.")
+        .or_else(|| target.strip_prefix("prims."))
+        .unwrap_or(target);
+    let (name, overload) = base.split_once('.').unwrap_or((base, "default"));
+    match name {
+        "view"
+        | "_unsafe_view"
+        | "reshape"
+        | "permute"
+        | "transpose"
+        | "t"
+        | "expand"
+        | "squeeze"
+        | "unsqueeze"
+        | "slice"
+        | "select"
+        | "narrow"
+        | "flatten"
+        | "unflatten"
+        | "alias"
+        | "clone"
+        | "contiguous"
+        | "detach"
+        | "lift_fresh_copy"
+        | "as_strided"
+        | "diagonal"
+        | "unfold"
+        | "split"
+        | "split_with_sizes"
+        | "chunk"
+        | "unbind"
+        | "cat"
+        | "concat"
+        | "stack"
+        | "hstack"
+        | "vstack"
+        | "flip"
+        | "roll"
+        | "rot90"
+        | "repeat"
+        | "tile"
+        | "index"
+        | "index_select"
+        | "gather"
+        | "take"
+        | "take_along_dim"
+        | "masked_select"
+        | "maximum"
+        | "minimum"
+        | "max"
+        | "min"
+        | "amax"
+        | "amin"
+        | "sort"
+        | "topk"
+        | "kthvalue"
+        | "median"
+        | "nanmedian"
+        | "mode"
+        | "msort"
+        | "cummax"
+        | "cummin"
+        | "movedim"
+        | "swapaxes"
+        | "expand_copy"
+        | "permute_copy"
+        | "view_copy"
+        | "slice_copy"
+        | "select_copy"
+        | "squeeze_copy"
+        | "unsqueeze_copy"
+        | "t_copy"
+        | "transpose_copy"
+        | "broadcast_to"
+        | "pixel_shuffle"
+        | "pixel_unshuffle"
+        | "channel_shuffle"
+        | "max_pool1d"
+        | "max_pool2d"
+        | "max_pool3d"
+        | "max_pool2d_with_indices"
+        | "max_pool3d_with_indices"
+        | "adaptive_max_pool1d"
+        | "adaptive_max_pool2d"
+        | "slice_scatter"
+        | "select_scatter"
+        | "diagonal_scatter"
+        | "as_strided_scatter"
+        | "index_copy"
+        | "masked_scatter"
+        | "reflection_pad1d"
+        | "reflection_pad2d"
+        | "reflection_pad3d"
+        | "replication_pad1d"
+        | "replication_pad2d"
+        | "replication_pad3d"
+        | "upsample_nearest1d"
+        | "upsample_nearest2d"
+        | "upsample_nearest3d"
+        | "_upsample_nearest_exact1d"
+        | "_upsample_nearest_exact2d"
+        | "_upsample_nearest_exact3d" => true,
+        // Both values come from tensors; a scalar branch may be out of range.
+        "where" => overload == "self",
+        _ => false,
+    }
+}
+
+/// Whether `small-int=int32` computes operator `target` exactly on widened operands with one
+/// wrap after it: operators whose result is one ring operation (or comparison, selection,
+/// cast) of their operands, so the reduction of the wide result is the narrow result. A
+/// composite (a loss, a distance, a normalization) wraps inside itself in the narrow type,
+/// which one wrap after it cannot repair, and `pow`/`prod` may overflow i32 where PyTorch
+/// does not: `partition{small-int=int32}` leaves nodes of other operators with narrow values
+/// on the executor.
+pub fn widening_is_exact(target: &str) -> bool {
+    if keeps_value_range(target) {
+        return true;
+    }
+    let base = target
+        .strip_prefix("aten.")
+        .or_else(|| target.strip_prefix("prims."))
+        .unwrap_or(target);
+    let name = base.split_once('.').map_or(base, |(n, _)| n);
+    matches!(
+        name,
+        "add"
+            | "sub"
+            | "rsub"
+            | "mul"
+            | "neg"
+            | "abs"
+            | "remainder"
+            | "fmod"
+            | "floor_divide"
+            | "div"
+            | "true_divide"
+            | "eq"
+            | "ne"
+            | "lt"
+            | "le"
+            | "gt"
+            | "ge"
+            | "logical_and"
+            | "logical_or"
+            | "logical_xor"
+            | "logical_not"
+            | "clamp"
+            | "clamp_min"
+            | "clamp_max"
+            | "sign"
+            | "relu"
+            | "_to_copy"
+            | "to"
+            | "copy"
+            | "sum"
+            | "cumsum"
+            | "square"
+            | "fill"
+            | "full"
+            | "full_like"
+            | "zeros"
+            | "zeros_like"
+            | "ones"
+            | "ones_like"
+            | "scalar_tensor"
+            | "arange"
+            | "masked_fill"
+            | "index_put"
+            | "scatter"
+            | "constant_pad_nd"
+            | "isnan"
+            | "isinf"
+            | "isfinite"
+            | "empty"
+            | "empty_like"
+            | "new_zeros"
+            | "new_ones"
+            | "new_full"
+            | "where"
+    )
 }
 
 /// Operators whose integer literal arguments are tensor element values (not sizes or dims),
@@ -221,6 +468,8 @@ declare_options! {
         double: DoublePolicy = "double", DoublePolicy::F32;
         /// i64 inside backend segments: `native`, `int32` or `fallback`.
         int64: Int64Policy = "int64", Int64Policy::Native;
+        /// u8/i8/i16/u16 inside backend segments: `native` or `int32` (widened, wraps repaired).
+        small_int: SmallIntPolicy = "small-int", SmallIntPolicy::Native;
     }
 }
 
@@ -258,6 +507,10 @@ fn suffix(d: DType) -> &'static str {
         DType::I32 => "i32",
         DType::F64 => "f64",
         DType::I64 => "i64",
+        DType::U8 => "u8",
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::U16 => "u16",
         _ => "cast",
     }
 }
@@ -294,6 +547,57 @@ fn rewire(g: &mut Graph, n: NodeId, from: ValueId, to: ValueId) {
         a.map_values(&mut f);
     }
     g.set_args(n, args, kwargs);
+}
+
+/// Inserts, after node `after` (in node `n`'s segment), the reduction of the i32 value `v`
+/// (type `ty`) into the range of a `bits`-bit integer type, and makes every other user of `v`
+/// read it. Returns the reduced value and the last inserted node.
+#[allow(clippy::too_many_arguments)]
+fn insert_wrap(
+    g: &mut Graph,
+    names: &mut HashSet<String>,
+    n: NodeId,
+    after: NodeId,
+    v: ValueId,
+    ty: &trtfx_ir::TensorType,
+    bits: u32,
+    signed: bool,
+) -> (ValueId, NodeId) {
+    let modulus = 1i64 << bits;
+    let half = modulus / 2;
+    let segment = g.node(n).meta.segment.clone();
+    let base = g.value(v).name.clone();
+    let t = Type::Tensor(ty.clone());
+    let steps: &[(&str, i64, &str)] = if signed {
+        &[
+            ("aten.add.Scalar", half, "shift"),
+            ("aten.remainder.Scalar", modulus, "mod"),
+            ("aten.sub.Scalar", half, "wrap"),
+        ]
+    } else {
+        &[("aten.remainder.Scalar", modulus, "wrap")]
+    };
+    let (mut last, mut x) = (after, v);
+    let mut first = None;
+    for &(op, k, suffix) in steps {
+        let name = fresh(names, &format!("{base}_{suffix}"));
+        let node = g.insert_after(
+            last,
+            NodeBuilder::call(op)
+                .args(vec![Arg::Value(x), Arg::Int(k)])
+                .result(name, t.clone()),
+        );
+        g.node_meta_mut(node).segment = segment.clone();
+        first.get_or_insert(node);
+        last = node;
+        x = g.node(node).results[0];
+    }
+    g.replace_all_uses(v, x);
+    // The first wrap node reads the unreduced value.
+    if let Some(f) = first {
+        rewire(g, f, x, v);
+    }
+    (x, last)
 }
 
 impl TruncateLongDouble {
@@ -427,7 +731,8 @@ impl Pass for TruncateLongDouble {
     }
 
     fn run(&mut self, p: &mut Program, cx: &mut PassCx) -> Result<PassOutcome, PassError> {
-        let tr = Truncation::new(self.options.double, self.options.int64);
+        let tr = Truncation::new(self.options.double, self.options.int64)
+            .with_small_ints(self.options.small_int);
         let ops = cx.ops_handle();
         let main = p.main;
         let g = &p.graphs[main];
@@ -436,7 +741,7 @@ impl Pass for TruncateLongDouble {
             return Ok(PassOutcome::unchanged());
         }
         self.check_literals(g, &seg)?;
-        let in_seg: HashSet<NodeId> = seg.iter().copied().collect();
+        let mut in_seg: HashSet<NodeId> = seg.iter().copied().collect();
         let epoch_before: Vec<u64> = p.graphs.values().map(|g| g.epoch()).collect();
         let weights_before = p.weights.len();
 
@@ -580,6 +885,97 @@ impl Pass for TruncateLongDouble {
                     original.insert(r, g.ty(r).clone());
                     g.set_ty(r, t);
                     cx.stat("values-retyped", 1);
+                }
+            }
+        }
+
+        // 3b. Wrap-around: a widened small-int result that may leave its type's range is
+        // reduced back into it, and every user reads the reduced value.
+        if tr.small_int_to_int32 {
+            for &n in &seg {
+                let g = &mut p.graphs[main];
+                let target = g.node(n).op.target().unwrap_or_default().to_string();
+                if keeps_value_range(&target) {
+                    continue;
+                }
+                let results = g.node(n).results.clone();
+                let mut after = n;
+                for r in results {
+                    let Some(orig) = original.get(&r).cloned() else {
+                        continue;
+                    };
+                    let Type::Tensor(ot) = &orig else { continue };
+                    let Some((bits, signed)) = small_int_bits(ot.dtype) else {
+                        continue;
+                    };
+                    let Type::Tensor(now) = g.ty(r).clone() else {
+                        continue;
+                    };
+                    if now.dtype != DType::I32 {
+                        continue;
+                    }
+                    let (w, last) = insert_wrap(g, &mut names, n, after, r, &now, bits, signed);
+                    // The wrap nodes belong to the segment (outputs read from them are cast
+                    // back like any segment result).
+                    let mut k = last;
+                    while k != after {
+                        in_seg.insert(k);
+                        k = g.prev_node(k).expect("wrap nodes follow `after`");
+                    }
+                    after = last;
+                    original.insert(w, orig);
+                    cx.stat("wraps-inserted", 1);
+                }
+            }
+        }
+
+        // 3c. Narrow values widened in a segment and read outside it are cast back before
+        // their readers: the values are in range (wrapped), so the cast is exact, and a
+        // reader whose inference does not see the operand dtype (`addmm` takes its dtype from
+        // `self`) needs no help from `repair-types`.
+        if tr.small_int_to_int32 {
+            let g = &mut p.graphs[main];
+            let readers: Vec<NodeId> = g
+                .nodes()
+                .filter(|n| !in_seg.contains(n))
+                .filter(|&n| matches!(g.node(n).op, Op::Call { .. }))
+                .collect();
+            let mut back: HashMap<ValueId, ValueId> = HashMap::new();
+            for r in readers {
+                for v in g.node(r).inputs() {
+                    let Some(Type::Tensor(ot)) = original.get(&v).cloned() else {
+                        continue;
+                    };
+                    if small_int_bits(ot.dtype).is_none() || !in_seg.contains(&g.value(v).def) {
+                        continue;
+                    }
+                    let c = match back.get(&v) {
+                        Some(&c) => c,
+                        None => {
+                            let name = fresh(
+                                &mut names,
+                                &format!("{}_{}", g.value(v).name, suffix(ot.dtype)),
+                            );
+                            // Readers are visited in program order: the first one is
+                            // before every other.
+                            let cast = g.insert_before(
+                                r,
+                                NodeBuilder::call(TO_COPY)
+                                    .args(vec![Arg::Value(v)])
+                                    .kwarg("dtype", Arg::DType(ot.dtype))
+                                    .result(name, Type::Tensor(ot.clone())),
+                            );
+                            // Outside the segments: tagged like the reader.
+                            let mut meta = g.node(cast).meta.clone();
+                            meta.segment = g.node(r).meta.segment.clone();
+                            g.set_node_meta(cast, meta);
+                            let c = g.node(cast).results[0];
+                            back.insert(v, c);
+                            cx.stat("narrow-reads-restored", 1);
+                            c
+                        }
+                    };
+                    rewire(g, r, v, c);
                 }
             }
         }
