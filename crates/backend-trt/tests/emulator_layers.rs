@@ -150,7 +150,6 @@ fn elementwise_of_an_empty_and_a_scalar_constant() {
     {
         let (a, b) = if i == 0 { (e, s) } else { (s, e) };
         let r = n.add_elementwise(a, b, op).unwrap();
-        assert_eq!(n.desc(r).unwrap().dims, vec![0]);
         n.mark_output(r, &format!("r{i}")).unwrap();
     }
     let outs = emulate::<&str>(&n, &[]).unwrap();
