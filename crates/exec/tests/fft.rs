@@ -533,3 +533,83 @@ fn casts_to_and_from_complex_follow_pytorch() {
     let back = Tensor::from_le_bytes(&c.to_le_bytes(), DType::C64, vec![3]).unwrap();
     assert_eq!(back, c);
 }
+
+/// `aten.stft` (the export dialect keeps it; core ATen decomposes it in PyTorch) runs through
+/// its decomposition: frames by `unfold`, the window padded to `n_fft` and centred, `_fft_r2c`
+/// or `_fft_c2c`, frequencies before frames. Values from PyTorch 2.11:
+/// `torch.stft(x, 4, hop_length=2, center=False, return_complex=False)` with
+/// `x = [1, 2, -1, .5, 3, -2, .25, 1.5]`; the same `x` with `n_fft=4, hop_length=3,
+/// win_length=2, window=[.5, 1], normalized=True, return_complex=True`; and `x.reshape(2, 4)`
+/// with `n_fft=2, hop_length=1, onesided=False, return_complex=True`.
+#[test]
+fn stft_runs_through_its_decomposition() {
+    assert!(!has_kernel("aten.stft.default"));
+    let x = || Tensor::from_vec(vec![1f32, 2., -1., 0.5, 3., -2., 0.25, 1.5], vec![8]).unwrap();
+    let y = run(
+        &one_op(
+            "f32[8]",
+            "f32[3,3,2]",
+            "aten.stft.default(%x, 4, 2, None, None, false, None, false)",
+        ),
+        vec![x()],
+    );
+    let want = [
+        2.5, 0.0, 0.5, 0.0, 2.75, 0.0, 2.0, -1.5, -4.0, -2.5, 2.75, 3.5, -2.5, 0.0, 3.5, 0.0, 3.75,
+        0.0,
+    ];
+    assert_real(&y[0], DType::F32, &[3, 3, 2], &want);
+
+    let src = r#"input "x": f32[8]
+input "w": f32[2]
+graph @main(%x: f32[8] = user "x", %w: f32[2] = user "w") -> (user) {
+  %y: c64[3,2] = aten.stft.default(%x, 4, 3, 2, %w, true, None, true)
+  output (%y)
+}"#;
+    let w = Tensor::from_vec(vec![0.5f32, 1.0], vec![2]).unwrap();
+    let y = run(src, vec![x(), w]);
+    let want = [
+        (0.0, 0.0),
+        (-0.25, 0.0),
+        (0.5, -0.5),
+        (1.0, -0.75),
+        (-1.0, 0.0),
+        (-1.75, 0.0),
+    ];
+    assert_complex(&y[0], DType::C64, &[3, 2], &want);
+
+    let y = run(
+        &one_op(
+            "f32[2,4]",
+            "c64[2,2,3]",
+            "aten.stft.default(%x, 2, 1, None, None, false, false, true)",
+        ),
+        vec![Tensor::from_vec(vec![1f32, 2., -1., 0.5, 3., -2., 0.25, 1.5], vec![2, 4]).unwrap()],
+    );
+    let want = [
+        (3.0, 0.0),
+        (1.0, 0.0),
+        (-0.5, 0.0),
+        (-1.0, 0.0),
+        (3.0, 0.0),
+        (-1.5, 0.0),
+        (1.0, 0.0),
+        (-1.75, 0.0),
+        (1.75, 0.0),
+        (5.0, 0.0),
+        (-2.25, 0.0),
+        (-1.25, 0.0),
+    ];
+    assert_complex(&y[0], DType::C64, &[2, 2, 3], &want);
+
+    // Real input without `return_complex` is PyTorch's error, not a panic.
+    let e = try_run(
+        &one_op(
+            "f32[8]",
+            "f32[3,3,2]",
+            "aten.stft.default(%x, 4, 2, None, None, false, None, None)",
+        ),
+        vec![x()],
+    )
+    .unwrap_err();
+    assert!(e.contains("return_complex"), "{e}");
+}

@@ -15,6 +15,7 @@ use crate::ops::decomp::{int, ints, val};
 use crate::ops::DecompCx;
 
 pub(super) fn register(add: &mut Add<'_>) {
+    add("aten.stft.default", stft);
     // One-dimensional transforms.
     add("aten.fft_fft.default", |c| one_dim(c, Kind::Fft));
     add("aten.fft_ifft.default", |c| one_dim(c, Kind::Ifft));
@@ -47,6 +48,131 @@ pub(super) fn register(add: &mut Add<'_>) {
         };
         add(name, f);
     }
+}
+
+/// An optional bool argument (`None` as `None`).
+fn opt_bool(c: &DecompCx<'_>, name: &str) -> Result<Option<bool>, String> {
+    match c.arg(name)? {
+        Arg::None => Ok(None),
+        Arg::Bool(b) => Ok(Some(b)),
+        a => Err(format!(
+            "argument `{name}` must be a bool or None, got {a:?}"
+        )),
+    }
+}
+
+/// `stft(self, n_fft, hop_length=None, win_length=None, window=None, normalized=False,
+/// onesided=None, return_complex=None)` as ATen's `SpectralOps.cpp` computes it (centre
+/// padding is the caller's: `torch.stft` pads before calling the op): frames of `n_fft`
+/// samples every `hop_length` (`unfold`), times the window (zero padded to `n_fft`, centred;
+/// a rectangular one when only `win_length < n_fft` is given), a forward FFT over each frame
+/// (`_fft_r2c`, one-sided by default, `1/sqrt(n_fft)` when `normalized`), frequencies before
+/// frames, and the batch dim of a 1-D input dropped; `view_as_real` unless `return_complex`.
+fn stft(c: &mut DecompCx<'_>) -> Result<Vec<Arg>, String> {
+    let input = c.tensor("self")?;
+    let n_fft = c.int("n_fft")?;
+    let hop = c.opt_int("hop_length")?.unwrap_or(n_fft >> 2);
+    let win_length = c.opt_int("win_length")?.unwrap_or(n_fft);
+    let window = c.opt_tensor("window")?;
+    let normalized = c.bool("normalized")?;
+    let it = c.tensor_type(input)?.clone();
+    let complex_input = it.dtype.is_complex()
+        || window.map_or(Ok(false), |w| {
+            c.tensor_type(w).map(|t| t.dtype.is_complex())
+        })?;
+    let return_complex = match opt_bool(c, "return_complex")? {
+        Some(r) => r,
+        None if complex_input => true,
+        None => {
+            return Err(
+                "stft requires the return_complex parameter be given for real inputs, \
+                        and will further require that return_complex=True in a future PyTorch \
+                        release."
+                    .into(),
+            )
+        }
+    };
+    let onesided = opt_bool(c, "onesided")?.unwrap_or(!complex_input);
+    if complex_input && onesided {
+        return Err("Cannot have onesided output if window or input is complex".into());
+    }
+    let rank = it.rank();
+    if rank != 1 && rank != 2 {
+        return Err(format!("stft: expected a 1D or 2D tensor, but got {rank}D"));
+    }
+    let x = if rank == 1 {
+        c.call("aten.unsqueeze.default", vec![val(input), int(0)])?
+    } else {
+        input
+    };
+    let len = size(c, x, 1)?;
+    if n_fft <= 0 || n_fft > len {
+        return Err(format!(
+            "stft: expected 0 < n_fft < {len}, but got n_fft={n_fft}"
+        ));
+    }
+    if hop <= 0 {
+        return Err(format!(
+            "stft: expected hop_length > 0, but got hop_length={hop}"
+        ));
+    }
+    if win_length <= 0 || win_length > n_fft {
+        return Err(format!(
+            "stft: expected 0 < win_length <= n_fft, but got win_length={win_length}"
+        ));
+    }
+    if let Some(w) = window {
+        let wt = c.tensor_type(w)?;
+        if wt.rank() != 1 || wt.shape[0].as_const() != Some(win_length) {
+            return Err(format!(
+                "stft: expected a 1D window tensor of size equal to win_length={win_length}, \
+                 but got window with size {wt}"
+            ));
+        }
+    }
+    let left = (n_fft - win_length) / 2;
+    let window = match window {
+        Some(w) if win_length < n_fft => Some(c.call(
+            "aten.constant_pad_nd.default",
+            vec![val(w), ints(&[left, n_fft - win_length - left])],
+        )?),
+        None if win_length < n_fft => {
+            let ones = c.call_kw(
+                "aten.ones.default",
+                vec![ints(&[win_length])],
+                vec![("dtype".into(), Arg::DType(it.dtype))],
+            )?[0];
+            Some(c.call(
+                "aten.constant_pad_nd.default",
+                vec![val(ones), ints(&[left, n_fft - win_length - left])],
+            )?)
+        }
+        w => w,
+    };
+    let mut frames = c.call(
+        "aten.unfold.default",
+        vec![val(x), int(-1), int(n_fft), int(hop)],
+    )?;
+    if let Some(w) = window {
+        frames = c.call("aten.mul.Tensor", vec![val(frames), val(w)])?;
+    }
+    let norm = if normalized { 1 } else { 0 };
+    let spectrum = if complex_input {
+        c2c(c, frames, &[2], norm, true)?
+    } else {
+        r2c(c, frames, &[2], norm, onesided)?
+    };
+    let mut out = c.call(
+        "aten.permute.default",
+        vec![val(spectrum), ints(&[0, 2, 1])],
+    )?;
+    if rank == 1 {
+        out = c.call("aten.squeeze.dims", vec![val(out), ints(&[0])])?;
+    }
+    if !return_complex {
+        out = c.call("aten.view_as_real.default", vec![val(out)])?;
+    }
+    one(out)
 }
 
 /// The six transforms of `torch.fft`.
