@@ -466,3 +466,34 @@ graph @main(%x: u8[1,1,4,4] = user "x") -> (user) {
     );
     check_u8(&y, &[150], &[1, 1, 1, 1]);
 }
+
+#[test]
+fn dispatch_bicubic_aa_vec_and_its_argument_check() {
+    // torch.ops.aten._upsample_bicubic2d_aa.vec(x, None, False, [0.5, 0.75]) on the 4x4 of
+    // `u8_one_pixel_outputs`; giving both a size and scales is an error, as in PyTorch.
+    let x = u8t(
+        &[
+            2, 156, 36, 90, 232, 172, 176, 59, 202, 182, 240, 228, 91, 241, 21, 113,
+        ],
+        &[1, 1, 4, 4],
+    );
+    let y = run(
+        r#"input "x": u8[1,1,4,4]
+graph @main(%x: u8[1,1,4,4] = user "x") -> (user) {
+  %y: u8[1,1,2,3] = aten._upsample_bicubic2d_aa.vec(%x, None, false, [0.5, 0.75])
+  output (%y)
+}"#,
+        x.clone(),
+    );
+    check_u8(&y, &[139, 147, 98, 178, 175, 151], &[1, 1, 2, 3]);
+    let p = parse_program(
+        r#"input "x": u8[1,1,4,4]
+graph @main(%x: u8[1,1,4,4] = user "x") -> (user) {
+  %y: u8[1,1,2,3] = aten._upsample_bicubic2d_aa.vec(%x, [2, 3], false, [0.5, 0.75])
+  output (%y)
+}"#,
+    )
+    .unwrap();
+    let err = Executor::new(&p).run(&[Value::Tensor(x)]).unwrap_err();
+    assert!(err.to_string().contains("exactly one"), "{err}");
+}
