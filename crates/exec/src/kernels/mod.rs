@@ -15,6 +15,7 @@ pub mod norm;
 pub mod order;
 pub mod pool;
 pub mod reduce;
+pub mod resample;
 pub mod scatter;
 pub mod shape;
 pub mod special;

@@ -2,7 +2,7 @@
 
 use super::{one, three, two, KResult, KernelTable};
 use crate::interp::{CallArgs, RunResult, Value};
-use crate::kernels::{attention, conv, grid_sample, norm, pool, upsample};
+use crate::kernels::{attention, conv, grid_sample, norm, pool, resample, upsample};
 
 fn conv_nd(c: &CallArgs<'_>) -> KResult {
     one(
@@ -59,6 +59,84 @@ fn interp(mode: upsample::InterpMode, align: bool) -> impl Fn(&CallArgs<'_>) -> 
             upsample::interpolate(x, size.as_deref(), scales.as_deref(), mode, align),
             c,
         )
+    }
+}
+
+/// A 2-d separable resampling call's `(input, output_size, per-axis scales)`: `.vec` takes
+/// `input`, an optional size and optional `scale_factors` (exactly one of them, as ATen checks);
+/// `.default` takes `self`, a size and optional `scales_h` / `scales_w`.
+type ResampleArgs<'c> = (&'c crate::Tensor, Option<Vec<i64>>, Vec<Option<f64>>);
+
+fn resample_args<'c>(c: &'c CallArgs<'_>) -> RunResult<ResampleArgs<'c>> {
+    if c.has("scale_factors") {
+        let size = c.opt_ints("output_size")?;
+        let scales = c.opt_floats("scale_factors")?;
+        match (size, scales) {
+            (Some(_), Some(_)) | (None, None) => {
+                Err(c.err("must specify exactly one of output_size and scale_factors".to_string()))
+            }
+            (Some(s), None) => {
+                let n = s.len();
+                Ok((c.tensor("input")?, Some(s), vec![None; n]))
+            }
+            (None, Some(f)) => Ok((c.tensor("input")?, None, f.into_iter().map(Some).collect())),
+        }
+    } else {
+        Ok((
+            c.tensor("self")?,
+            Some(c.ints("output_size")?),
+            vec![c.opt_float("scales_h")?, c.opt_float("scales_w")?],
+        ))
+    }
+}
+
+/// `_upsample_{bilinear,bicubic}2d_aa`: always the separable kernel.
+fn resample_aa(
+    op: &'static str,
+    mode: upsample::InterpMode,
+) -> impl Fn(&CallArgs<'_>) -> KResult + Clone {
+    move |c| {
+        let (x, size, scales) = resample_args(c)?;
+        let r = resample::separable_resample(
+            op,
+            x,
+            size.as_deref(),
+            &scales,
+            mode,
+            c.bool("align_corners")?,
+            true,
+        );
+        one(r, c)
+    }
+}
+
+/// `upsample_{bilinear,bicubic}2d`: uint8 goes through the separable fixed-point kernel (as in
+/// ATen), the float dtypes through the non-separable one.
+fn interp_2d(
+    op: &'static str,
+    mode: upsample::InterpMode,
+) -> impl Fn(&CallArgs<'_>) -> KResult + Clone {
+    let float = interp(mode, true);
+    move |c| {
+        let x = c.tensor(if c.has("scale_factors") {
+            "input"
+        } else {
+            "self"
+        })?;
+        if x.dtype() != crate::DType::U8 {
+            return float(c);
+        }
+        let (x, size, scales) = resample_args(c)?;
+        let r = resample::separable_resample(
+            op,
+            x,
+            size.as_deref(),
+            &scales,
+            mode,
+            c.bool("align_corners")?,
+            false,
+        );
+        one(r, c)
     }
 }
 
@@ -342,11 +420,7 @@ pub(crate) fn register(t: &mut KernelTable) {
             );
         }
     }
-    for base in [
-        "upsample_linear1d",
-        "upsample_bilinear2d",
-        "upsample_trilinear3d",
-    ] {
+    for base in ["upsample_linear1d", "upsample_trilinear3d"] {
         t.add_all(
             &[
                 format!("aten.{base}.default").as_str(),
@@ -355,13 +429,30 @@ pub(crate) fn register(t: &mut KernelTable) {
             interp(M::Linear, true),
         );
     }
-    t.add_all(
-        &[
-            "aten.upsample_bicubic2d.default",
-            "aten.upsample_bicubic2d.vec",
-        ],
-        interp(M::Cubic, true),
-    );
+    for (base, mode) in [
+        ("upsample_bilinear2d", M::Linear),
+        ("upsample_bicubic2d", M::Cubic),
+    ] {
+        t.add_all(
+            &[
+                format!("aten.{base}.default").as_str(),
+                format!("aten.{base}.vec").as_str(),
+            ],
+            interp_2d(base, mode),
+        );
+    }
+    for (base, mode) in [
+        ("_upsample_bilinear2d_aa", M::Linear),
+        ("_upsample_bicubic2d_aa", M::Cubic),
+    ] {
+        t.add_all(
+            &[
+                format!("aten.{base}.default").as_str(),
+                format!("aten.{base}.vec").as_str(),
+            ],
+            resample_aa(base, mode),
+        );
+    }
     t.add_all(
         &[
             "aten.grid_sampler_2d.default",
