@@ -139,6 +139,25 @@ graph @main(%a: f32[5] = user "a", %b: f32[5] = user "b") -> (user) {
     );
 }
 
+/// A random op has no kernel on purpose, and the error says why.
+#[test]
+fn random_ops_are_refused_with_the_reason() {
+    let src = r#"input "a": f32[2]
+graph @main(%a: f32[2] = user "a") -> (user) {
+  %r: f32[2] = aten.rand_like.default(%a)
+  output (%r)
+}"#;
+    let p = parse_program(src).unwrap();
+    let err = Executor::new(&p)
+        .run(&[Value::Tensor(f32s(&[1., 2.]))])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("aten.rand_like.default") && err.contains("cannot match PyTorch's generator"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_kernel_error_inside_a_decomposition_names_the_node() {
     // __and__ on floats decomposes to bitwise_and, which rejects floats (as PyTorch does).

@@ -1181,11 +1181,14 @@ fn decompose_program(
 
 /// The error for a call with no kernel and no decomposition.
 fn unsupported(node: &str, op: &str) -> RunError {
-    let known = trtfx_ir::aten::registry().get(op).is_some();
+    let def = trtfx_ir::aten::registry().get(op);
     RunError::Unsupported {
         node: node.to_string(),
         op: op.to_string(),
-        hint: if known {
+        hint: if def.is_some_and(|d| d.tags.random) {
+            // Seeded random ops would run, but never with PyTorch's values.
+            ": it draws random values, which cannot match PyTorch's generator".into()
+        } else if def.is_some() {
             String::new()
         } else {
             "; it is a custom operator: give it an op library (`--op-library FILE`, \

@@ -79,6 +79,10 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("adaptive_max_pool1d", adaptive_max_pool),
     ("adaptive_max_pool2d", adaptive_max_pool),
     ("adaptive_max_pool3d", adaptive_max_pool),
+    // `(self, kernel_size, output_size, random_samples)`: the output size is given, as for
+    // adaptive pooling (values and i64 indices).
+    ("fractional_max_pool2d", adaptive_max_pool),
+    ("fractional_max_pool3d", adaptive_max_pool),
     ("upsample_nearest1d", upsample),
     ("upsample_nearest2d", upsample),
     ("upsample_nearest3d", upsample),
