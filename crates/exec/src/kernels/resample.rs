@@ -407,15 +407,16 @@ pub fn separable_resample(
     }
     // The last dim first, then the others from the innermost out.
     let order: Vec<usize> = std::iter::once(nd - 1).chain((0..nd - 1).rev()).collect();
-    let mut shape = x.shape().to_vec();
+    let shape = x.shape().to_vec();
     match x.dtype() {
-        DType::U8 => {
-            let mut data = x.as_slice::<u8>()?.to_vec();
-            for &i in &order {
-                if in_sp[i] == out_sp[i] {
-                    continue;
-                }
-                let d = sp0 + i;
+        DType::U8 => separable_passes(
+            x.as_slice::<u8>()?.to_vec(),
+            shape,
+            sp0,
+            &order,
+            &in_sp,
+            &out_sp,
+            |data, i, (outer, size, inner)| {
                 let ax = axis_weights::<f64>(
                     in_sp[i],
                     out_sp[i],
@@ -428,35 +429,55 @@ pub fn separable_resample(
                 if precision == 0 {
                     return invalid(op, "weights too large for int16 fixed point");
                 }
-                let (outer, inner) = (numel(&shape[..d]), numel(&shape[d + 1..]));
-                data = pass_u8(&data, outer, shape[d], inner, &ax, precision);
-                shape[d] = out_sp[i];
-            }
-            Ok(Tensor::from_parts(data, shape))
-        }
+                Ok(pass_u8(data, outer, size, inner, &ax, precision))
+            },
+        ),
         DType::F32 | DType::F64 => crate::with_real!(x.dtype(), F => {
-            let mut data = x.as_slice::<F>()?.to_vec();
-            for &i in &order {
-                if in_sp[i] == out_sp[i] {
-                    continue;
-                }
-                let d = sp0 + i;
-                let ax = axis_weights::<F>(
-                    in_sp[i],
-                    out_sp[i],
-                    align_corners,
-                    scales[i],
-                    filter,
-                    antialias,
-                );
-                let (outer, inner) = (numel(&shape[..d]), numel(&shape[d + 1..]));
-                data = pass_float(&data, outer, shape[d], inner, &ax);
-                shape[d] = out_sp[i];
-            }
-            Ok(Tensor::from_parts(data, shape))
+            separable_passes(
+                x.as_slice::<F>()?.to_vec(),
+                shape,
+                sp0,
+                &order,
+                &in_sp,
+                &out_sp,
+                |data, i, (outer, size, inner)| {
+                    let ax = axis_weights::<F>(
+                        in_sp[i],
+                        out_sp[i],
+                        align_corners,
+                        scales[i],
+                        filter,
+                        antialias,
+                    );
+                    Ok(pass_float(data, outer, size, inner, &ax))
+                },
+            )
         }),
         dt => dtype_err(op, dt),
     }
+}
+
+/// Runs `pass` over each spatial axis `i` of `order` whose size changes (axis `sp0 + i` of
+/// `shape`), with the data seen as `(outer, size, inner)`, and returns the resampled tensor.
+fn separable_passes<T: crate::dtype::Element>(
+    mut data: Vec<T>,
+    mut shape: Vec<usize>,
+    sp0: usize,
+    order: &[usize],
+    in_sp: &[usize],
+    out_sp: &[usize],
+    mut pass: impl FnMut(&[T], usize, (usize, usize, usize)) -> Result<Vec<T>>,
+) -> Result<Tensor> {
+    for &i in order {
+        if in_sp[i] == out_sp[i] {
+            continue;
+        }
+        let d = sp0 + i;
+        let layout = (numel(&shape[..d]), shape[d], numel(&shape[d + 1..]));
+        data = pass(&data, i, layout)?;
+        shape[d] = out_sp[i];
+    }
+    Ok(Tensor::from_parts(data, shape))
 }
 
 #[cfg(test)]

@@ -408,6 +408,21 @@ pub(crate) fn register(t: &mut KernelTable) {
 
     // ---- interpolation
     use upsample::InterpMode as M;
+    // The resampling ops come as `.default` (per-dim scales) and `.vec` (a scale list): one
+    // kernel reads both.
+    fn add_default_and_vec(
+        t: &mut KernelTable,
+        base: &str,
+        f: impl Fn(&CallArgs<'_>) -> KResult + Clone + Send + Sync + 'static,
+    ) {
+        t.add_all(
+            &[
+                format!("aten.{base}.default").as_str(),
+                format!("aten.{base}.vec").as_str(),
+            ],
+            f,
+        );
+    }
     for nd in 1..=3 {
         for ov in ["default", "vec"] {
             t.add(
@@ -421,37 +436,19 @@ pub(crate) fn register(t: &mut KernelTable) {
         }
     }
     for base in ["upsample_linear1d", "upsample_trilinear3d"] {
-        t.add_all(
-            &[
-                format!("aten.{base}.default").as_str(),
-                format!("aten.{base}.vec").as_str(),
-            ],
-            interp(M::Linear, true),
-        );
+        add_default_and_vec(t, base, interp(M::Linear, true));
     }
     for (base, mode) in [
         ("upsample_bilinear2d", M::Linear),
         ("upsample_bicubic2d", M::Cubic),
     ] {
-        t.add_all(
-            &[
-                format!("aten.{base}.default").as_str(),
-                format!("aten.{base}.vec").as_str(),
-            ],
-            interp_2d(base, mode),
-        );
+        add_default_and_vec(t, base, interp_2d(base, mode));
     }
     for (base, mode) in [
         ("_upsample_bilinear2d_aa", M::Linear),
         ("_upsample_bicubic2d_aa", M::Cubic),
     ] {
-        t.add_all(
-            &[
-                format!("aten.{base}.default").as_str(),
-                format!("aten.{base}.vec").as_str(),
-            ],
-            resample_aa(base, mode),
-        );
+        add_default_and_vec(t, base, resample_aa(base, mode));
     }
     t.add_all(
         &[
